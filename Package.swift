@@ -1,0 +1,22 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-autograd",
+    products: [
+        .library(name: "Autograd", targets: ["Autograd"]),
+        .executable(name: "autograd-tour", targets: ["autograd-tour"]),
+        .executable(name: "autograd-bench", targets: ["autograd-bench"]),
+    ],
+    targets: [
+        // Run-time binding to libcudart / libnvrtc / libcublas (dlopen); no CUDA headers needed.
+        .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        // Hot CPU kernels with per-function target attributes (AVX2/FMA, NEON) and run-time dispatch.
+        .target(name: "CKernels", linkerSettings: [.linkedLibrary("pthread", .when(platforms: [.linux]))]),
+        .target(name: "Autograd", dependencies: ["CCUDA", "CKernels"]),
+        .executableTarget(name: "autograd-tour", dependencies: ["Autograd"]),
+        .executableTarget(name: "autograd-bench", dependencies: ["Autograd"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
