@@ -3,6 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "swift-autograd",
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Autograd", targets: ["Autograd"]),
         .executable(name: "autograd-tour", targets: ["autograd-tour"]),
