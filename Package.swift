@@ -17,7 +17,7 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["CCUDA", "CKernels"]),
         .executableTarget(name: "autograd-tour", dependencies: ["Autograd"]),
         .executableTarget(name: "autograd-bench", dependencies: ["Autograd"]),
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
