@@ -23,9 +23,8 @@ final class CUDAKernelCompilerTests: XCTestCase {
         }
         """
 
-    private func skipWithoutNVRTC() throws {
-        try XCTSkipUnless(CUDALibrary.nvrtc.isLoaded,
-                          "libnvrtc not found (searched: \(CUDALibrary.nvrtc.searched.joined(separator: ", ")))")
+    private func skipWithoutNVRTC(file: StaticString = #filePath, line: UInt = #line) throws {
+        try requireCUDALibrary(.nvrtc, file: file, line: line)
     }
 
     private func temporaryDirectory() throws -> String {

@@ -53,7 +53,7 @@ final class CUDALoaderTests: XCTestCase {
 
     /// The CI setup: NVIDIA's runtime wheel present, no driver. CUDA must say "driver".
     func testRuntimeWithoutDriverReportsDriverInsufficient() throws {
-        try XCTSkipUnless(CUDALibrary.cudart.isLoaded, "libcudart not found")
+        try requireCUDALibrary(.cudart)
         try XCTSkipIf(CUDA.isAvailable, "CUDA is available on this machine")
         let driverVersion = try CUDARuntime.driverVersion()
         try XCTSkipUnless(driverVersion == 0, "a driver is installed (CUDA \(driverVersion))")
