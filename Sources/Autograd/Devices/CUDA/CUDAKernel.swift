@@ -79,7 +79,7 @@ struct CUDAKernel: @unchecked Sendable {
         try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { slots in
             try withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: count) { pointers in
                 // Each parameter's value sits in its own 8-byte slot; CUDA reads it through the
-                // slot's address during cudaLaunchKernel.
+                // slot's address during cudaLaunchKernel. `count >= 1`, so baseAddress is not nil.
                 for (i, argument) in arguments.enumerated() {
                     let slot = UnsafeMutableRawPointer(slots.baseAddress! + i)
                     switch argument {
