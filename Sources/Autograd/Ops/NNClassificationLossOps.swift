@@ -57,7 +57,8 @@ public func nllLoss(logProbabilities: Tensor, targets: Tensor, weight: Tensor? =
     let classes = input.shape[input.rank == 1 ? 0 : 1]
     let flatTargets = targets.to(.int64).reshaped([-1, 1]).to(device: input.device)
     let onehot = Tensor.arange(classes, device: input.device).reshaped([1, classes]) .== flatTargets
-    var coefficients = onehot.to(input.dtype)
+    let counted = flatTargets .!= Tensor.full([], value: Double(ignoreIndex), dtype: .int64, device: input.device)
+    var coefficients = onehot.logicalAnd(counted).to(input.dtype)
     if let weight { coefficients = coefficients * weight.detached().to(input.dtype).reshaped([1, classes]) }
     let denominator = withNoGrad { coefficients.sum() }
     let out = withNoGrad { () -> Tensor in

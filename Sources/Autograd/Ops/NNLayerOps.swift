@@ -14,6 +14,17 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tens
             throw ShapeError("linear: expected bias of shape [\(weight.shape[0])], got \(Shape.describe(bias.shape))")
         }
     }
+    if input.rank > 2 {
+        // PyTorch folds the leading dims into one matrix product: with a bias the result is a
+        // view of an addmm (`ViewBackward0`), without one an unsafe view of an mm.
+        let rows = input.reshaped([-1, weight.shape[1]])
+        let outShape = Array(input.shape.dropLast()) + [weight.shape[0]]
+        if bias != nil { return linear(rows, weight: weight, bias: bias).reshaped(outShape) }
+        let product = rows.mm(weight.transposed(0, 1)).contiguous()
+        return product.viewWithGrad(shape: outShape, strides: Shape.contiguousStrides(outShape), offset: product.offset) {
+            UnsafeViewBackward0(inputShape: $0.shape)
+        }
+    }
     guard input.rank == 2, let bias else {
         let product = input.matmul(weight.transposed(0, 1))
         return bias.map { product + $0 } ?? product
