@@ -32,6 +32,17 @@ public class BatchNorm: Module {
         super.init()
     }
 
+    /// PyTorch's names, so state dicts interchange with PyTorch checkpoints.
+    override func namedMembers() -> [(name: String, member: Member)] {
+        var result: [(String, Member)] = []
+        if let weight { result.append(("weight", .parameter(weight))) }
+        if let bias { result.append(("bias", .parameter(bias))) }
+        result.append(("running_mean", .buffer(runningMean)))
+        result.append(("running_var", .buffer(runningVar)))
+        result.append(("num_batches_tracked", .buffer(numBatchesTracked)))
+        return result
+    }
+
     /// `batchNorm` with this layer's parameters, statistics and mode.
     /// - Precondition: an input rank this layer accepts.
     public override func forward(_ input: Tensor) -> Tensor {
