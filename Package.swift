@@ -15,7 +15,7 @@ let package = Package(
         // Hot CPU kernels with per-function target attributes (AVX2/FMA, NEON) and run-time dispatch.
         .target(name: "CKernels", linkerSettings: [.linkedLibrary("pthread", .when(platforms: [.linux]))]),
         .target(name: "Autograd", dependencies: ["CCUDA", "CKernels"]),
-        .executableTarget(name: "autograd-tour", dependencies: ["Autograd"]),
+        .executableTarget(name: "autograd-tour", dependencies: ["Autograd"], resources: [.copy("Resources")]),
         .executableTarget(name: "autograd-bench", dependencies: ["Autograd"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"], exclude: ["Fixtures"]),
     ],
