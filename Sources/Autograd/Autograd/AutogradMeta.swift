@@ -24,7 +24,9 @@ final class AutogradMeta: @unchecked Sendable {
     }
 
     deinit {
-        if gradFn != nil {
+        // Only a node this metadata owns alone can start a cascade of deinits; hand those to
+        // the iterative teardown, drop the rest directly.
+        if gradFn != nil && isKnownUniquelyReferenced(&gradFn) {
             var objects: [AnyObject] = [gradFn!]  // non-nil: checked on the line above
             gradFn = nil
             GraphTeardown.release(&objects)

@@ -8,7 +8,7 @@
 protocol DeviceBackend: AnyObject, Sendable {
     /// The device this backend serves.
     var device: Device { get }
-    /// Allocates `byteCount` bytes of device memory (at least 64-byte aligned).
+    /// Allocates `byteCount` bytes of device memory (64-byte aligned from 4 KiB, 16 below).
     func allocate(byteCount: Int) throws -> UnsafeMutableRawPointer
     /// Returns memory obtained from `allocate`.
     func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int)
