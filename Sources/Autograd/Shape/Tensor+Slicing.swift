@@ -1,4 +1,4 @@
-// Views that keep part of a tensor: select, slices, narrowed, split/chunk/unbind, diagonal.
+// Views that keep part of a tensor: select, slices, narrow, split/chunk/unbind, diagonal.
 
 extension Tensor {
     /// Validates `select(dim:index:)`, returning the normalized dim and index.
@@ -55,7 +55,7 @@ extension Tensor {
         return viewWithGrad(view) { SliceBackward0(inputShape: shape, geometry: grad) }
     }
 
-    /// Validates `narrowed`, returning the normalized dim and start.
+    /// Validates `narrow`, returning the normalized dim and start.
     func validateNarrow(dim: Int, start: Int, length: Int) throws(ShapeError) -> (Int, Int) {
         guard rank > 0 else { throw ShapeError("narrow: cannot be applied to a 0-dim tensor") }
         let d = try Shape.normalize(dim: dim, rank: rank, op: "narrow")
@@ -74,11 +74,11 @@ extension Tensor {
     /// Differentiable (`SliceBackward0`).
     ///
     /// ```swift
-    /// Tensor.arange(10).narrowed(dim: 0, start: 2, length: 3)   // [2, 3, 4]
+    /// Tensor.arange(10).narrow(dim: 0, start: 2, length: 3)   // [2, 3, 4]
     /// ```
     /// - Precondition: `dim` in range; `0 <= start` (or negative from the end) and
     ///   `start + length <= shape[dim]`.
-    public func narrowed(dim: Int, start: Int, length: Int) -> Tensor {
+    public func narrow(dim: Int, start: Int, length: Int) -> Tensor {
         let (d, s) = check { () throws(ShapeError) in try validateNarrow(dim: dim, start: start, length: length) }
         return slice(dim: d, start: s, end: s + length)
     }

@@ -152,7 +152,7 @@ class SlicingViewBackward: GradFn, @unchecked Sendable {
 
 /// Backward of `select(dim:index:)` and integer subscripts.
 final class SelectBackward0: SlicingViewBackward, @unchecked Sendable {}
-/// Backward of slicing (`narrowed`, range subscripts).
+/// Backward of slicing (`narrow`, range subscripts).
 final class SliceBackward0: SlicingViewBackward, @unchecked Sendable {}
 /// Backward of `diagonal`.
 final class DiagonalBackward0: SlicingViewBackward, @unchecked Sendable {}
