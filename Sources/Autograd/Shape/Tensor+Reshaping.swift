@@ -5,10 +5,13 @@ extension Tensor {
     /// Differentiable (`TransposeBackward0`).
     /// - Precondition: rank ≥ 2.
     public var mT: Tensor {
-        check { () throws(ShapeError) in
-            guard rank >= 2 else { throw ShapeError("mT: tensor.mT is only supported on matrices or batches of matrices. Got \(rank)-D tensor.") }
-        }
+        check { () throws(ShapeError) in try validateMatrixTranspose() }
         return transposed(-2, -1)
+    }
+
+    /// Validates `mT`: rank at least 2.
+    func validateMatrixTranspose() throws(ShapeError) {
+        guard rank >= 2 else { throw ShapeError("mT: tensor.mT is only supported on matrices or batches of matrices. Got \(rank)-D tensor.") }
     }
 
     /// The view with dim `source` moved to position `destination`, the others keeping their
@@ -37,13 +40,28 @@ extension Tensor {
     /// - Precondition: dims in range and `startDim <= endDim` after normalizing.
     public func flattened(startDim: Int, endDim: Int = -1) -> Tensor {
         if rank == 0 { return reshaped([1]) }
-        let (s, e) = check { () throws(ShapeError) -> (Int, Int) in
-            let s = try Shape.normalize(dim: startDim, rank: rank, op: "flatten"), e = try Shape.normalize(dim: endDim, rank: rank, op: "flatten")
-            guard s <= e else { throw ShapeError("flatten: start_dim (\(s)) cannot come after end_dim (\(e))") }
-            return (s, e)
-        }
+        let (s, e) = check { () throws(ShapeError) in try validateFlatten(startDim: startDim, endDim: endDim) }
         let merged = shape[s...e].reduce(1, *)
         return reshaped(Array(shape[..<s]) + [merged] + Array(shape[(e + 1)...]))
+    }
+
+    /// Validates `flattened(startDim:endDim:)`, returning the normalized dims.
+    func validateFlatten(startDim: Int, endDim: Int) throws(ShapeError) -> (Int, Int) {
+        let s = try Shape.normalize(dim: startDim, rank: rank, op: "flatten"), e = try Shape.normalize(dim: endDim, rank: rank, op: "flatten")
+        guard s <= e else { throw ShapeError("flatten: start_dim (\(s)) cannot come after end_dim (\(e))") }
+        return (s, e)
+    }
+
+    /// Validates `unflattened`, returning the normalized dim and the resolved sizes.
+    func validateUnflatten(dim: Int, sizes: [Int]) throws(ShapeError) -> (Int, [Int]) {
+        let d = try Shape.normalize(dim: dim, rank: rank, op: "unflatten")
+        guard !sizes.isEmpty else { throw ShapeError("unflatten: sizes must be non-empty") }
+        let n = rank == 0 ? 1 : shape[d]
+        do {
+            return (d, try Shape.inferReshape(sizes, count: n, op: "unflatten"))
+        } catch {
+            throw ShapeError("unflatten: provided sizes \(Shape.describe(sizes)) don't multiply up to the size of dim \(d) (\(n)) in the input tensor")
+        }
     }
 
     /// Dim `dim` split into `sizes` (one may be -1, inferred), a view (PyTorch's `unflatten`).
@@ -54,16 +72,7 @@ extension Tensor {
     /// ```
     /// - Precondition: `dim` in range; the sizes multiply to `shape[dim]`.
     public func unflattened(dim: Int, sizes: [Int]) -> Tensor {
-        let (d, resolved) = check { () throws(ShapeError) -> (Int, [Int]) in
-            let d = try Shape.normalize(dim: dim, rank: rank, op: "unflatten")
-            guard !sizes.isEmpty else { throw ShapeError("unflatten: sizes must be non-empty") }
-            let n = rank == 0 ? 1 : shape[d]
-            do {
-                return (d, try Shape.inferReshape(sizes, count: n, op: "unflatten"))
-            } catch {
-                throw ShapeError("unflatten: provided sizes \(Shape.describe(sizes)) don't multiply up to the size of dim \(d) (\(n)) in the input tensor")
-            }
-        }
+        let (d, resolved) = check { () throws(ShapeError) in try validateUnflatten(dim: dim, sizes: sizes) }
         if rank == 0 { return reshaped(resolved) }
         return reshaped(Array(shape[..<d]) + resolved + Array(shape[(d + 1)...]))
     }
