@@ -9,8 +9,11 @@ final class AutogradMeta: @unchecked Sendable {
     let lock = Mutex<Void>(())
     var requiresGrad: Bool
     var grad: Tensor?
-    var gradFn: GradFn?
+    /// The node that produced the tensor; read through `gradFn`, which refreshes views.
+    var storedGradFn: GradFn?
     var outputNr: Int
+    /// Set on differentiable views: the base they view and their own geometry.
+    var view: ViewInfo?
     weak var gradAccumulator: AccumulateGrad?
     var retainsGrad = false
     var tensorHooks: [(id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
@@ -19,15 +22,74 @@ final class AutogradMeta: @unchecked Sendable {
 
     init(requiresGrad: Bool = false, gradFn: GradFn? = nil, outputNr: Int = 0) {
         self.requiresGrad = requiresGrad
-        self.gradFn = gradFn
+        self.storedGradFn = gradFn
         self.outputNr = outputNr
     }
 
-    deinit {
-        if let fn = gradFn {
-            gradFn = nil
-            GraphTeardown.release([fn])
+    /// The node that produced the tensor. For a view whose storage was written in place since
+    /// its history was last set (through the base or another view), the history is rebuilt
+    /// as a strided view of the base's current history (PyTorch regenerates it the same way,
+    /// as `AsStridedBackward0`).
+    var gradFn: GradFn? {
+        get {
+            if let view, view.version != view.base.storage.version {
+                return lock.withLock { _ in refreshViewHistory(view) }
+            }
+            return storedGradFn
         }
+        set {
+            storedGradFn = newValue
+            if let view { view.version = view.base.storage.version }
+        }
+    }
+
+    private func refreshViewHistory(_ view: ViewInfo) -> GradFn? {
+        let base = view.base
+        let version = base.storage.version
+        if view.version == version { return storedGradFn }
+        if base.requiresGrad {
+            let node = AsStridedBackward0(input: base, shape: view.shape, strides: view.strides, offset: view.offset)
+            node.nextFunctions = [base.gradientEdge()]
+            node.inputMetadata = [InputMetadata(base)]
+            storedGradFn = node
+            outputNr = 0
+        }
+        view.version = version
+        return storedGradFn
+    }
+
+    deinit {
+        var objects: [AnyObject] = []
+        if let fn = storedGradFn { objects.append(fn) }
+        if let view { objects.append(view) }
+        storedGradFn = nil
+        view = nil
+        if !objects.isEmpty { GraphTeardown.release(objects) }
+    }
+}
+
+/// What a differentiable view remembers of its base (PyTorch's `DifferentiableViewMeta`):
+/// the base (always the root, never itself a view) and the view's own geometry, so that an
+/// in-place write through the view can rebase the base's history (`CopySlices`).
+final class ViewInfo: @unchecked Sendable {
+    // @unchecked Sendable: `version` is written under the owning meta's lock or by the thread
+    // performing an in-place write, which already owns the tensor (as in PyTorch).
+    let base: Tensor
+    let shape: [Int]
+    let strides: [Int]
+    let offset: Int
+    /// The storage version at which the view's history was last set.
+    var version: Int
+    /// Whether grad mode was on when the view was made (PyTorch's creation meta).
+    let createdWithGrad: Bool
+
+    init(base: Tensor, shape: [Int], strides: [Int], offset: Int, createdWithGrad: Bool) {
+        self.base = base
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+        self.version = base.storage.version
+        self.createdWithGrad = createdWithGrad
     }
 }
 

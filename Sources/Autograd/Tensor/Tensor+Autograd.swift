@@ -22,6 +22,9 @@ extension Tensor {
         if value && !dtype.isFloatingPoint {
             throw ShapeError("only Tensors of floating point and complex dtype can require gradients (got \(dtype))")
         }
+        if value && storage.isInference && !GradMode.isInferenceMode {
+            throw ShapeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
+        }
     }
 
     /// The accumulated gradient of a leaf (or of a non-leaf that called `retainGrad()`);
@@ -44,6 +47,10 @@ extension Tensor {
 
     /// Internal spelling of `detach()`.
     func detached() -> Tensor { withFreshMeta() }
+
+    /// Whether the tensor was created in inference mode (PyTorch's `is_inference()`): such a
+    /// tensor cannot be saved for backward, nor written in place outside inference mode.
+    public var isInference: Bool { storage.isInference }
 
     /// Which output of its `gradFn` this tensor is.
     var outputNr: Int { meta.outputNr }
@@ -126,7 +133,7 @@ extension Tensor {
             var only = Set<ObjectIdentifier>()
             var caps: [Engine.Capture] = []
             for (i, input) in inputs.enumerated() {
-                guard input.requiresGrad else { throw AutogradError.doesNotRequireGrad(index: i) }
+                guard input.requiresGrad else { throw AutogradError.inputDoesNotRequireGrad(index: i) }
                 if let fn = input.gradFn {
                     let c = Engine.Capture(function: ObjectIdentifier(fn), index: input.outputNr)
                     caps.append(c)
@@ -138,12 +145,19 @@ extension Tensor {
             accumulateOnly = only
             captures = caps
         }
-        let captured = try Engine.run(roots: [root], retainGraph: retainGraph || createGraph, createGraph: createGraph,
-                                      captures: captures, accumulateOnly: accumulateOnly)
+        // Keep the leaves' AccumulateGrad nodes alive while the engine runs, so their
+        // identities stay unique.
+        let accumulators = (inputs ?? []).filter(\.isLeaf).map { $0.gradAccumulator() }
+        let captured = try withExtendedLifetime(accumulators) {
+            try Engine.run(roots: [root], retainGraph: retainGraph || createGraph, createGraph: createGraph,
+                           captures: captures, accumulateOnly: accumulateOnly)
+        }
         for (input, c) in nonLeafInputs {
             guard let g = captured[c] else { continue }
-            input.meta.lock.withLock { _ in
-                if let existing = input.meta.grad { input.meta.grad = existing + g } else { input.meta.grad = createGraph ? g : g.detached().clone() }
+            GradMode.$enabled.withValue(createGraph) {
+                input.meta.lock.withLock { _ in
+                    if let existing = input.meta.grad { input.meta.grad = existing + g } else { input.meta.grad = g.clone() }
+                }
             }
         }
     }

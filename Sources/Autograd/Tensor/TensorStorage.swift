@@ -14,11 +14,15 @@ final class TensorStorage: @unchecked Sendable {
     let byteCount: Int
     /// Bumped by every in-place write; saved tensors compare it at backward time.
     var version: Int = 0
+    /// Whether the storage was allocated in inference mode (PyTorch's inference tensors:
+    /// they cannot be saved for backward nor written in place outside inference mode).
+    let isInference: Bool
 
     init(backend: any DeviceBackend, byteCount: Int) throws {
         self.backend = backend
         self.device = backend.device
         self.byteCount = byteCount
+        self.isInference = GradMode.isInferenceMode
         self.pointer = try backend.allocate(byteCount: byteCount)
     }
 
