@@ -205,31 +205,36 @@ extension Tensor {
     /// Clamps every element into `[min, max]` in place (PyTorch's `clamp_`); NaN stays NaN,
     /// and when `min > max` every element becomes `max`. Differentiable (`ClampBackward1`: the
     /// gradient passes where the previous value lay within the bounds).
-    /// - Precondition: at least one bound is given; the bounds' dtype can be cast to this
-    ///   tensor's (no fractional bounds on an integer tensor); as for `addInPlace(_:)`.
+    /// - Precondition: at least one bound is given; no fractional bound on an integer tensor
+    ///   ("result type Float can't be cast to the desired output type Long"); as for
+    ///   `addInPlace(_:)`.
     @discardableResult
     public func clampInPlace(min: Double? = nil, max: Double? = nil) -> Tensor {
+        // Whole-number bounds act as integers, so integer tensors can be clamped.
+        func bound(_ v: Double) -> Scalar {
+            dtype.isFloatingPoint || v != v.rounded() || Swift.abs(v) > 9e18 ? .double(v) : .int(Int64(v))
+        }
         check { () throws(ShapeError) in
             guard min != nil || max != nil else {
                 throw ShapeError("clamp_: At least one of 'min' or 'max' must not be None")
             }
-            if let min { try validateBinaryInPlace(.maximum, .scalar(.double(min)), name: "clamp_") }
-            if let max { try validateBinaryInPlace(.minimum, .scalar(.double(max)), name: "clamp_") }
+            if let min { try validateBinaryInPlace(.maximum, .scalar(bound(min)), name: "clamp_") }
+            if let max { try validateBinaryInPlace(.minimum, .scalar(bound(max)), name: "clamp_") }
         }
         writeInPlace("clamp_", others: [], makeNode: { old in
             let node = ClampInPlaceBackward()
             var mask: Tensor? = nil
-            if let min { mask = Tensor.computeBinary(.ge, .tensor(old), .scalar(.double(min)), name: "clamp_") }
+            if let min { mask = Tensor.computeBinary(.ge, .tensor(old), .scalar(bound(min)), name: "clamp_") }
             if let max {
-                let upper = Tensor.computeBinary(.le, .tensor(old), .scalar(.double(max)), name: "clamp_")
+                let upper = Tensor.computeBinary(.le, .tensor(old), .scalar(bound(max)), name: "clamp_")
                 mask = mask.map { Tensor.computeBinary(.logicalAnd, .tensor($0), .tensor(upper), name: "clamp_") } ?? upper
             }
             node.mask = mask
             return node
         }) {
             var values = self.detached()
-            if let min { values = Tensor.computeBinary(.maximum, .tensor(values), .scalar(.double(min)), name: "clamp_") }
-            if let max { values = Tensor.computeBinary(.minimum, .tensor(values), .scalar(.double(max)), name: "clamp_") }
+            if let min { values = Tensor.computeBinary(.maximum, .tensor(values), .scalar(bound(min)), name: "clamp_") }
+            if let max { values = Tensor.computeBinary(.minimum, .tensor(values), .scalar(bound(max)), name: "clamp_") }
             Backends.backend(for: device).copy(values, into: self)
         }
         return self
