@@ -2,7 +2,13 @@
 import Runtime
 #endif
 
-/// Whether operations record the tape; scoped to the current task or thread.
+/// Whether operations record the tape (PyTorch's grad mode).
+///
+/// The setting is scoped, never global: `withNoGrad`, `withGrad` and `withInferenceMode` set
+/// it for the duration of their body on the current thread, and for the current task and the
+/// child tasks it creates (`async let`, task groups, `Task { }`), because it is held in
+/// task-local values. A new `Thread`, a `Task.detached` or a Dispatch work item starts with
+/// grad mode on, as a new Python thread does.
 public enum GradMode {
     @TaskLocal static var enabled = true
     @TaskLocal static var inference = false
@@ -10,30 +16,66 @@ public enum GradMode {
     /// Whether operations started now are recorded for autograd.
     public static var isEnabled: Bool { enabled && !inference }
 
-    /// Whether inference mode is active (no recording, no version checks needed).
+    /// Whether inference mode is active.
     public static var isInferenceMode: Bool { inference }
 }
 
 /// Runs `body` with gradient recording disabled (PyTorch's `torch.no_grad()`).
 ///
-/// Results computed inside do not require grad; this is how parameter updates are written.
-/// The setting is scoped to the current task or thread.
+/// Results computed inside do not require grad; this is how parameter updates are written:
+/// ```swift
+/// withNoGrad { w.subInPlace(w.grad! * learningRate) }
+/// ```
+/// - Returns: `body`'s result.
 @discardableResult
 public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
     try GradMode.$enabled.withValue(false, operation: body)
 }
 
-/// Runs `body` with gradient recording enabled, also inside `withNoGrad` (PyTorch's `torch.enable_grad()`).
+/// Runs an async `body` with gradient recording disabled; child tasks inherit the setting.
+@discardableResult
+public func withNoGrad<R>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> R) async rethrows -> R {
+    try await GradMode.$enabled.withValue(false, operation: body, isolation: isolation)
+}
+
+/// Runs `body` with gradient recording enabled, also inside `withNoGrad` (PyTorch's
+/// `torch.enable_grad()`). Inference mode still records nothing.
+/// - Returns: `body`'s result.
 @discardableResult
 public func withGrad<R>(_ body: () throws -> R) rethrows -> R {
     try GradMode.$enabled.withValue(true, operation: body)
 }
 
-/// Runs `body` in inference mode (PyTorch's `torch.inference_mode()`): nothing is recorded,
-/// even inside `withGrad`.
+/// Runs an async `body` with gradient recording enabled; child tasks inherit the setting.
 @discardableResult
-public func withInferenceMode<R>(_ body: () throws -> R) rethrows -> R {
-    try GradMode.$inference.withValue(true, operation: body)
+public func withGrad<R>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> R) async rethrows -> R {
+    try await GradMode.$enabled.withValue(true, operation: body, isolation: isolation)
+}
+
+/// Runs `body` with recording on or off (PyTorch's `torch.set_grad_enabled(mode)` as a
+/// context manager).
+/// - Returns: `body`'s result.
+@discardableResult
+public func withGradEnabled<R>(_ enabled: Bool, _ body: () throws -> R) rethrows -> R {
+    try GradMode.$enabled.withValue(enabled, operation: body)
+}
+
+/// Runs `body` in inference mode (PyTorch's `torch.inference_mode()`), or outside it with
+/// `enabled: false`: nothing is recorded, even inside `withGrad`, and tensors allocated inside
+/// are inference tensors (`isInference`): they cannot be saved for backward later
+/// ("Inference tensors cannot be saved for backward…"), nor written in place or made to
+/// require grad outside inference mode.
+/// - Returns: `body`'s result.
+@discardableResult
+public func withInferenceMode<R>(_ enabled: Bool = true, _ body: () throws -> R) rethrows -> R {
+    try GradMode.$inference.withValue(enabled, operation: body)
+}
+
+/// Runs an async `body` in inference mode; child tasks inherit the setting.
+@discardableResult
+public func withInferenceMode<R>(_ enabled: Bool = true, isolation: isolated (any Actor)? = #isolation,
+                                 _ body: () async throws -> R) async rethrows -> R {
+    try await GradMode.$inference.withValue(enabled, operation: body, isolation: isolation)
 }
 
 // MARK: - Anomaly detection
@@ -89,7 +131,8 @@ struct CreationTrace: @unchecked Sendable {
             for frame in symbolicated.frames {
                 guard let symbol = frame.symbol else { continue }
                 if let location = symbol.sourceLocation {
-                    if location.path.hasPrefix(CreationTrace.librarySources) { continue }
+                    if location.line == 0 || location.path.hasPrefix(CreationTrace.librarySources)
+                        || location.path.contains("<compiler-generated>") { continue }
                     return "\(location.path):\(location.line) in \(symbol.name)"
                 }
                 if fallback.count < 8 { fallback.append(symbol.name) }
