@@ -64,7 +64,7 @@ final class AutogradMeta: @unchecked Sendable {
         if let view { objects.append(view) }
         storedGradFn = nil
         view = nil
-        if !objects.isEmpty { GraphTeardown.release(objects) }
+        if !objects.isEmpty { GraphTeardown.release(&objects) }
     }
 }
 
@@ -121,9 +121,13 @@ enum GraphTeardown {
         return s
     }
 
-    static func release(_ objects: [AnyObject]) {
+    /// Takes over `objects` (leaving the array empty, so the caller holds no reference that
+    /// would be dropped recursively when it returns) and releases them, draining iteratively
+    /// unless an outer call on this thread is already draining.
+    static func release(_ objects: inout [AnyObject]) {
         let s = state
         s.pending.append(contentsOf: objects)
+        objects.removeAll()
         if s.draining { return }
         s.draining = true
         while !s.pending.isEmpty {

@@ -121,9 +121,9 @@ final class CustomFunctionBackward<F: CustomFunction>: GradFn, @unchecked Sendab
 
     override func releaseSaved() {
         if context.saved.isEmpty { return }
-        let old = context.saved
+        var objects = context.saved.compactMap { $0.retainedObject }
         context.saved = []
         context.released = true
-        GraphTeardown.release(old.compactMap { $0.retainedObject })
+        GraphTeardown.release(&objects)
     }
 }
