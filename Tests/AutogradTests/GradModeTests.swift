@@ -64,10 +64,10 @@ final class GradModeTests: XCTestCase {
 
     func testInferenceTensorRestrictionsOutsideInferenceMode() {
         let frozen = withInferenceMode { Tensor.zeros([2]) }
-        assertInvalid("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.") {
+        assertValidationFails("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.") {
             try frozen.validateRequiresGrad(true)
         }
-        assertInvalid("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal tensor before doing inplace update.") {
+        assertValidationFails("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal tensor before doing inplace update.") {
             try frozen.validateInPlace(others: [])
         }
         withInferenceMode { frozen.addInPlace(1) }

@@ -42,14 +42,14 @@ final class HooksTests: XCTestCase {
     }
 
     func testHookRegistrationErrors() {
-        assertInvalid("cannot register a hook on a tensor that doesn't require gradient") {
+        assertValidationFails("cannot register a hook on a tensor that doesn't require gradient") {
             try Tensor([1.0]).validateHookRegistration()
         }
         let x = Tensor([1.0], requiresGrad: true)
-        assertInvalid("post accumulate grad hooks cannot be registered on non-leaf tensors") {
+        assertValidationFails("post accumulate grad hooks cannot be registered on non-leaf tensors") {
             try (x * 2).validatePostAccumulateHookRegistration()
         }
-        assertInvalid("cannot register a hook on a tensor that doesn't require gradient") {
+        assertValidationFails("cannot register a hook on a tensor that doesn't require gradient") {
             try Tensor([1.0]).validatePostAccumulateHookRegistration()
         }
         XCTAssertNoThrow(try x.validatePostAccumulateHookRegistration())

@@ -67,29 +67,29 @@ final class InPlaceOpsTests: XCTestCase {
 
     func testValidationMessages() {
         let i = Tensor([1, 2])
-        assertInvalid("add_: result type Float can't be cast to the desired output type Long") {
+        assertValidationFails("add_: result type Float can't be cast to the desired output type Long") {
             try i.validateBinaryInPlace(.add, .scalar(.double(1.5)), name: "add_")
         }
-        assertInvalid("div_: result type Float can't be cast to the desired output type Long") {
+        assertValidationFails("div_: result type Float can't be cast to the desired output type Long") {
             try i.validateBinaryInPlace(.div, .scalar(.int(2)), name: "div_")
         }
-        assertInvalid("add_: output with shape [3] doesn't match the broadcast shape [2, 3]") {
+        assertValidationFails("add_: output with shape [3] doesn't match the broadcast shape [2, 3]") {
             try Tensor.zeros([3]).validateBinaryInPlace(.add, .tensor(Tensor.zeros([2, 3])), name: "add_")
         }
-        assertInvalid("copy_: output with shape [3] doesn't match the broadcast shape [2, 3]") {
+        assertValidationFails("copy_: output with shape [3] doesn't match the broadcast shape [2, 3]") {
             try Tensor.zeros([3]).validateCopy(from: Tensor.zeros([2, 3]))
         }
-        assertInvalid("the size of tensor a (3) must match the size of tensor b (2)") {
+        assertValidationFails("the size of tensor a (3) must match the size of tensor b (2)") {
             try Tensor.zeros([3]).validateCopy(from: Tensor.zeros([2]))
         }
-        assertInvalid("unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.") {
+        assertValidationFails("unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.") {
             try Tensor.zeros([1]).expanded(to: [3]).validateInPlace(others: [])
         }
     }
 
     func testLeafRequiringGradIsRefusedWithGradModeOn() {
         let w = Tensor([1.0, 2.0], requiresGrad: true)
-        assertInvalid("a leaf Variable that requires grad is being used in an in-place operation.") {
+        assertValidationFails("a leaf Variable that requires grad is being used in an in-place operation.") {
             try w.validateInPlace(others: [])
         }
         // A plain leaf written with an operand that requires grad is fine: it gains history.

@@ -145,9 +145,9 @@ final class TensorAutogradTests: XCTestCase {
         XCTAssertTrue(c.requiresGrad)
         c.requiresGrad = false
         XCTAssertFalse(c.requiresGrad)
-        assertInvalid("you can only change requiresGrad flags of leaf variables.") { try y.validateRequiresGrad(false) }
-        assertInvalid("you can only change requiresGrad flags of leaf variables.") { try y.validateRequiresGrad(true) }
-        assertInvalid("only Tensors of floating point and complex dtype can require gradients") {
+        assertValidationFails("you can only change requiresGrad flags of leaf variables.") { try y.validateRequiresGrad(false) }
+        assertValidationFails("you can only change requiresGrad flags of leaf variables.") { try y.validateRequiresGrad(true) }
+        assertValidationFails("only Tensors of floating point and complex dtype can require gradients") {
             try Tensor([1, 2]).validateRequiresGrad(true)
         }
     }
@@ -213,7 +213,7 @@ final class TensorAutogradTests: XCTestCase {
         assertClose(y.grad!, shape: [2], [3, 3])
         XCTAssertNil(z.grad)
         assertClose(x.grad!, shape: [2], [6, 12])
-        assertInvalid("can't retain_grad on Tensor that has requires_grad=False") {
+        assertValidationFails("can't retain_grad on Tensor that has requires_grad=False") {
             try Tensor([1.0]).validateRetainGrad()
         }
     }

@@ -103,12 +103,12 @@ final class ViewHistoryTests: XCTestCase {
     func testViewErrors() {
         let leaf = Tensor([1.0, 2.0, 3.0, 4.0], requiresGrad: true)
         let v = leaf.reshaped([2, 2])
-        assertInvalid("a view of a leaf Variable that requires grad is being used in an in-place operation.") {
+        assertValidationFails("a view of a leaf Variable that requires grad is being used in an in-place operation.") {
             try v.validateInPlace(others: [])
         }
         let b = leaf * 1
         let quiet = withNoGrad { b.reshaped([2, 2]) }
-        assertInvalid("A view was created in no_grad mode and is being modified inplace with grad mode enabled.") {
+        assertValidationFails("A view was created in no_grad mode and is being modified inplace with grad mode enabled.") {
             try quiet.validateInPlace(others: [Tensor([1.0], requiresGrad: true)])
         }
         // Both inside no-grad: allowed, not tracked.

@@ -343,3 +343,57 @@ final class PowBackward1: GradFn, @unchecked Sendable {
         return [gx, gy]
     }
 }
+
+// MARK: - Maximum and minimum
+
+/// The elementwise maximum of two tensors with broadcasting; NaN propagates. Differentiable
+/// (`MaximumBackward0`: ties split the gradient in half, as PyTorch does).
+/// - Precondition: shapes broadcast; devices match.
+public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let out = Tensor.computeBinary(.maximum, .tensor(a), .tensor(b), name: "maximum")
+    return Tensor.record(out, inputs: [a, b]) {
+        let node = MaximumBackward0()
+        node.lhsSlot = node.save(a)
+        node.rhsSlot = node.save(b)
+        return node
+    }
+}
+
+/// The elementwise minimum of two tensors with broadcasting; NaN propagates. Differentiable
+/// (`MinimumBackward0`).
+/// - Precondition: shapes broadcast; devices match.
+public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let out = Tensor.computeBinary(.minimum, .tensor(a), .tensor(b), name: "minimum")
+    return Tensor.record(out, inputs: [a, b]) {
+        let node = MinimumBackward0()
+        node.lhsSlot = node.save(a)
+        node.rhsSlot = node.save(b)
+        return node
+    }
+}
+
+/// Shared backward of `maximum`/`minimum`: the gradient goes to the selected side, halved on ties.
+class SelectingBinaryBackward: GradFn, @unchecked Sendable {
+    var lhsSlot = -1, rhsSlot = -1
+    var selectsLarger: Bool { true }
+
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard let g = gradOutputs[0] else { return [nil, nil] }
+        let a = try savedTensor(lhsSlot).detached(), b = try savedTensor(rhsSlot).detached()
+        let zero = Tensor.zeros([], dtype: g.dtype, device: g.device)
+        let tie = a .== b
+        let aWins = selectsLarger ? a .> b : a .< b
+        let half = g * 0.5
+        let ga = Tensor.where(tie, half, Tensor.where(aWins, g, zero))
+        let gb = Tensor.where(tie, half, Tensor.where(aWins, zero, g))
+        return [needsInputGrad(0) ? ga : nil, needsInputGrad(1) ? gb : nil]
+    }
+}
+
+/// Backward of `maximum`.
+final class MaximumBackward0: SelectingBinaryBackward, @unchecked Sendable {}
+
+/// Backward of `minimum`.
+final class MinimumBackward0: SelectingBinaryBackward, @unchecked Sendable {
+    override var selectsLarger: Bool { false }
+}

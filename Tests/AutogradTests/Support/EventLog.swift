@@ -41,19 +41,5 @@ func assertAutogradError(_ fragment: String, file: StaticString = #filePath, lin
     }
 }
 
-/// Asserts that a validator (any throwing closure) fails with a `ShapeError` whose message
-/// contains `fragment`.
-func assertInvalid(_ fragment: String, file: StaticString = #filePath, line: UInt = #line,
-                   _ body: () throws -> Void) {
-    do {
-        try body()
-        XCTFail("expected a validation error containing '\(fragment)'", file: file, line: line)
-    } catch let error as ShapeError {
-        XCTAssertTrue(error.message.contains(fragment), "message '\(error.message)' lacks '\(fragment)'", file: file, line: line)
-    } catch {
-        XCTFail("expected a ShapeError, got \(error)", file: file, line: line)
-    }
-}
-
 import XCTest
 import Autograd
