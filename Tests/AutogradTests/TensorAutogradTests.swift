@@ -231,3 +231,14 @@ final class TensorAutogradTests: XCTestCase {
         assertClose(y.grad!, shape: [2], [2, 4])
     }
 }
+
+extension TensorAutogradTests {
+    func testAssignedGradIsValidated() {
+        let x = Tensor([1.0, 2.0], requiresGrad: true)
+        assertValidationFails("assigned grad has data of a different size") { try x.validateAssignedGrad(Tensor([1.0])) }
+        assertValidationFails("assigned grad has data of a different type") {
+            try x.validateAssignedGrad(Tensor([1.0, 2.0], dtype: .float64))
+        }
+        XCTAssertNoThrow(try x.validateAssignedGrad(Tensor([0.5, 0.5])))
+    }
+}

@@ -63,11 +63,15 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     /// Drops saved tensors after a backward that does not retain the graph.
     func releaseSaved() {
-        if saved.isEmpty { return }
-        var objects = saved.compactMap { $0.retainedObject }
-        saved = []
-        savedWereReleased = true
-        GraphTeardown.release(&objects)
+        // Locked: two threads may walk one retained graph at once.
+        var objects = lock.withLock { _ -> [AnyObject] in
+            if saved.isEmpty { return [] }
+            let objects = saved.compactMap { $0.retainedObject }
+            saved = []
+            savedWereReleased = true
+            return objects
+        }
+        if !objects.isEmpty { GraphTeardown.release(&objects) }
     }
 
     /// Saves a tensor for backward, returning its slot. `isOutput` marks this node's own
@@ -80,10 +84,11 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     /// Unpacks saved slot `index`, checking it was not released or modified in place.
     func savedTensor(_ index: Int) throws -> Tensor {
-        if savedWereReleased || index >= saved.count {
-            throw AutogradError.graphFreed
+        let slot = lock.withLock { _ -> SavedTensor? in
+            savedWereReleased || index < 0 || index >= saved.count ? nil : saved[index]
         }
-        return try saved[index].unpack(for: self)
+        guard let slot else { throw AutogradError.graphFreed }
+        return try slot.unpack(for: self)
     }
 
     /// Whether input `index` needs a gradient (PyTorch's `needs_input_grad`).

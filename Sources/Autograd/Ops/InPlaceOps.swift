@@ -391,7 +391,7 @@ extension Tensor {
             node = n
         }
         write()
-        storage.version += 1
+        storage.bumpVersion()
         if let node { rebaseHistory(onto: node) }
     }
 

@@ -28,10 +28,26 @@ extension Tensor {
     }
 
     /// The accumulated gradient of a leaf (or of a non-leaf that called `retainGrad()`);
-    /// `nil` until a backward pass reaches it. Set to `nil` to clear it.
+    /// `nil` until a backward pass reaches it. Set to `nil` to clear it (PyTorch's
+    /// `x.grad = None`); a later backward then starts from a fresh gradient.
+    ///
+    /// A backward pass without `createGraph` adds into the existing gradient tensor in place,
+    /// so a reference to `.grad` taken earlier sees later accumulations, as in PyTorch.
+    /// - Precondition: an assigned gradient has this tensor's shape, dtype and device
+    ///   ("assigned grad has data of a different size").
     public var grad: Tensor? {
         get { meta.lock.withLock { _ in meta.grad } }
-        nonmutating set { meta.lock.withLock { _ in meta.grad = newValue } }
+        nonmutating set {
+            if let newValue { check { () throws(ShapeError) in try validateAssignedGrad(newValue) } }
+            meta.lock.withLock { _ in meta.grad = newValue }
+        }
+    }
+
+    /// Throws the message assigning `grad` to `.grad` traps with, if any.
+    func validateAssignedGrad(_ grad: Tensor) throws(ShapeError) {
+        if grad.dtype != dtype { throw ShapeError("assigned grad has data of a different type") }
+        if grad.device != device { throw ShapeError("assigned grad has data located on a different device") }
+        if grad.shape != shape { throw ShapeError("assigned grad has data of a different size") }
     }
 
     /// The node that produced this tensor, or `nil` for leaves and tensors outside the graph.
