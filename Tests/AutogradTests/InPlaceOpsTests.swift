@@ -82,6 +82,13 @@ final class InPlaceOpsTests: XCTestCase {
         assertValidationFails("the size of tensor a (3) must match the size of tensor b (2)") {
             try Tensor.zeros([3]).validateCopy(from: Tensor.zeros([2]))
         }
+        assertValidationFails("clamp_: At least one of 'min' or 'max' must not be None") {
+            try Tensor.zeros([2]).validateClamp(min: nil, max: nil)
+        }
+        assertValidationFails("clamp_: result type Float can't be cast to the desired output type Long") {
+            try i.validateClamp(min: 0.5, max: nil)
+        }
+        XCTAssertNoThrow(try i.validateClamp(min: -1, max: 1))
         assertValidationFails("unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.") {
             try Tensor.zeros([1]).expanded(to: [3]).validateInPlace(others: [])
         }

@@ -210,31 +210,21 @@ extension Tensor {
     ///   `addInPlace(_:)`.
     @discardableResult
     public func clampInPlace(min: Double? = nil, max: Double? = nil) -> Tensor {
-        // Whole-number bounds act as integers, so integer tensors can be clamped.
-        func bound(_ v: Double) -> Scalar {
-            dtype.isFloatingPoint || v != v.rounded() || Swift.abs(v) > 9e18 ? .double(v) : .int(Int64(v))
-        }
-        check { () throws(ShapeError) in
-            guard min != nil || max != nil else {
-                throw ShapeError("clamp_: At least one of 'min' or 'max' must not be None")
-            }
-            if let min { try validateBinaryInPlace(.maximum, .scalar(bound(min)), name: "clamp_") }
-            if let max { try validateBinaryInPlace(.minimum, .scalar(bound(max)), name: "clamp_") }
-        }
+        check { () throws(ShapeError) in try validateClamp(min: min, max: max) }
         writeInPlace("clamp_", others: [], makeNode: { old in
             let node = ClampInPlaceBackward()
             var mask: Tensor? = nil
-            if let min { mask = Tensor.computeBinary(.ge, .tensor(old), .scalar(bound(min)), name: "clamp_") }
+            if let min { mask = Tensor.computeBinary(.ge, .tensor(old), .scalar(clampBound(min)), name: "clamp_") }
             if let max {
-                let upper = Tensor.computeBinary(.le, .tensor(old), .scalar(bound(max)), name: "clamp_")
+                let upper = Tensor.computeBinary(.le, .tensor(old), .scalar(clampBound(max)), name: "clamp_")
                 mask = mask.map { Tensor.computeBinary(.logicalAnd, .tensor($0), .tensor(upper), name: "clamp_") } ?? upper
             }
             node.mask = mask
             return node
         }) {
             var values = self.detached()
-            if let min { values = Tensor.computeBinary(.maximum, .tensor(values), .scalar(bound(min)), name: "clamp_") }
-            if let max { values = Tensor.computeBinary(.minimum, .tensor(values), .scalar(bound(max)), name: "clamp_") }
+            if let min { values = Tensor.computeBinary(.maximum, .tensor(values), .scalar(clampBound(min)), name: "clamp_") }
+            if let max { values = Tensor.computeBinary(.minimum, .tensor(values), .scalar(clampBound(max)), name: "clamp_") }
             Backends.backend(for: device).copy(values, into: self)
         }
         return self
@@ -342,6 +332,21 @@ extension Tensor {
         if case .tensor(let t) = other, t.device != device, !(t.rank == 0 && t.device == .cpu) {
             throw ShapeError("\(name): expected all tensors to be on the same device, but found at least two devices, \(device) and \(t.device)")
         }
+    }
+
+    /// A clamp bound as an operand: whole numbers act as integers, so integer tensors can be
+    /// clamped.
+    func clampBound(_ v: Double) -> Scalar {
+        dtype.isFloatingPoint || v != v.rounded() || Swift.abs(v) > 9e18 ? .double(v) : .int(Int64(v))
+    }
+
+    /// Throws the message `clampInPlace(min:max:)` traps with for its bounds, if any.
+    func validateClamp(min: Double?, max: Double?) throws(ShapeError) {
+        guard min != nil || max != nil else {
+            throw ShapeError("clamp_: At least one of 'min' or 'max' must not be None")
+        }
+        if let min { try validateBinaryInPlace(.maximum, .scalar(clampBound(min)), name: "clamp_") }
+        if let max { try validateBinaryInPlace(.minimum, .scalar(clampBound(max)), name: "clamp_") }
     }
 
     /// Throws the message `copyFrom(source)` traps with for shapes, if any.
