@@ -130,3 +130,23 @@ final class ViewHistoryTests: XCTestCase {
         assertClose(a.grad!, shape: [2, 3], [2, 2, 2, 2, 2, 2])
     }
 }
+
+extension ViewHistoryTests {
+    func testOutputsOfMultiViewOpsCannotBeWrittenInPlace() {
+        let x = Tensor([1.0, 2.0, 3.0, 4.0], requiresGrad: true)
+        let b = x * 1
+        let halves = [b.viewing(shape: [2], strides: [1], offset: 0), b.viewing(shape: [2], strides: [1], offset: 2)]
+        Tensor.recordOutputs(halves, inputs: [b]) { MeanBackward0(inputShape: [4]) }
+        assertValidationFails("Output 1 of MeanBackward0 is a view and is being modified inplace. This view is the output of a function that returns multiple views.") {
+            try halves[1].validateInPlace(others: [])
+        }
+    }
+
+    func testViewsAreMarkedInNoGradMode() {
+        let x = Tensor([1.0, 2.0])
+        let v = withNoGrad { x.reshaped([2, 1]) }
+        XCTAssertTrue(v.meta.view?.base.meta === x.meta)
+        XCTAssertEqual(v.meta.view?.createdWithGrad, false)
+        XCTAssertNil(Tensor([1.0]).exp().meta.view)
+    }
+}

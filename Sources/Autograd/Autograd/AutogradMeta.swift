@@ -48,7 +48,7 @@ final class AutogradMeta: @unchecked Sendable {
         let version = base.storage.version
         if view.version == version { return storedGradFn }
         if base.requiresGrad {
-            let node = AsStridedBackward0(input: base, shape: view.shape, strides: view.strides, offset: view.offset)
+            let node = RegeneratedViewBackward(input: base, shape: view.shape, strides: view.strides, offset: view.offset)
             node.nextFunctions = [base.gradientEdge()]
             node.inputMetadata = [InputMetadata(base)]
             storedGradFn = node
@@ -82,14 +82,18 @@ final class ViewInfo: @unchecked Sendable {
     var version: Int
     /// Whether grad mode was on when the view was made (PyTorch's creation meta).
     let createdWithGrad: Bool
+    /// Whether the view is one of several outputs of one op (split, chunk, unbind), which
+    /// PyTorch does not allow to be modified in place.
+    let multipleOutputs: Bool
 
-    init(base: Tensor, shape: [Int], strides: [Int], offset: Int, createdWithGrad: Bool) {
+    init(base: Tensor, shape: [Int], strides: [Int], offset: Int, createdWithGrad: Bool, multipleOutputs: Bool = false) {
         self.base = base
         self.shape = shape
         self.strides = strides
         self.offset = offset
         self.version = base.storage.version
         self.createdWithGrad = createdWithGrad
+        self.multipleOutputs = multipleOutputs
     }
 }
 

@@ -2,7 +2,7 @@
 //
 // - every differentiable view remembers its root base and its own geometry (`ViewInfo`);
 // - an in-place op on a view records its node `fn` as usual, then rebases the *base*: the
-//   base's history becomes `CopySlices(fn)`, whose backward takes the base's gradient, runs
+//   base's history becomes `ViewWriteBackward(fn)`, whose backward takes the base's gradient, runs
 //   `fn` on the viewed region and writes the result back into that region;
 // - the view's own history becomes a strided view of the base's new history
 //   (`AsStridedBackward0`), and any other view of the same base regenerates its history the
@@ -30,7 +30,7 @@ extension Tensor {
     /// `as_strided`); `offset` is absolute, in storage elements.
     func asStridedView(shape: [Int], strides: [Int], offset: Int) -> Tensor {
         viewWithGrad(shape: shape, strides: strides, offset: offset) {
-            AsStridedBackward0(input: $0, shape: shape, strides: strides, offset: offset)
+            RegeneratedViewBackward(input: $0, shape: shape, strides: strides, offset: offset)
         }
     }
 }
@@ -57,8 +57,8 @@ struct Geometry {
 /// Backward of a strided view of an input (used for views whose history is regenerated after
 /// an in-place write): scatters the gradient into a zero tensor laid out like the input.
 /// Broadcast (stride-0) dimensions of the view are summed first, so overlapping reads
-/// accumulate.
-final class AsStridedBackward0: GradFn, @unchecked Sendable {
+/// accumulate. Shown as PyTorch shows it, `AsStridedBackward0`.
+final class RegeneratedViewBackward: GradFn, @unchecked Sendable {
     let input: Geometry
     let view: Geometry
 
@@ -67,6 +67,8 @@ final class AsStridedBackward0: GradFn, @unchecked Sendable {
         self.view = Geometry(shape: shape, strides: strides, offset: offset)
         super.init()
     }
+
+    override var name: String { "AsStridedBackward0" }
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
         guard var g = gradOutputs[0] else { return [nil] }
@@ -87,8 +89,8 @@ final class AsStridedBackward0: GradFn, @unchecked Sendable {
 /// The history of a base after an in-place op wrote into one of its views (PyTorch's
 /// `CopySlices`): the base's gradient passes through unchanged outside the view, and through
 /// the in-place op's backward (`fn`) inside it. Its edges are the base's previous history,
-/// then `fn`'s edges for the op's other operands.
-final class CopySlices: GradFn, @unchecked Sendable {
+/// then `fn`'s edges for the op's other operands. Shown as PyTorch shows it, `CopySlices`.
+final class ViewWriteBackward: GradFn, @unchecked Sendable {
     let base: Geometry
     let view: Geometry
     let fn: GradFn
@@ -99,6 +101,8 @@ final class CopySlices: GradFn, @unchecked Sendable {
         self.fn = fn
         super.init()
     }
+
+    override var name: String { "CopySlices" }
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
         guard let g = gradOutputs[0] else { return nextFunctions.map { _ in nil } }

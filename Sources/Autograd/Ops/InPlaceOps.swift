@@ -308,6 +308,9 @@ extension Tensor {
         }
         guard GradMode.isEnabled, requiresGrad || others.contains(where: { $0.requiresGrad }) else { return }
         if let view = meta.view {
+            if view.multipleOutputs {
+                throw ShapeError("Output \(outputNr) of \(gradFn?.name ?? "a view op") is a view and is being modified inplace. This view is the output of a function that returns multiple views. Such functions do not allow the output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")
+            }
             if !view.createdWithGrad {
                 throw ShapeError("A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
             }
@@ -401,7 +404,7 @@ extension Tensor {
     }
 
     /// Makes `node` this tensor's history after an in-place op; for a view, the base's history
-    /// becomes `CopySlices(node)` and the view's a strided view of it.
+    /// becomes `ViewWriteBackward(node)` and the view's a strided view of it.
     func rebaseHistory(onto node: GradFn) {
         guard let view = meta.view else {
             let old = meta.storedGradFn
@@ -412,14 +415,14 @@ extension Tensor {
         }
         let base = view.base
         let oldBaseFn = base.meta.storedGradFn
-        let copySlices = CopySlices(base: base, view: self, fn: node)
+        let copySlices = ViewWriteBackward(base: base, view: self, fn: node)
         copySlices.nextFunctions = [base.gradientEdge()] + node.nextFunctions.dropFirst()
         copySlices.inputMetadata = [InputMetadata(base)] + node.inputMetadata.dropFirst()
         base.meta.gradFn = copySlices
         base.meta.outputNr = 0
         base.moveRetainedGrad(from: oldBaseFn, to: copySlices)
 
-        let viewNode = AsStridedBackward0(input: base, shape: shape, strides: strides, offset: offset)
+        let viewNode = RegeneratedViewBackward(input: base, shape: shape, strides: strides, offset: offset)
         viewNode.nextFunctions = [(copySlices, 0)]
         viewNode.inputMetadata = [InputMetadata(base)]
         let old = meta.storedGradFn

@@ -74,12 +74,8 @@ extension Tensor {
     }
 
     /// A view of the same storage with other geometry, recorded with `makeNode` if needed.
-    /// The view remembers its base (see `ViewInfo`), so an in-place write through it rebases
-    /// the base's history, as in PyTorch.
     func viewWithGrad(shape: [Int], strides: [Int], offset: Int, _ makeNode: (Tensor) -> GradFn) -> Tensor {
         let out = viewing(shape: shape, strides: strides, offset: offset)
-        out.meta.view = ViewInfo(base: meta.view?.base ?? self, shape: shape, strides: strides, offset: offset,
-                                 createdWithGrad: GradMode.isEnabled)
         return Tensor.record(out, inputs: [self]) { makeNode(self) }
     }
 

@@ -94,8 +94,13 @@ extension Tensor {
 extension Tensor {
     /// Attaches a backward node to `output` when grad mode is on and an input requires grad.
     /// `makeNode` is only called in that case, so forward-only code pays nothing for it.
+    ///
+    /// An output that shares its single input's storage is a view of it: it is marked as one
+    /// (whether or not grad mode is on, as PyTorch marks views), so in-place writes through it
+    /// rebase the input's history (see ViewHistory.swift).
     @inline(__always)
     static func record(_ output: Tensor, inputs: [Tensor], _ makeNode: () -> GradFn) -> Tensor {
+        if inputs.count == 1, output.storage === inputs[0].storage { output.markAsView(of: inputs[0]) }
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return output }
         let node = makeNode()
         node.connect(inputs)
@@ -106,6 +111,11 @@ extension Tensor {
 
     /// Like `record` for ops with several differentiable outputs.
     static func recordOutputs(_ outputs: [Tensor], inputs: [Tensor], _ makeNode: () -> GradFn) {
+        if inputs.count == 1 {
+            for out in outputs where out.storage === inputs[0].storage {
+                out.markAsView(of: inputs[0], multipleOutputs: true)
+            }
+        }
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return }
         let node = makeNode()
         node.connect(inputs)
@@ -113,6 +123,16 @@ extension Tensor {
             out.meta.gradFn = node
             out.meta.outputNr = i
         }
+    }
+}
+
+extension Tensor {
+    /// Records that this new tensor views `input`'s storage (PyTorch's differentiable views):
+    /// the base is `input`'s own base when `input` is itself a view.
+    func markAsView(of input: Tensor, multipleOutputs: Bool = false) {
+        guard meta.view == nil, meta !== input.meta else { return }
+        meta.view = ViewInfo(base: input.meta.view?.base ?? input, shape: shape, strides: strides, offset: offset,
+                             createdWithGrad: GradMode.isEnabled, multipleOutputs: multipleOutputs)
     }
 }
 

@@ -16,8 +16,12 @@ final class TensorStorage: @unchecked Sendable {
     let byteCount: Int
     private let versionCounter = Atomic<Int>(0)
 
-    /// Bumped by every in-place write; saved tensors compare it at backward time.
-    var version: Int { versionCounter.load(ordering: .acquiring) }
+    /// Bumped by every in-place write (`bumpVersion()`); saved tensors compare it at backward
+    /// time.
+    var version: Int {
+        get { versionCounter.load(ordering: .acquiring) }
+        set { versionCounter.store(newValue, ordering: .releasing) }
+    }
 
     /// Records an in-place write.
     func bumpVersion() { versionCounter.add(1, ordering: .acquiringAndReleasing) }
