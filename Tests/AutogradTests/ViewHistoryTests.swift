@@ -150,3 +150,16 @@ extension ViewHistoryTests {
         XCTAssertNil(Tensor([1.0]).exp().meta.view)
     }
 }
+
+extension ViewHistoryTests {
+    func testLeafMadeFromAViewStaysALeaf() throws {
+        let w = Tensor([1.0, 2.0, 3.0, 4.0], requiresGrad: true)
+        let p = withNoGrad { w.reshaped([2, 2]) }
+        p.requiresGrad = true
+        withNoGrad { w.mulInPlace(2.0) }
+        XCTAssertTrue(p.isLeaf)
+        try (p * 3).sum().backward()
+        assertClose(p.grad!, shape: [2, 2], [3, 3, 3, 3])
+        XCTAssertNil(w.grad)
+    }
+}

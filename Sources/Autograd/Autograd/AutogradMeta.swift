@@ -47,7 +47,9 @@ final class AutogradMeta: @unchecked Sendable {
         let base = view.base
         let version = base.storage.version
         if view.version == version { return storedGradFn }
-        if base.requiresGrad {
+        // Views made in no-grad mode, and views the user made leaves that require grad, keep
+        // their own (absent) history.
+        if view.createdWithGrad && !requiresGrad && base.requiresGrad {
             let node = RegeneratedViewBackward(input: base, shape: view.shape, strides: view.strides, offset: view.offset)
             node.nextFunctions = [base.gradientEdge()]
             node.inputMetadata = [InputMetadata(base)]
