@@ -61,9 +61,15 @@ final class AutogradMeta: @unchecked Sendable {
     }
 
     deinit {
+        // Only objects this metadata owns alone can start a cascade of deinits; hand those to
+        // the iterative teardown, drop the rest directly.
         var objects: [AnyObject] = []
-        if let fn = storedGradFn { objects.append(fn) }
-        if let view { objects.append(view) }
+        if storedGradFn != nil && isKnownUniquelyReferenced(&storedGradFn) {
+            objects.append(storedGradFn!)  // non-nil: checked in the condition
+        }
+        if view != nil && isKnownUniquelyReferenced(&view) {
+            objects.append(view!)  // non-nil: checked in the condition
+        }
         storedGradFn = nil
         view = nil
         if !objects.isEmpty { GraphTeardown.release(&objects) }

@@ -103,9 +103,11 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     }
 
     deinit {
+        // Nodes and metadata only this node keeps alive would deinit recursively when it goes;
+        // move those to the iterative teardown. Shared ones are simply released.
         var objects: [AnyObject] = []
-        for edge in nextFunctions {
-            if let fn = edge.function { objects.append(fn) }
+        for i in nextFunctions.indices where nextFunctions[i].function != nil {
+            if isKnownUniquelyReferenced(&nextFunctions[i].function) { objects.append(nextFunctions[i].function!) }
         }
         nextFunctions = []
         for s in saved {
