@@ -163,3 +163,35 @@ extension ViewHistoryTests {
         XCTAssertNil(w.grad)
     }
 }
+
+extension ViewHistoryTests {
+    func testSubscriptAssignmentThroughAViewRebasesTheBase() throws {
+        let a = Tensor(shape: [2, 2], scalars: [1.0, 2, 3, 4], requiresGrad: true)
+        let w = Tensor([10.0, 20.0], dtype: .float64, requiresGrad: true)
+        let b = a * 1
+        let t = b.transposed(0, 1)
+        t[0] = w
+        assertClose(b, shape: [2, 2], [10, 2, 20, 4])
+        XCTAssertEqual(b.gradFn?.name, "CopySlices")
+        try (b * Tensor(shape: [2, 2], scalars: [1.0, 2, 3, 4])).sum().backward()
+        assertClose(a.grad!, shape: [2, 2], [0, 2, 0, 4])
+        assertClose(w.grad!, shape: [2], [1, 3])
+    }
+
+    func testInPlaceOnSlicesMatchesFiniteDifferences() {
+        assertGradcheck([randomLeaf([3, 4], seed: 31), randomLeaf([4], seed: 32)]) { x in
+            let b = x[0] * x[0]
+            b[1..<3].addInPlace(x[1])
+            b[0, 1..<3].mulInPlace(x[1][0..<2])
+            b[2, 0] = x[1][3] * 2
+            return b * x[0]
+        }
+    }
+
+    func testSubscriptAssignmentIntoAViewOfALeafIsRefused() {
+        let leaf = Tensor([1.0, 2.0], requiresGrad: true)
+        assertValidationFails("a view of a leaf Variable that requires grad is being used in an in-place operation.") {
+            try leaf[0..<1].validateInPlace(others: [])
+        }
+    }
+}
