@@ -187,6 +187,8 @@ extension Tensor {
             if recording && !dtype.isFloatingPoint {
                 throw ShapeError("index_put_: cannot write a tensor that requires grad into a \(dtype) tensor")
             }
+            // Views of leaves, views made in no-grad mode, inference tensors, expanded tensors.
+            try validateInPlace(others: [value])
         }
         var source = value.dtype == dtype ? value.detached() : value.convertedWithoutGrad(to: dtype)
         if source.device != device { source = source.to(device: device) }
@@ -199,8 +201,8 @@ extension Tensor {
         if recording {
             let node = CopySlices(indices: indices, inputShape: shape)
             node.connect([self, value])
-            meta.gradFn = node
-            meta.outputNr = 0
+            // On a view, the base's history is rebased too (ViewHistory.swift).
+            rebaseHistory(onto: node)
         }
     }
 }
