@@ -7,6 +7,11 @@ let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
 let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
 
+if let i = arguments.firstIndex(of: "--profile-seed") {
+    try ProfileSeed.run(Int(arguments[i + 1]) ?? 1000)
+    exit(0)
+}
+
 func run(_ group: String, _ body: () throws -> [Result]) rethrows -> [Result] {
     if let only, only != group { return [] }
     if !json { FileHandle.standardError.write(Data("running \(group)…\n".utf8)) }
