@@ -42,49 +42,61 @@ public final class LogSoftmax: Module {
     public override func forward(_ input: Tensor) -> Tensor { input.logSoftmax(dim: dim) }
 }
 
-/// GELU as a module (PyTorch's `nn.GELU`): `x·Φ(x)`, or its tanh approximation
-/// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` with `approximateTanh`.
+/// GELU as a module (PyTorch's `nn.GELU`): `x·Φ(x)`, or its tanh approximation.
 public final class GELU: Module {
-    /// Whether the tanh approximation is used.
-    public let approximateTanh: Bool
+    /// Which form is computed.
+    public let approximate: GeluApproximation
     /// Creates the layer.
-    public init(approximateTanh: Bool = false) {
-        self.approximateTanh = approximateTanh
+    public init(approximate: GeluApproximation = .none) {
+        self.approximate = approximate
         super.init()
     }
-    /// GELU of the input, differentiable.
-    public override func forward(_ input: Tensor) -> Tensor {
-        if approximateTanh {
-            let inner = (input + input.pow(3) * 0.044715) * (2 / Double.pi).squareRoot()
-            return input * 0.5 * (1 + inner.tanh())
-        }
-        return geluExact(input)
-    }
+    /// `input.gelu(approximate:)`.
+    public override func forward(_ input: Tensor) -> Tensor { input.gelu(approximate: approximate) }
 }
 
-/// Exact GELU written with differentiable ops: `x·Φ(x)` with `Φ` from the error function,
-/// whose derivative `2/√π·e^(−z²)` is itself differentiable.
-func geluExact(_ x: Tensor) -> Tensor {
-    x * 0.5 * (1 + erfDifferentiable(x / 2.0.squareRoot()))
+/// SiLU (swish) `x·σ(x)` as a module (PyTorch's `nn.SiLU`).
+public final class SiLU: Module {
+    /// `input.silu()`.
+    public override func forward(_ input: Tensor) -> Tensor { input.silu() }
 }
 
-/// `erf(z)`, recorded as `ErfBackward0`.
-func erfDifferentiable(_ z: Tensor) -> Tensor {
-    let out = z.computeUnary(.erf)
-    return Tensor.record(out, inputs: [z]) {
-        let node = NNErfBackward()
-        node.selfSlot = node.save(z)
-        return node
+/// Leaky ReLU as a module (PyTorch's `nn.LeakyReLU`).
+public final class LeakyReLU: Module {
+    /// The slope for negative inputs.
+    public let negativeSlope: Double
+    /// Creates the layer.
+    public init(negativeSlope: Double = 0.01) {
+        self.negativeSlope = negativeSlope
+        super.init()
     }
+    /// `input.leakyRelu(negativeSlope:)`.
+    public override func forward(_ input: Tensor) -> Tensor { input.leakyRelu(negativeSlope: negativeSlope) }
 }
 
-/// Backward of `erf`: `g · 2/√π · e^(−z²)`.
-final class NNErfBackward: GradFn, @unchecked Sendable {
-    var selfSlot = -1
-    override var name: String { "ErfBackward0" }
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        let z = try savedTensor(selfSlot)
-        return [g * (-(z * z)).exp() * (2 / Double.pi.squareRoot())]
+/// ELU as a module (PyTorch's `nn.ELU`).
+public final class ELU: Module {
+    /// The saturation value for negative inputs.
+    public let alpha: Double
+    /// Creates the layer.
+    public init(alpha: Double = 1) {
+        self.alpha = alpha
+        super.init()
     }
+    /// `input.elu(alpha:)`.
+    public override func forward(_ input: Tensor) -> Tensor { input.elu(alpha: alpha) }
+}
+
+/// Softplus `log(1 + e^(βx)) / β` as a module (PyTorch's `nn.Softplus`).
+public final class Softplus: Module {
+    /// The sharpness and the linear-regime threshold.
+    public let beta: Double, threshold: Double
+    /// Creates the layer.
+    public init(beta: Double = 1, threshold: Double = 20) {
+        self.beta = beta
+        self.threshold = threshold
+        super.init()
+    }
+    /// `input.softplus(beta:threshold:)`.
+    public override func forward(_ input: Tensor) -> Tensor { input.softplus(beta: beta, threshold: threshold) }
 }

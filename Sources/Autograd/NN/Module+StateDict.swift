@@ -59,7 +59,7 @@ extension Module {
         withNoGrad {
             for (name, target) in targets {
                 guard let source = state[name] else { continue }
-                target.overwriteUnchecked(with: source.detached().convertedWithoutGrad(to: target.dtype))
+                target.copyFrom(source.detached())
             }
         }
     }

@@ -205,6 +205,6 @@ func clearGradient(of p: Parameter, setToNone: Bool) {
     } else if g.requiresGrad || g.gradFn != nil {
         p.grad = Tensor.zeros(like: g)
     } else {
-        g.overwriteUnchecked(with: Tensor.zeros([], dtype: g.dtype, device: g.device))
+        withNoGrad { _ = g.zero() }
     }
 }

@@ -50,7 +50,7 @@ public class BatchNorm: Module {
         var factor = momentum ?? 0
         if isTraining {
             let n = numBatchesTracked.value
-            n.overwriteUnchecked(with: n + 1)
+            withNoGrad { _ = n.addInPlace(1) }
             if momentum == nil { factor = 1 / n.item() }
         }
         return batchNorm(input, runningMean: runningMean.value, runningVar: runningVar.value, weight: weight?.value,

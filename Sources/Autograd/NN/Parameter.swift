@@ -76,17 +76,3 @@ public final class Buffer: CustomStringConvertible {
     /// The tensor, as PyTorch prints a buffer.
     public var description: String { "\(value)" }
 }
-
-extension Tensor {
-    /// Writes `source`'s values into this tensor's storage (converted to its dtype and device,
-    /// broadcast to its shape) without recording, and bumps the version counter, so a graph
-    /// that saved this tensor notices. The parameter-update primitive of modules and optimizers.
-    /// - Precondition: `source` broadcasts to this shape.
-    func overwriteUnchecked(with source: Tensor) {
-        precondition(Shape.isExpandable(source.shape, to: shape),
-                     "copy_: shape \(Shape.describe(source.shape)) does not broadcast to \(Shape.describe(shape))")
-        let s = source.to(device: device).detached().expanded(to: shape)
-        Backends.backend(for: device).copy(s, into: self)
-        storage.version += 1
-    }
-}

@@ -319,7 +319,7 @@ public func binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, weight
 func stableSoftplusOfNegation(_ x: Tensor) -> Tensor {
     withNoGrad {
         let zero = Tensor.zeros([], dtype: x.dtype, device: x.device)
-        return maximum(-x, zero) + (-x.abs()).exp().computeUnary(.log1p)
+        return maximum(-x, zero) + (-x.abs()).exp().log1p()
     }
 }
 

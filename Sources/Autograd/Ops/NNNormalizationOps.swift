@@ -155,8 +155,8 @@ public func batchNorm(_ input: Tensor, runningMean: Tensor?, runningVar: Tensor?
                 let mean = x.mean(dims: dims)
                 let centered = x - mean.reshaped(broadcast)
                 let unbiased = (centered * centered).sum(dims: dims) / Swift.max(n - 1, 1)
-                runningMean.overwriteUnchecked(with: runningMean * (1 - momentum) + mean * momentum)
-                runningVar.overwriteUnchecked(with: runningVar * (1 - momentum) + unbiased * momentum)
+                runningMean.mulInPlace(1 - momentum).addInPlace(mean * momentum)
+                runningVar.mulInPlace(1 - momentum).addInPlace(unbiased * momentum)
             }
         } else {
             // Non-nil: checked by the validator above in evaluation mode.

@@ -50,10 +50,9 @@ public class Adam: Optimizer {
     /// One Adam (or AdamW) step for one parameter.
     public override func update(_ p: Tensor, gradient: Tensor, index i: Int) {
         var g = gradient
-        var param = p
         if weightDecay != 0 {
             if decoupled {
-                param = p * (1 - learningRate * weightDecay)
+                p.mulInPlace(1 - learningRate * weightDecay)
             } else {
                 g = g + p * weightDecay
             }
@@ -75,7 +74,7 @@ public class Adam: Optimizer {
         let biasCorrection2Sqrt = (1 - pow(beta2, t)).squareRoot()
         let stepSize = learningRate / biasCorrection1
         let denominator = v.sqrt() / biasCorrection2Sqrt + eps
-        p.overwriteUnchecked(with: param + (m / denominator) * -stepSize)
+        p.addInPlace((m / denominator) * -stepSize)
     }
 }
 
@@ -147,9 +146,9 @@ public final class RMSprop: Optimizer {
             let b0 = state[i]["momentum_buffer"] ?? Tensor.zeros(like: p)
             let b = b0 * momentum + g / avg
             state[i]["momentum_buffer"] = b
-            p.overwriteUnchecked(with: p + b * -learningRate)
+            p.addInPlace(b * -learningRate)
         } else {
-            p.overwriteUnchecked(with: p + (g / avg) * -learningRate)
+            p.addInPlace((g / avg) * -learningRate)
         }
     }
 }

@@ -21,7 +21,7 @@ public func clipGradNorm(_ parameters: [Parameter], maxNorm: Double, normType: D
         let stacked = Tensor.stack(norms.map { $0.cpu() })
         let total = normType == .infinity ? stacked.max() : (normType == 1 ? stacked.sum() : stacked.pow(normType).sum().pow(1 / normType))
         let coefficient = Swift.min(1, maxNorm / (total.item() + 1e-6))
-        for g in grads { g.overwriteUnchecked(with: g * coefficient) }
+        for g in grads { g.mulInPlace(coefficient) }
         return total.to(.float32)
     }
 }
@@ -34,9 +34,7 @@ public func clipGradValue(_ parameters: [Parameter], clipValue: Double) {
     withNoGrad {
         for p in parameters {
             guard let g = p.grad?.detached() else { continue }
-            let low = Tensor.full([], value: -clipValue, dtype: g.dtype, device: g.device)
-            let high = Tensor.full([], value: clipValue, dtype: g.dtype, device: g.device)
-            g.overwriteUnchecked(with: minimum(maximum(g, low), high))
+            g.clampInPlace(min: -clipValue, max: clipValue)
         }
     }
 }

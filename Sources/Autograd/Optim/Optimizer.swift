@@ -50,7 +50,7 @@ open class Optimizer {
         }
     }
 
-    /// Updates one parameter in place (`overwriteUnchecked`), reading and writing `state[index]`.
+    /// Updates one parameter in place (it runs under `withNoGrad`), reading and writing `state[index]`.
     /// Subclasses override it; `steps[index]` already counts this step.
     open func update(_ parameter: Tensor, gradient: Tensor, index: Int) {
         preconditionFailure("\(type(of: self)) does not implement update")

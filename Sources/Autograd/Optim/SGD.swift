@@ -45,6 +45,6 @@ public final class SGD: Optimizer {
             state[i]["momentum_buffer"] = buffer
             d = nesterov ? d + buffer * momentum : buffer
         }
-        p.overwriteUnchecked(with: p + d * -learningRate)
+        p.addInPlace(d * -learningRate)
     }
 }
