@@ -7,6 +7,8 @@ Writes Tests/AutogradTests/Fixtures/nn-reference.json:
   optimizers: parameters after each of several steps with fixed gradients (float32)
   schedulers: learning rates per epoch
   clipping:   gradients after clip_grad_norm_/clip_grad_value_ and the returned norm
+and Tests/AutogradTests/Fixtures/nn-cnn-state.safetensors, the "cnn" model's state dict saved by
+safetensors.torch (read by the Swift tests to check interchange).
 
 Run with the reference venv:  /tmp/ref/bin/python Scripts/nn-reference.py
 """
@@ -143,6 +145,10 @@ torch.manual_seed(1)
 cnn = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
                     nn.Conv2d(4, 6, (2, 2), stride=1, bias=False), nn.AvgPool2d(2, stride=1), nn.Tanh(), nn.Flatten(),
                     nn.Linear(6, 5), nn.Sigmoid(), nn.Dropout(0.0), nn.Linear(5, 3))
+from safetensors.torch import save_file  # noqa: E402
+
+save_file({k: v.contiguous() for k, v in cnn.state_dict().items()},
+          os.path.join(os.path.dirname(__file__), "..", "Tests", "AutogradTests", "Fixtures", "nn-cnn-state.safetensors"))
 model_case("cnn", cnn, torch.randn(3, 1, 6, 6), torch.tensor([0, 2, 1]))
 seq = nn.Sequential(nn.Conv1d(2, 4, 3, padding=1, stride=2), nn.BatchNorm1d(4), nn.GELU(), nn.Flatten(), nn.LayerNorm(12),
                     nn.Linear(12, 8), nn.GELU(approximate="tanh"), nn.Linear(8, 4))

@@ -108,6 +108,18 @@ final class ModuleTests: XCTestCase {
         assertClose(weightBefore, source.stem.weight.value, Tolerance.exact)
     }
 
+    /// A state dict saved by PyTorch's `safetensors.torch.save_file` loads into the same layers.
+    func testLoadsASafetensorsFileWrittenByPyTorch() throws {
+        let model = Sequential(Conv2d(1, 4, kernelSize: 3, padding: 1), BatchNorm2d(4), ReLU(), MaxPool2d(2),
+                               Conv2d(4, 6, kernelSize: (2, 2), bias: false), AvgPool2d(2, stride: 1), Tanh(), Flatten(),
+                               Linear(6, 5), Sigmoid(), Dropout(p: 0), Linear(5, 3))
+        try model.load(from: fixturePath("nn-cnn-state.safetensors"))
+        let expected = NNReference.tensors((NNReference.section("models")["cnn"] as? [String: Any])?["state"])
+        XCTAssertEqual(Set(model.stateDict().keys), Set(expected.keys))
+        for (key, value) in expected { assertClose(model.stateDict()[key]!, value, Tolerance.exact, key) }
+        XCTAssertEqual(model.stateDict()["1.num_batches_tracked"]?.dtype, .int64)
+    }
+
     func testLoadStateDictReportsEveryProblem() {
         let fc = Linear(3, 2)
         var state = fc.stateDict()

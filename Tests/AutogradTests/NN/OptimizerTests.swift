@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Autograd
 
@@ -70,6 +71,18 @@ final class OptimizerTests: XCTestCase {
         }
         let (w, b) = makeParameters()
         XCTAssertThrowsError(try SGD([w, b], learningRate: 0.1).loadStateDict(["state.5.momentum_buffer": Tensor.zeros([3])]))
+        // Through a file.
+        let adam = Adam([w, b], learningRate: 0.05)
+        w.grad = Tensor.ones([3, 4])
+        adam.step()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nn-optim-\(getpid()).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try adam.save(to: path)
+        let restored = Adam([w, b], learningRate: 1)
+        try restored.load(from: path)
+        XCTAssertEqual(restored.learningRate, 0.05)
+        XCTAssertEqual(restored.steps, [1, 0])
+        assertClose(restored.state[0]["exp_avg"]!, adam.state[0]["exp_avg"]!, Tolerance.exact)
     }
 
     func testParametersWithoutGradientsAreSkipped() {
