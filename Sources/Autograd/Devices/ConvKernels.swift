@@ -26,11 +26,11 @@ struct WindowGeometry: Equatable, Sendable {
 /// host memory and runs the CPU kernel: correct everywhere, fast only on the CPU.
 protocol ConvKernels {
     /// im2col: `cols[n, (c·kH + i)·kW + j, oy·outW + ox] = x[n, c, y, x']`, or `padValue` where
-    /// the window reads outside the image. `x` is `[N, C, H, W]` with any strides; `cols` is
-    /// contiguous with `geometry.columnShape`. Floating dtypes only.
+    /// the window reads outside the image. `x` is `[N, C, H, W]` with any strides; `cols` has
+    /// `geometry.columnShape` with any strides but a unit innermost one. Floating dtypes only.
     func im2col(_ x: Tensor, geometry: WindowGeometry, padValue: Double, into cols: Tensor)
     /// col2im: adds every column entry back into the image position it was read from (the
-    /// adjoint of `im2col`). `cols` is contiguous; `image` is contiguous and zero-filled.
+    /// adjoint of `im2col`). `cols` as for `im2col`; `image` is contiguous and zero-filled.
     func col2im(_ cols: Tensor, geometry: WindowGeometry, into image: Tensor)
     /// `out[m, :] = source[indices[m], :]` for a contiguous `[V, D]` source, contiguous int64
     /// `indices` `[M]` (already bounds-checked) and contiguous `out` `[M, D]`; any dtype.
@@ -44,7 +44,7 @@ extension ConvKernels {
     /// Runs `body` on CPU copies of `inputs` and copies the CPU results back into `outputs`.
     private func staged(_ inputs: [Tensor], _ outputs: [Tensor], _ body: ([Tensor], [Tensor]) -> Void) {
         let hostIn = inputs.map { $0.cpu() }
-        let hostOut = outputs.map { $0.cpu().contiguousWithoutGrad().clonedWithoutGrad() }
+        let hostOut = outputs.map { $0.cpu().clonedWithoutGrad() }
         body(hostIn, hostOut)
         for (out, host) in zip(outputs, hostOut) {
             let back = host.to(device: out.device)

@@ -10,7 +10,11 @@ extension Tensor {
     func im2col(_ geometry: WindowGeometry) -> Tensor {
         let compute = windowComputeDType
         let x = dtype == compute ? self : convertedWithoutGrad(to: compute)
-        let cols = Tensor(uninitializedShape: geometry.columnShape, dtype: compute, device: device)
+        // Stored as [C·kH·kW, N, L] and viewed as [N, C·kH·kW, L], so a convolution can treat
+        // the batch as part of one matrix product without copying.
+        let c = geometry.columnShape
+        let buffer = Tensor(uninitializedShape: [c[1], c[0], c[2]], dtype: compute, device: device)
+        let cols = buffer.viewing(shape: c, strides: [c[2], c[0] * c[2], 1], offset: 0)
         Backends.backend(for: device).im2col(x, geometry: geometry, padValue: 0, into: cols)
         let out = compute == dtype ? cols : cols.convertedWithoutGrad(to: dtype)
         return Tensor.record(out, inputs: [self]) { Im2ColBackward0(geometry: geometry) }
@@ -20,7 +24,8 @@ extension Tensor {
     /// Differentiable (`Col2ImBackward0`, whose backward is `im2col`).
     func col2im(_ geometry: WindowGeometry) -> Tensor {
         let compute = windowComputeDType
-        let cols = (dtype == compute ? self : convertedWithoutGrad(to: compute)).contiguousWithoutGrad()
+        var cols = dtype == compute ? self : convertedWithoutGrad(to: compute)
+        if cols.strides[2] != 1 { cols = cols.contiguousWithoutGrad() }
         let image = Tensor.zeros(geometry.imageShape, dtype: compute, device: device)
         Backends.backend(for: device).col2im(cols, geometry: geometry, into: image)
         let out = compute == dtype ? image : image.convertedWithoutGrad(to: dtype)
@@ -109,13 +114,14 @@ func validateConvolution(_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, spa
 }
 
 /// The shared forward of `conv1d`/`conv2d` on 4-D views: `x [N, C, H, W]`,
-/// `w [O, C/G, kH, kW]` → `[N, O, outH, outW]`, with differentiable ops.
+/// `w [O, C/G, kH, kW]` → `[N, O, outH, outW]`, with differentiable ops. The batch is folded
+/// into the matrix product: `[G, O/G, kg] · [G, kg, N·L]`.
 func convolution4D(_ x: Tensor, _ w: Tensor, _ b: Tensor?, geometry g: WindowGeometry, groups: Int) -> Tensor {
-    let n = g.batch, o = w.shape[0]
+    let n = g.batch, o = w.shape[0], l = g.outH * g.outW
     let kg = (g.channels / groups) * g.kernelH * g.kernelW
-    let cols = x.im2col(g).reshaped([n, groups, kg, g.outH * g.outW])
-    let w3 = w.reshaped([groups, o / groups, kg])
-    var out = w3.matmul(cols).reshaped([n, o, g.outH, g.outW])
+    let cols = x.im2col(g).permuted([1, 0, 2]).reshaped([groups, kg, n * l])
+    let product = w.reshaped([groups, o / groups, kg]).matmul(cols)          // [G, O/G, N·L]
+    var out = product.reshaped([o, n, l]).permuted([1, 0, 2]).reshaped([n, o, g.outH, g.outW])
     if let b { out = out + b.reshaped([1, o, 1, 1]) }
     return out
 }
@@ -158,7 +164,7 @@ func convolution(_ input: Tensor, weight: Tensor, bias: Tensor?, spatialRank: In
     let out = withNoGrad { () -> Tensor in
         let x4 = input.detached().reshaped(g.imageShape)
         let w4 = weight.detached().reshaped([weight.shape[0], weight.shape[1], g.kernelH, g.kernelW])
-        return convolution4D(x4, w4, bias?.detached(), geometry: g, groups: groups).reshaped(outShape)
+        return convolution4D(x4, w4, bias?.detached(), geometry: g, groups: groups).contiguousWithoutGrad().reshaped(outShape)
     }.detached()
     let inputs = [input, weight] + (bias.map { [$0] } ?? [])
     return Tensor.record(out, inputs: inputs) {
@@ -189,20 +195,21 @@ final class ConvolutionBackward0: GradFn, @unchecked Sendable {
         let g = geometry
         let n = g.batch, o = weightShape[0], l = g.outH * g.outW
         let kg = (g.channels / groups) * g.kernelH * g.kernelW
-        let g4 = gOut.reshaped([n, groups, o / groups, l])
+        // The output gradient as [G, O/G, N·L], the layout of the forward product.
+        let g3 = gOut.reshaped([n, o, l]).permuted([1, 0, 2]).reshaped([groups, o / groups, n * l])
         var result: [Tensor?] = [nil, nil]
         if needsInputGrad(0) {
             let w3 = try savedTensor(weightSlot).reshaped([groups, o / groups, kg])
-            let gradCols = w3.transposed(1, 2).matmul(g4).reshaped(g.columnShape)
-            result[0] = gradCols.col2im(g).reshaped(inputShape)
+            let gradCols = w3.transposed(1, 2).matmul(g3)                       // [G, kg, N·L]
+            result[0] = gradCols.reshaped([groups * kg, n, l]).permuted([1, 0, 2]).col2im(g).reshaped(inputShape)
         }
         if needsInputGrad(1) {
             let x4 = try savedTensor(inputSlot).reshaped(g.imageShape)
-            let cols = x4.im2col(g).reshaped([n, groups, kg, l])
-            result[1] = g4.matmul(cols.transposed(2, 3)).sum(dim: 0).reshaped(weightShape)
+            let cols = x4.im2col(g).permuted([1, 0, 2]).reshaped([groups, kg, n * l])
+            result[1] = g3.matmul(cols.transposed(1, 2)).reshaped(weightShape)
         }
         if hasBias {
-            result.append(needsInputGrad(2) ? g4.sum(dims: [0, 3]).reshaped([o]) : nil)
+            result.append(needsInputGrad(2) ? gOut.reshaped([n, o, l]).sum(dims: [0, 2]) : nil)
         }
         return result
     }

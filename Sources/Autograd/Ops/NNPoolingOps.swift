@@ -49,7 +49,7 @@ private func pooledShape(_ input: Tensor, _ g: WindowGeometry) -> [Int] {
 ///   most half the kernel; a non-empty output.
 public func maxPool2d(_ input: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
                       dilation: (Int, Int) = (1, 1)) -> Tensor {
-    maxPool2dWithIndices(input, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation).values
+    maxPool2dCore(input, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation).values
 }
 
 /// 2-D max pooling that also returns where each maximum came from: int64 indices into the
@@ -57,6 +57,13 @@ public func maxPool2d(_ input: Tensor, kernelSize: (Int, Int), stride: (Int, Int
 /// - Precondition: as `maxPool2d`.
 public func maxPool2dWithIndices(_ input: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil,
                                  padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)) -> (values: Tensor, indices: Tensor) {
+    let (values, window, g) = maxPool2dCore(input, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation)
+    return (values, planeIndices(window: window, geometry: g).reshaped(values.shape))
+}
+
+/// Max pooling's values and the offset of each maximum within its window `[N, C, L]`.
+private func maxPool2dCore(_ input: Tensor, kernelSize: (Int, Int), stride: (Int, Int)?, padding: (Int, Int),
+                           dilation: (Int, Int)) -> (values: Tensor, window: Tensor, geometry: WindowGeometry) {
     let g = check { () throws(ShapeError) in
         try validatePool2d(input, kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding, dilation: dilation, op: "maxPool2d")
     }
@@ -77,7 +84,7 @@ public func maxPool2dWithIndices(_ input: Tensor, kernelSize: (Int, Int), stride
         node.windowSlot = node.save(window)
         return node
     }
-    return (result, planeIndices(window: window, geometry: g).reshaped(shape))
+    return (result, window, g)
 }
 
 /// Converts window offsets `[N, C, L]` into flat `y·W + x` positions of the input plane.

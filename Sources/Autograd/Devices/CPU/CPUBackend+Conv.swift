@@ -1,7 +1,7 @@
 /// CPU implementations of the sliding-window and row-lookup kernels.
 extension CPUBackend: ConvKernels {
     func im2col(_ x: Tensor, geometry g: WindowGeometry, padValue: Double, into cols: Tensor) {
-        precondition(cols.isContiguous && cols.shape == g.columnShape, "im2col: columns must be contiguous \(g.columnShape)")
+        precondition(cols.shape == g.columnShape && cols.strides[2] == 1, "im2col: columns must be \(g.columnShape) with unit inner stride")
         switch x.dtype {
         case .float32: Self.im2col(x, g, padValue, cols, Float.self)
         case .float64: Self.im2col(x, g, padValue, cols, Double.self)
@@ -10,7 +10,8 @@ extension CPUBackend: ConvKernels {
     }
 
     func col2im(_ cols: Tensor, geometry g: WindowGeometry, into image: Tensor) {
-        precondition(cols.isContiguous && image.isContiguous && image.shape == g.imageShape, "col2im: contiguous operands expected")
+        precondition(image.isContiguous && image.shape == g.imageShape && cols.shape == g.columnShape && cols.strides[2] == 1,
+                     "col2im: a contiguous image and columns with unit inner stride expected")
         switch cols.dtype {
         case .float32: Self.col2im(cols, g, image, Float.self)
         case .float64: Self.col2im(cols, g, image, Double.self)
@@ -22,14 +23,15 @@ extension CPUBackend: ConvKernels {
         let px = x.pointer(T.self), pc = cols.pointer(T.self) + cols.offset
         let pad = T(fromDouble: padValue)
         let (sn, sc, sh, sw) = (x.strides[0], x.strides[1], x.strides[2], x.strides[3])
-        let oh = g.outH, ow = g.outW, l = oh * ow
-        var row = 0
+        let (cn, cr) = (cols.strides[0], cols.strides[1])
+        let oh = g.outH, ow = g.outW
         for n in 0..<g.batch {
+            var row = 0
             for c in 0..<g.channels {
                 let plane = x.offset + n * sn + c * sc
                 for i in 0..<g.kernelH {
                     for j in 0..<g.kernelW {
-                        let dst = pc + row * l
+                        let dst = pc + n * cn + row * cr
                         row += 1
                         for oy in 0..<oh {
                             let y = oy * g.strideH - g.paddingH + i * g.dilationH
@@ -52,14 +54,15 @@ extension CPUBackend: ConvKernels {
 
     private static func col2im<T: FloatElement>(_ cols: Tensor, _ g: WindowGeometry, _ image: Tensor, _: T.Type) {
         let pc = cols.pointer(T.self) + cols.offset, pi = image.pointer(T.self) + image.offset
-        let oh = g.outH, ow = g.outW, l = oh * ow
-        var row = 0
+        let (cn, cr) = (cols.strides[0], cols.strides[1])
+        let oh = g.outH, ow = g.outW
         for n in 0..<g.batch {
+            var row = 0
             for c in 0..<g.channels {
                 let plane = pi + (n * g.channels + c) * g.height * g.width
                 for i in 0..<g.kernelH {
                     for j in 0..<g.kernelW {
-                        let src = pc + row * l
+                        let src = pc + n * cn + row * cr
                         row += 1
                         for oy in 0..<oh {
                             let y = oy * g.strideH - g.paddingH + i * g.dilationH
