@@ -206,7 +206,8 @@ final class ConvolutionBackward0: GradFn, @unchecked Sendable {
         if needsInputGrad(1) {
             let x4 = try savedTensor(inputSlot).reshaped(g.imageShape)
             let cols = x4.im2col(g).permuted([1, 0, 2]).reshaped([groups, kg, n * l])
-            result[1] = g3.matmul(cols.transposed(1, 2)).reshaped(weightShape)
+            // A contiguous right operand keeps the product on the GEMM's fast path.
+            result[1] = g3.matmul(cols.transposed(1, 2).contiguous()).reshaped(weightShape)
         }
         if hasBias {
             result.append(needsInputGrad(2) ? gOut.reshaped([n, o, l]).sum(dims: [0, 2]) : nil)
