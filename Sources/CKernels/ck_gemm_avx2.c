@@ -82,9 +82,71 @@ static void ck_dukr_avx2_6x8(long k, const double *a, const double *b, double *c
     }
 }
 
+
+/* ---- packing ---- */
+
+/* Transposes the 8x8 block held in r[0..7] in place. */
+CK_TARGET_AVX2 static inline __attribute__((always_inline)) void ck_tr8x8(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int j = 0; j < 4; j++) {
+        r[j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+        r[4 + j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);
+    }
+}
+
+/* 6 rows of a row-major A: dst[p*6 + r] = a[r*rsA + p]. Each 8-wide store spills 2 lanes
+ * into the next group, which the next store (or the next sliver, or the slack) absorbs. */
+CK_TARGET_AVX2 static void ck_spack_a_rm_avx2(long kb, const float *a, long rsA, float *dst) {
+    long p = 0;
+    for (; p + 8 <= kb; p += 8) {
+        __m256 r[8];
+        for (int i = 0; i < 6; i++) r[i] = _mm256_loadu_ps(a + i * rsA + p);
+        r[6] = r[7] = _mm256_setzero_ps();
+        ck_tr8x8(r);
+        for (int j = 0; j < 8; j++) _mm256_storeu_ps(dst + (p + j) * 6, r[j]);
+    }
+    for (; p < kb; p++)
+        for (int i = 0; i < 6; i++) dst[p * 6 + i] = a[i * rsA + p];
+}
+
+/* 16 columns of a row-major B */
+CK_TARGET_AVX2 static void ck_spack_b_rm_avx2(long kb, const float *b, long rsB, float *dst) {
+    for (long p = 0; p < kb; p++) {
+        _mm256_store_ps(dst + p * 16, _mm256_loadu_ps(b + p * rsB));
+        _mm256_store_ps(dst + p * 16 + 8, _mm256_loadu_ps(b + p * rsB + 8));
+    }
+}
+
+/* 16 columns of a column-major B: dst[p*16 + c] = b[c*csB + p] */
+CK_TARGET_AVX2 static void ck_spack_b_cm_avx2(long kb, const float *b, long csB, float *dst) {
+    long p = 0;
+    for (; p + 8 <= kb; p += 8)
+        for (int h = 0; h < 2; h++) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(b + (8 * h + i) * csB + p);
+            ck_tr8x8(r);
+            for (int j = 0; j < 8; j++) _mm256_store_ps(dst + (p + j) * 16 + 8 * h, r[j]);
+        }
+    for (; p < kb; p++)
+        for (int c = 0; c < 16; c++) dst[p * 16 + c] = b[c * csB + p];
+}
+
 /* Blocks for a 32-48K L1 and 512K-2M L2: kc x 16 floats = 16K, mc x kc = 168K. */
-static const ck_sgemm_desc ck_sdesc_avx2 = {6, 16, 256, 168, 4096, ck_sukr_avx2_6x16};
-static const ck_dgemm_desc ck_ddesc_avx2 = {6, 8, 256, 96, 2048, ck_dukr_avx2_6x8};
+static const ck_sgemm_desc ck_sdesc_avx2 = {6, 16, 256, 168, 4096, ck_sukr_avx2_6x16,
+                                            ck_spack_a_rm_avx2, NULL, ck_spack_b_rm_avx2,
+                                            ck_spack_b_cm_avx2};
+static const ck_dgemm_desc ck_ddesc_avx2 = {6, 8, 256, 96, 2048, ck_dukr_avx2_6x8,
+                                            NULL, NULL, NULL, NULL};
 const ck_sgemm_desc *ck_sgemm_desc_avx2(void) { return &ck_sdesc_avx2; }
 const ck_dgemm_desc *ck_dgemm_desc_avx2(void) { return &ck_ddesc_avx2; }
 

@@ -82,8 +82,83 @@ static void ck_dukr_avx512_12x16(long k, const double *a, const double *b, doubl
     }
 }
 
-static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32};
-static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16};
+
+/* ---- packing ---- */
+
+/* Transposes the 16x16 block held in r[0..15] (row i in r[i]) in place. */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void ck_tr16x16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    /* r[4i + j], 128-bit lane L, now holds column 4L + j of rows 4i .. 4i+3 */
+    for (int j = 0; j < 4; j++) {
+        __m512 u0 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44);
+        __m512 u1 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xEE);
+        __m512 v0 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44);
+        __m512 v1 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xEE);
+        t[j] = _mm512_shuffle_f32x4(u0, v0, 0x88);
+        t[4 + j] = _mm512_shuffle_f32x4(u0, v0, 0xDD);
+        t[8 + j] = _mm512_shuffle_f32x4(u1, v1, 0x88);
+        t[12 + j] = _mm512_shuffle_f32x4(u1, v1, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/* 12 rows of a row-major A: dst[p*12 + r] = a[r*rsA + p] */
+CK_TARGET_AVX512 static void ck_spack_a_rm_avx512(long kb, const float *a, long rsA, float *dst) {
+    long p = 0;
+    for (; p + 16 <= kb; p += 16) {
+        __m512 r[16];
+        for (int i = 0; i < 12; i++) r[i] = _mm512_loadu_ps(a + i * rsA + p);
+        for (int i = 12; i < 16; i++) r[i] = _mm512_setzero_ps();
+        ck_tr16x16(r);
+        for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(dst + (p + j) * 12, 0x0FFF, r[j]);
+    }
+    for (; p < kb; p++)
+        for (int i = 0; i < 12; i++) dst[p * 12 + i] = a[i * rsA + p];
+}
+
+/* 12 rows of a column-major A: dst[p*12 + r] = a[p*csA + r] */
+CK_TARGET_AVX512 static void ck_spack_a_cm_avx512(long kb, const float *a, long csA, float *dst) {
+    for (long p = 0; p < kb; p++)
+        _mm512_mask_storeu_ps(dst + p * 12, 0x0FFF, _mm512_maskz_loadu_ps(0x0FFF, a + p * csA));
+}
+
+/* 32 columns of a row-major B: dst[p*32 + c] = b[p*rsB + c] */
+CK_TARGET_AVX512 static void ck_spack_b_rm_avx512(long kb, const float *b, long rsB, float *dst) {
+    for (long p = 0; p < kb; p++) {
+        _mm512_store_ps(dst + p * 32, _mm512_loadu_ps(b + p * rsB));
+        _mm512_store_ps(dst + p * 32 + 16, _mm512_loadu_ps(b + p * rsB + 16));
+    }
+}
+
+/* 32 columns of a column-major B: dst[p*32 + c] = b[c*csB + p] */
+CK_TARGET_AVX512 static void ck_spack_b_cm_avx512(long kb, const float *b, long csB, float *dst) {
+    long p = 0;
+    for (; p + 16 <= kb; p += 16)
+        for (int h = 0; h < 2; h++) {
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(b + (16 * h + i) * csB + p);
+            ck_tr16x16(r);
+            for (int j = 0; j < 16; j++) _mm512_store_ps(dst + (p + j) * 32 + 16 * h, r[j]);
+        }
+    for (; p < kb; p++)
+        for (int c = 0; c < 32; c++) dst[p * 32 + c] = b[c * csB + p];
+}
+
+static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32,
+                                              ck_spack_a_rm_avx512, ck_spack_a_cm_avx512,
+                                              ck_spack_b_rm_avx512, ck_spack_b_cm_avx512};
+static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16,
+                                              NULL, NULL, NULL, NULL};
 const ck_sgemm_desc *ck_sgemm_desc_avx512(void) { return &ck_sdesc_avx512; }
 const ck_dgemm_desc *ck_dgemm_desc_avx512(void) { return &ck_ddesc_avx512; }
 

@@ -44,15 +44,28 @@ typedef void (*ck_sukr_fn)(long k, const float *a, const float *b, float *c, lon
                            float alpha, float beta);
 typedef void (*ck_dukr_fn)(long k, const double *a, const double *b, double *c, long rsc,
                            double alpha, double beta);
+/* Packers for one full sliver of mr rows of A (or panel of nr columns of B) of length kb, in
+ * the layout the micro-kernel reads: for each p, mr (nr) consecutive values. "rm": the operand
+ * is row-major in that dimension (unit stride along k for A, along n for B), "cm": unit stride
+ * across rows for A / along k for B. They may write up to CK_PACK_SLACK elements past the end
+ * of the sliver (later packing overwrites them; buffers have the slack). NULL: generic code. */
+#define CK_PACK_SLACK 64
+typedef void (*ck_spack_fn)(long kb, const float *src, long stride, float *dst);
+typedef void (*ck_dpack_fn)(long kb, const double *src, long stride, double *dst);
 typedef struct {
-    int mr, nr;     /* register tile */
+    int mr, nr;      /* register tile */
     long kc, mc, nc; /* cache blocks: kc x nr B panel in L1, mc x kc A block in L2, kc x nc in L3 */
     ck_sukr_fn ukr;
+    ck_spack_fn pack_a_rm; /* A with csA == 1: a transpose; stride = rsA */
+    ck_spack_fn pack_a_cm; /* A with rsA == 1: copies; stride = csA */
+    ck_spack_fn pack_b_rm; /* B with csB == 1: copies; stride = rsB */
+    ck_spack_fn pack_b_cm; /* B with rsB == 1: a transpose; stride = csB */
 } ck_sgemm_desc;
 typedef struct {
     int mr, nr;
     long kc, mc, nc;
     ck_dukr_fn ukr;
+    ck_dpack_fn pack_a_rm, pack_a_cm, pack_b_rm, pack_b_cm;
 } ck_dgemm_desc;
 
 /* ---- element-wise kernels: one table per ISA ---- */
