@@ -33,22 +33,23 @@ static void *ck_scratch(size_t bytes) {
 
 /* ---- portable micro-kernels (4 x 8), written so compilers can vectorize the j loops ---- */
 #define CK_PORTABLE_UKR(NAME, T)                                                               \
-    static void NAME(long k, const T *a, const T *b, T *c, long rsc, T alpha, T beta) {        \
+    static void NAME(long k, const T *a, const T *b, T *c, long rsc, T alpha, T beta, int m,   \
+                     int n) {                                                                  \
         T acc[4][8] = {{0}};                                                                   \
         for (long p = 0; p < k; p++, a += 4, b += 8)                                           \
             for (int i = 0; i < 4; i++)                                                        \
                 for (int j = 0; j < 8; j++) acc[i][j] += a[i] * b[j];                          \
-        for (int i = 0; i < 4; i++)                                                            \
-            for (int j = 0; j < 8; j++)                                                        \
+        for (int i = 0; i < m; i++)                                                            \
+            for (int j = 0; j < n; j++)                                                        \
                 c[i * rsc + j] = beta == (T)0 ? alpha * acc[i][j]                              \
                                               : alpha * acc[i][j] + beta * c[i * rsc + j];     \
     }
 CK_PORTABLE_UKR(ck_sukr_scalar_4x8, float)
 CK_PORTABLE_UKR(ck_dukr_scalar_4x8, double)
 
-static const ck_sgemm_desc ck_sdesc_scalar = {4, 8, 256, 128, 2048, ck_sukr_scalar_4x8,
+static const ck_sgemm_desc ck_sdesc_scalar = {4, 8, 256, 128, 2048, ck_sukr_scalar_4x8, 1,
                                               NULL, NULL, NULL, NULL};
-static const ck_dgemm_desc ck_ddesc_scalar = {4, 8, 256, 64, 2048, ck_dukr_scalar_4x8,
+static const ck_dgemm_desc ck_ddesc_scalar = {4, 8, 256, 64, 2048, ck_dukr_scalar_4x8, 1,
                                               NULL, NULL, NULL, NULL};
 const ck_sgemm_desc *ck_sgemm_desc_scalar(void) { return &ck_sdesc_scalar; }
 const ck_dgemm_desc *ck_dgemm_desc_scalar(void) { return &ck_ddesc_scalar; }
@@ -86,7 +87,11 @@ static const ck_dgemm_desc *ck_ddesc_now(void) {
 #define CK_P(x) ck_s##x
 #define CK_DESC ck_sgemm_desc
 #define CK_DESC_NOW ck_sdesc_now
+#define CK_VEC_DOT ck_vec_now()->sdot
+#define CK_VEC_AXPY ck_vec_now()->saxpy
 #include "ck_gemm_driver.inc"
+#undef CK_VEC_DOT
+#undef CK_VEC_AXPY
 #undef CK_T
 #undef CK_P
 #undef CK_DESC
@@ -96,7 +101,11 @@ static const ck_dgemm_desc *ck_ddesc_now(void) {
 #define CK_P(x) ck_d##x
 #define CK_DESC ck_dgemm_desc
 #define CK_DESC_NOW ck_ddesc_now
+#define CK_VEC_DOT ck_vec_now()->ddot
+#define CK_VEC_AXPY ck_vec_now()->daxpy
 #include "ck_gemm_driver.inc"
+#undef CK_VEC_DOT
+#undef CK_VEC_AXPY
 #undef CK_T
 #undef CK_P
 #undef CK_DESC

@@ -8,7 +8,7 @@
 
 CK_TARGET_AVX2
 static void ck_sukr_avx2_6x16(long k, const float *a, const float *b, float *c, long rsc,
-                              float alpha, float beta) {
+                              float alpha, float beta, int m, int n) {
 #define DECL(r) __m256 c##r##a = _mm256_setzero_ps(), c##r##b = _mm256_setzero_ps();
     CK_R6(DECL)
 #undef DECL
@@ -27,18 +27,36 @@ static void ck_sukr_avx2_6x16(long k, const float *a, const float *b, float *c, 
         b += 16;
     }
     __m256 va = _mm256_set1_ps(alpha);
-    if (beta == 0.0f) {
+    __m256 vb = _mm256_set1_ps(beta);
+    if (m == 6 && n == 16) {
+        if (beta == 0.0f) {
 #define ST(r) _mm256_storeu_ps(c + (r) * rsc, _mm256_mul_ps(va, c##r##a)); \
               _mm256_storeu_ps(c + (r) * rsc + 8, _mm256_mul_ps(va, c##r##b));
-        CK_R6(ST)
+            CK_R6(ST)
 #undef ST
-    } else {
-        __m256 vb = _mm256_set1_ps(beta);
+        } else {
 #define ST(r) _mm256_storeu_ps(c + (r) * rsc, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + (r) * rsc), \
                                                                _mm256_mul_ps(va, c##r##a))); \
               _mm256_storeu_ps(c + (r) * rsc + 8, \
                                _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + (r) * rsc + 8), \
                                                _mm256_mul_ps(va, c##r##b)));
+            CK_R6(ST)
+#undef ST
+        }
+    } else { /* an edge tile: rows below m, columns below n */
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        __m256i k0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
+        __m256i k1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), lane);
+#define ST(r) if ((r) < m) { \
+            float *cr = c + (r) * rsc; \
+            __m256 v0 = _mm256_mul_ps(va, c##r##a), v1 = _mm256_mul_ps(va, c##r##b); \
+            if (beta != 0.0f) { \
+                v0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr, k0), v0); \
+                v1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + 8, k1), v1); \
+            } \
+            _mm256_maskstore_ps(cr, k0, v0); \
+            _mm256_maskstore_ps(cr + 8, k1, v1); \
+        }
         CK_R6(ST)
 #undef ST
     }
@@ -46,7 +64,7 @@ static void ck_sukr_avx2_6x16(long k, const float *a, const float *b, float *c, 
 
 CK_TARGET_AVX2
 static void ck_dukr_avx2_6x8(long k, const double *a, const double *b, double *c, long rsc,
-                             double alpha, double beta) {
+                             double alpha, double beta, int m, int n) {
 #define DECL(r) __m256d c##r##a = _mm256_setzero_pd(), c##r##b = _mm256_setzero_pd();
     CK_R6(DECL)
 #undef DECL
@@ -65,23 +83,40 @@ static void ck_dukr_avx2_6x8(long k, const double *a, const double *b, double *c
         b += 8;
     }
     __m256d va = _mm256_set1_pd(alpha);
-    if (beta == 0.0) {
+    __m256d vb = _mm256_set1_pd(beta);
+    if (m == 6 && n == 8) {
+        if (beta == 0.0) {
 #define ST(r) _mm256_storeu_pd(c + (r) * rsc, _mm256_mul_pd(va, c##r##a)); \
               _mm256_storeu_pd(c + (r) * rsc + 4, _mm256_mul_pd(va, c##r##b));
-        CK_R6(ST)
+            CK_R6(ST)
 #undef ST
-    } else {
-        __m256d vb = _mm256_set1_pd(beta);
+        } else {
 #define ST(r) _mm256_storeu_pd(c + (r) * rsc, _mm256_fmadd_pd(vb, _mm256_loadu_pd(c + (r) * rsc), \
                                                                _mm256_mul_pd(va, c##r##a))); \
               _mm256_storeu_pd(c + (r) * rsc + 4, \
                                _mm256_fmadd_pd(vb, _mm256_loadu_pd(c + (r) * rsc + 4), \
                                                _mm256_mul_pd(va, c##r##b)));
+            CK_R6(ST)
+#undef ST
+        }
+    } else {
+        const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+        __m256i k0 = _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), lane);
+        __m256i k1 = _mm256_cmpgt_epi64(_mm256_set1_epi64x(n - 4), lane);
+#define ST(r) if ((r) < m) { \
+            double *cr = c + (r) * rsc; \
+            __m256d v0 = _mm256_mul_pd(va, c##r##a), v1 = _mm256_mul_pd(va, c##r##b); \
+            if (beta != 0.0) { \
+                v0 = _mm256_fmadd_pd(vb, _mm256_maskload_pd(cr, k0), v0); \
+                v1 = _mm256_fmadd_pd(vb, _mm256_maskload_pd(cr + 4, k1), v1); \
+            } \
+            _mm256_maskstore_pd(cr, k0, v0); \
+            _mm256_maskstore_pd(cr + 4, k1, v1); \
+        }
         CK_R6(ST)
 #undef ST
     }
 }
-
 
 /* ---- packing ---- */
 
@@ -142,10 +177,10 @@ CK_TARGET_AVX2 static void ck_spack_b_cm_avx2(long kb, const float *b, long csB,
 }
 
 /* Blocks for a 32-48K L1 and 512K-2M L2: kc x 16 floats = 16K, mc x kc = 168K. */
-static const ck_sgemm_desc ck_sdesc_avx2 = {6, 16, 256, 168, 4096, ck_sukr_avx2_6x16,
+static const ck_sgemm_desc ck_sdesc_avx2 = {6, 16, 256, 168, 4096, ck_sukr_avx2_6x16, 1,
                                             ck_spack_a_rm_avx2, NULL, ck_spack_b_rm_avx2,
                                             ck_spack_b_cm_avx2};
-static const ck_dgemm_desc ck_ddesc_avx2 = {6, 8, 256, 96, 2048, ck_dukr_avx2_6x8,
+static const ck_dgemm_desc ck_ddesc_avx2 = {6, 8, 256, 96, 2048, ck_dukr_avx2_6x8, 1,
                                             NULL, NULL, NULL, NULL};
 const ck_sgemm_desc *ck_sgemm_desc_avx2(void) { return &ck_sdesc_avx2; }
 const ck_dgemm_desc *ck_dgemm_desc_avx2(void) { return &ck_ddesc_avx2; }

@@ -8,7 +8,7 @@
 
 CK_TARGET_AVX512
 static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *c, long rsc,
-                                 float alpha, float beta) {
+                                 float alpha, float beta, int m, int n) {
 #define DECL(r) __m512 c##r##a = _mm512_setzero_ps(), c##r##b = _mm512_setzero_ps();
     CK_R12(DECL)
 #undef DECL
@@ -27,18 +27,35 @@ static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *
         b += 32;
     }
     __m512 va = _mm512_set1_ps(alpha);
-    if (beta == 0.0f) {
+    __m512 vb = _mm512_set1_ps(beta);
+    if (m == 12 && n == 32) {
+        if (beta == 0.0f) {
 #define ST(r) _mm512_storeu_ps(c + (r) * rsc, _mm512_mul_ps(va, c##r##a)); \
               _mm512_storeu_ps(c + (r) * rsc + 16, _mm512_mul_ps(va, c##r##b));
-        CK_R12(ST)
+            CK_R12(ST)
 #undef ST
-    } else {
-        __m512 vb = _mm512_set1_ps(beta);
+        } else {
 #define ST(r) _mm512_storeu_ps(c + (r) * rsc, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + (r) * rsc), \
                                                                _mm512_mul_ps(va, c##r##a))); \
               _mm512_storeu_ps(c + (r) * rsc + 16, \
                                _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + (r) * rsc + 16), \
                                                _mm512_mul_ps(va, c##r##b)));
+            CK_R12(ST)
+#undef ST
+        }
+    } else { /* an edge tile: rows below m, columns below n */
+        __mmask16 k0 = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1);
+        __mmask16 k1 = (__mmask16)(n >= 32 ? 0xFFFF : n <= 16 ? 0 : (1u << (n - 16)) - 1);
+#define ST(r) if ((r) < m) { \
+            float *cr = c + (r) * rsc; \
+            __m512 v0 = _mm512_mul_ps(va, c##r##a), v1 = _mm512_mul_ps(va, c##r##b); \
+            if (beta != 0.0f) { \
+                v0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k0, cr), v0); \
+                v1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, cr + 16), v1); \
+            } \
+            _mm512_mask_storeu_ps(cr, k0, v0); \
+            _mm512_mask_storeu_ps(cr + 16, k1, v1); \
+        }
         CK_R12(ST)
 #undef ST
     }
@@ -46,7 +63,7 @@ static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *
 
 CK_TARGET_AVX512
 static void ck_dukr_avx512_12x16(long k, const double *a, const double *b, double *c, long rsc,
-                                 double alpha, double beta) {
+                                 double alpha, double beta, int m, int n) {
 #define DECL(r) __m512d c##r##a = _mm512_setzero_pd(), c##r##b = _mm512_setzero_pd();
     CK_R12(DECL)
 #undef DECL
@@ -65,23 +82,39 @@ static void ck_dukr_avx512_12x16(long k, const double *a, const double *b, doubl
         b += 16;
     }
     __m512d va = _mm512_set1_pd(alpha);
-    if (beta == 0.0) {
+    __m512d vb = _mm512_set1_pd(beta);
+    if (m == 12 && n == 16) {
+        if (beta == 0.0) {
 #define ST(r) _mm512_storeu_pd(c + (r) * rsc, _mm512_mul_pd(va, c##r##a)); \
               _mm512_storeu_pd(c + (r) * rsc + 8, _mm512_mul_pd(va, c##r##b));
-        CK_R12(ST)
+            CK_R12(ST)
 #undef ST
-    } else {
-        __m512d vb = _mm512_set1_pd(beta);
+        } else {
 #define ST(r) _mm512_storeu_pd(c + (r) * rsc, _mm512_fmadd_pd(vb, _mm512_loadu_pd(c + (r) * rsc), \
                                                                _mm512_mul_pd(va, c##r##a))); \
               _mm512_storeu_pd(c + (r) * rsc + 8, \
                                _mm512_fmadd_pd(vb, _mm512_loadu_pd(c + (r) * rsc + 8), \
                                                _mm512_mul_pd(va, c##r##b)));
+            CK_R12(ST)
+#undef ST
+        }
+    } else {
+        __mmask8 k0 = (__mmask8)(n >= 8 ? 0xFF : (1u << n) - 1);
+        __mmask8 k1 = (__mmask8)(n >= 16 ? 0xFF : n <= 8 ? 0 : (1u << (n - 8)) - 1);
+#define ST(r) if ((r) < m) { \
+            double *cr = c + (r) * rsc; \
+            __m512d v0 = _mm512_mul_pd(va, c##r##a), v1 = _mm512_mul_pd(va, c##r##b); \
+            if (beta != 0.0) { \
+                v0 = _mm512_fmadd_pd(vb, _mm512_maskz_loadu_pd(k0, cr), v0); \
+                v1 = _mm512_fmadd_pd(vb, _mm512_maskz_loadu_pd(k1, cr + 8), v1); \
+            } \
+            _mm512_mask_storeu_pd(cr, k0, v0); \
+            _mm512_mask_storeu_pd(cr + 8, k1, v1); \
+        }
         CK_R12(ST)
 #undef ST
     }
 }
-
 
 /* ---- packing ---- */
 
@@ -154,10 +187,10 @@ CK_TARGET_AVX512 static void ck_spack_b_cm_avx512(long kb, const float *b, long 
         for (int c = 0; c < 32; c++) dst[p * 32 + c] = b[c * csB + p];
 }
 
-static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32,
+static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32, 1,
                                               ck_spack_a_rm_avx512, ck_spack_a_cm_avx512,
                                               ck_spack_b_rm_avx512, ck_spack_b_cm_avx512};
-static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16,
+static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16, 1,
                                               NULL, NULL, NULL, NULL};
 const ck_sgemm_desc *ck_sgemm_desc_avx512(void) { return &ck_sdesc_avx512; }
 const ck_dgemm_desc *ck_dgemm_desc_avx512(void) { return &ck_ddesc_avx512; }

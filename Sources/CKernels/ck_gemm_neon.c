@@ -7,7 +7,8 @@
 #define CK_R8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
 static void ck_sukr_neon_8x12(long k, const float *a, const float *b, float *c, long rsc,
-                              float alpha, float beta) {
+                              float alpha, float beta, int m, int n) {
+    (void)m, (void)n; /* full tiles only (partial = 0) */
 #define DECL(r) float32x4_t c##r##0 = vdupq_n_f32(0), c##r##1 = vdupq_n_f32(0), c##r##2 = vdupq_n_f32(0);
     CK_R8(DECL)
 #undef DECL
@@ -34,7 +35,8 @@ static void ck_sukr_neon_8x12(long k, const float *a, const float *b, float *c, 
 }
 
 static void ck_dukr_neon_8x6(long k, const double *a, const double *b, double *c, long rsc,
-                             double alpha, double beta) {
+                             double alpha, double beta, int m, int n) {
+    (void)m, (void)n; /* full tiles only (partial = 0) */
 #define DECL(r) float64x2_t c##r##0 = vdupq_n_f64(0), c##r##1 = vdupq_n_f64(0), c##r##2 = vdupq_n_f64(0);
     CK_R8(DECL)
 #undef DECL
@@ -61,9 +63,9 @@ static void ck_dukr_neon_8x6(long k, const double *a, const double *b, double *c
 }
 
 /* Blocks for a 64-128K L1 and 1-4M L2 (Apple M-series, Neoverse N1/V1). */
-static const ck_sgemm_desc ck_sdesc_neon = {8, 12, 256, 192, 4092, ck_sukr_neon_8x12,
+static const ck_sgemm_desc ck_sdesc_neon = {8, 12, 256, 192, 4092, ck_sukr_neon_8x12, 0,
                                             NULL, NULL, NULL, NULL};
-static const ck_dgemm_desc ck_ddesc_neon = {8, 6, 256, 96, 2046, ck_dukr_neon_8x6,
+static const ck_dgemm_desc ck_ddesc_neon = {8, 6, 256, 96, 2046, ck_dukr_neon_8x6, 0,
                                             NULL, NULL, NULL, NULL};
 const ck_sgemm_desc *ck_sgemm_desc_neon(void) { return &ck_sdesc_neon; }
 const ck_dgemm_desc *ck_dgemm_desc_neon(void) { return &ck_ddesc_neon; }

@@ -39,11 +39,13 @@ int ck_threads_available(void);
 /* ---- GEMM kernels ---- */
 /* A micro-kernel computes the MR x NR tile C = alpha * (A~ B~) + beta * C from a packed A
  * sliver (k groups of MR values) and a packed B panel (k groups of NR values), C row stride
- * rsc and unit column stride. beta == 0 means C is not read. */
+ * rsc and unit column stride, and stores its top-left m x n corner (m <= MR, n <= NR; kernels
+ * whose descriptor has partial == 0 are only called with m = MR, n = NR). beta == 0 means C
+ * is not read. */
 typedef void (*ck_sukr_fn)(long k, const float *a, const float *b, float *c, long rsc,
-                           float alpha, float beta);
+                           float alpha, float beta, int m, int n);
 typedef void (*ck_dukr_fn)(long k, const double *a, const double *b, double *c, long rsc,
-                           double alpha, double beta);
+                           double alpha, double beta, int m, int n);
 /* Packers for one full sliver of mr rows of A (or panel of nr columns of B) of length kb, in
  * the layout the micro-kernel reads: for each p, mr (nr) consecutive values. "rm": the operand
  * is row-major in that dimension (unit stride along k for A, along n for B), "cm": unit stride
@@ -56,6 +58,7 @@ typedef struct {
     int mr, nr;      /* register tile */
     long kc, mc, nc; /* cache blocks: kc x nr B panel in L1, mc x kc A block in L2, kc x nc in L3 */
     ck_sukr_fn ukr;
+    int partial;           /* ukr stores partial tiles itself */
     ck_spack_fn pack_a_rm; /* A with csA == 1: a transpose; stride = rsA */
     ck_spack_fn pack_a_cm; /* A with rsA == 1: copies; stride = csA */
     ck_spack_fn pack_b_rm; /* B with csB == 1: copies; stride = rsB */
@@ -65,6 +68,7 @@ typedef struct {
     int mr, nr;
     long kc, mc, nc;
     ck_dukr_fn ukr;
+    int partial;
     ck_dpack_fn pack_a_rm, pack_a_cm, pack_b_rm, pack_b_cm;
 } ck_dgemm_desc;
 
@@ -88,6 +92,11 @@ typedef struct {
     /* sum of one block of n <= CK_SUM_BLOCK elements in the documented 32-lane order */
     float (*ssum_block)(const float *x, long n);
     double (*dsum_block)(const double *x, long n);
+    /* dot product of contiguous x and y; y[i] += a * x[i] (both with FMA) */
+    float (*sdot)(long n, const float *x, const float *y);
+    double (*ddot)(long n, const double *x, const double *y);
+    void (*saxpy)(long n, float a, const float *x, float *y);
+    void (*daxpy)(long n, double a, const double *x, double *y);
     /* max of n >= 1 elements; returns 1 (and writes nothing) if a NaN is present */
     int (*smax)(const float *x, long n, float *out);
     int (*dmax)(const double *x, long n, double *out);
