@@ -176,12 +176,66 @@ CK_TARGET_AVX2 static void ck_spack_b_cm_avx2(long kb, const float *b, long csB,
         for (int c = 0; c < 16; c++) dst[p * 16 + c] = b[c * csB + p];
 }
 
+
+/* Transposes the 4x4 double block in r[0..3] in place. */
+CK_TARGET_AVX2 static inline __attribute__((always_inline)) void ck_tr4x4d(__m256d r[4]) {
+    __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+/* 6 rows of a row-major A (double); the 4-wide store of rows 4-5 spills 2 lanes forward,
+ * overwritten by the next store (or the next sliver, or the slack). */
+CK_TARGET_AVX2 static void ck_dpack_a_rm_avx2(long kb, const double *a, long rsA, double *dst) {
+    long p = 0;
+    for (; p + 4 <= kb; p += 4) {
+        __m256d lo[4], hi[4];
+        for (int i = 0; i < 4; i++) lo[i] = _mm256_loadu_pd(a + i * rsA + p);
+        hi[0] = _mm256_loadu_pd(a + 4 * rsA + p);
+        hi[1] = _mm256_loadu_pd(a + 5 * rsA + p);
+        hi[2] = hi[3] = _mm256_setzero_pd();
+        ck_tr4x4d(lo);
+        ck_tr4x4d(hi);
+        for (int j = 0; j < 4; j++) {
+            _mm256_storeu_pd(dst + (p + j) * 6, lo[j]);
+            _mm256_storeu_pd(dst + (p + j) * 6 + 4, hi[j]);
+        }
+    }
+    for (; p < kb; p++)
+        for (int i = 0; i < 6; i++) dst[p * 6 + i] = a[i * rsA + p];
+}
+
+CK_TARGET_AVX2 static void ck_dpack_b_rm_avx2(long kb, const double *b, long rsB, double *dst) {
+    for (long p = 0; p < kb; p++) {
+        _mm256_store_pd(dst + p * 8, _mm256_loadu_pd(b + p * rsB));
+        _mm256_store_pd(dst + p * 8 + 4, _mm256_loadu_pd(b + p * rsB + 4));
+    }
+}
+
+/* 8 columns of a column-major B (double): dst[p*8 + c] = b[c*csB + p] */
+CK_TARGET_AVX2 static void ck_dpack_b_cm_avx2(long kb, const double *b, long csB, double *dst) {
+    long p = 0;
+    for (; p + 4 <= kb; p += 4)
+        for (int h = 0; h < 2; h++) {
+            __m256d r[4];
+            for (int i = 0; i < 4; i++) r[i] = _mm256_loadu_pd(b + (4 * h + i) * csB + p);
+            ck_tr4x4d(r);
+            for (int j = 0; j < 4; j++) _mm256_store_pd(dst + (p + j) * 8 + 4 * h, r[j]);
+        }
+    for (; p < kb; p++)
+        for (int c = 0; c < 8; c++) dst[p * 8 + c] = b[c * csB + p];
+}
+
 /* Blocks for a 32-48K L1 and 512K-2M L2: kc x 16 floats = 16K, mc x kc = 168K. */
 static const ck_sgemm_desc ck_sdesc_avx2 = {6, 16, 256, 168, 4096, ck_sukr_avx2_6x16, 1,
                                             ck_spack_a_rm_avx2, NULL, ck_spack_b_rm_avx2,
                                             ck_spack_b_cm_avx2};
 static const ck_dgemm_desc ck_ddesc_avx2 = {6, 8, 256, 96, 2048, ck_dukr_avx2_6x8, 1,
-                                            NULL, NULL, NULL, NULL};
+                                            ck_dpack_a_rm_avx2, NULL, ck_dpack_b_rm_avx2,
+                                            ck_dpack_b_cm_avx2};
 const ck_sgemm_desc *ck_sgemm_desc_avx2(void) { return &ck_sdesc_avx2; }
 const ck_dgemm_desc *ck_dgemm_desc_avx2(void) { return &ck_ddesc_avx2; }
 

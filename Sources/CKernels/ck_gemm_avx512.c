@@ -187,11 +187,79 @@ CK_TARGET_AVX512 static void ck_spack_b_cm_avx512(long kb, const float *b, long 
         for (int c = 0; c < 32; c++) dst[p * 32 + c] = b[c * csB + p];
 }
 
+
+/* Transposes the 8x8 double block in r[0..7] in place. */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void ck_tr8x8d(__m512d r[8]) {
+    __m512d t[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);     /* lane L: column 2L */
+        t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]); /* lane L: column 2L+1 */
+    }
+    for (int e = 0; e < 2; e++) {
+        __m512d u0 = _mm512_shuffle_f64x2(t[e], t[2 + e], 0x44);
+        __m512d u1 = _mm512_shuffle_f64x2(t[e], t[2 + e], 0xEE);
+        __m512d v0 = _mm512_shuffle_f64x2(t[4 + e], t[6 + e], 0x44);
+        __m512d v1 = _mm512_shuffle_f64x2(t[4 + e], t[6 + e], 0xEE);
+        r[e] = _mm512_shuffle_f64x2(u0, v0, 0x88);
+        r[2 + e] = _mm512_shuffle_f64x2(u0, v0, 0xDD);
+        r[4 + e] = _mm512_shuffle_f64x2(u1, v1, 0x88);
+        r[6 + e] = _mm512_shuffle_f64x2(u1, v1, 0xDD);
+    }
+}
+
+/* 12 rows of a row-major A (double): dst[p*12 + r] = a[r*rsA + p] */
+CK_TARGET_AVX512 static void ck_dpack_a_rm_avx512(long kb, const double *a, long rsA, double *dst) {
+    long p = 0;
+    for (; p + 8 <= kb; p += 8) {
+        __m512d lo[8], hi[8];
+        for (int i = 0; i < 8; i++) lo[i] = _mm512_loadu_pd(a + i * rsA + p);
+        for (int i = 0; i < 4; i++) hi[i] = _mm512_loadu_pd(a + (8 + i) * rsA + p);
+        for (int i = 4; i < 8; i++) hi[i] = _mm512_setzero_pd();
+        ck_tr8x8d(lo);
+        ck_tr8x8d(hi);
+        for (int j = 0; j < 8; j++) {
+            _mm512_storeu_pd(dst + (p + j) * 12, lo[j]);
+            _mm512_mask_storeu_pd(dst + (p + j) * 12 + 8, 0x0F, hi[j]);
+        }
+    }
+    for (; p < kb; p++)
+        for (int i = 0; i < 12; i++) dst[p * 12 + i] = a[i * rsA + p];
+}
+
+CK_TARGET_AVX512 static void ck_dpack_a_cm_avx512(long kb, const double *a, long csA, double *dst) {
+    for (long p = 0; p < kb; p++) {
+        _mm512_storeu_pd(dst + p * 12, _mm512_loadu_pd(a + p * csA));
+        _mm512_mask_storeu_pd(dst + p * 12 + 8, 0x0F, _mm512_maskz_loadu_pd(0x0F, a + p * csA + 8));
+    }
+}
+
+CK_TARGET_AVX512 static void ck_dpack_b_rm_avx512(long kb, const double *b, long rsB, double *dst) {
+    for (long p = 0; p < kb; p++) {
+        _mm512_store_pd(dst + p * 16, _mm512_loadu_pd(b + p * rsB));
+        _mm512_store_pd(dst + p * 16 + 8, _mm512_loadu_pd(b + p * rsB + 8));
+    }
+}
+
+/* 16 columns of a column-major B (double): dst[p*16 + c] = b[c*csB + p] */
+CK_TARGET_AVX512 static void ck_dpack_b_cm_avx512(long kb, const double *b, long csB, double *dst) {
+    long p = 0;
+    for (; p + 8 <= kb; p += 8)
+        for (int h = 0; h < 2; h++) {
+            __m512d r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm512_loadu_pd(b + (8 * h + i) * csB + p);
+            ck_tr8x8d(r);
+            for (int j = 0; j < 8; j++) _mm512_store_pd(dst + (p + j) * 16 + 8 * h, r[j]);
+        }
+    for (; p < kb; p++)
+        for (int c = 0; c < 16; c++) dst[p * 16 + c] = b[c * csB + p];
+}
+
 static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32, 1,
                                               ck_spack_a_rm_avx512, ck_spack_a_cm_avx512,
                                               ck_spack_b_rm_avx512, ck_spack_b_cm_avx512};
 static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16, 1,
-                                              NULL, NULL, NULL, NULL};
+                                              ck_dpack_a_rm_avx512, ck_dpack_a_cm_avx512,
+                                              ck_dpack_b_rm_avx512, ck_dpack_b_cm_avx512};
 const ck_sgemm_desc *ck_sgemm_desc_avx512(void) { return &ck_sdesc_avx512; }
 const ck_dgemm_desc *ck_dgemm_desc_avx512(void) { return &ck_ddesc_avx512; }
 
