@@ -8,7 +8,10 @@
 
 CK_TARGET_AVX2
 static void ck_sukr_avx2_6x16(long k, const float *a, const float *b, float *c, long rsc,
-                              float alpha, float beta, int m, int n) {
+                              float alpha_in, float beta_in, int m, int n) {
+    /* alpha and beta wait in memory during the k loop: kept in registers, they push GCC into
+     * spilling a B vector inside the loop (clang is unaffected) */
+    volatile float ab[2] = {alpha_in, beta_in};
 #define DECL(r) __m256 c##r##a = _mm256_setzero_ps(), c##r##b = _mm256_setzero_ps();
     CK_R6(DECL)
 #undef DECL
@@ -26,6 +29,7 @@ static void ck_sukr_avx2_6x16(long k, const float *a, const float *b, float *c, 
         a += 6;
         b += 16;
     }
+    const float alpha = ab[0], beta = ab[1];
     __m256 va = _mm256_set1_ps(alpha);
     __m256 vb = _mm256_set1_ps(beta);
     if (m == 6 && n == 16) {
@@ -64,7 +68,10 @@ static void ck_sukr_avx2_6x16(long k, const float *a, const float *b, float *c, 
 
 CK_TARGET_AVX2
 static void ck_dukr_avx2_6x8(long k, const double *a, const double *b, double *c, long rsc,
-                             double alpha, double beta, int m, int n) {
+                             double alpha_in, double beta_in, int m, int n) {
+    /* alpha and beta wait in memory during the k loop: kept in registers, they push GCC into
+     * spilling a B vector inside the loop (clang is unaffected) */
+    volatile double ab[2] = {alpha_in, beta_in};
 #define DECL(r) __m256d c##r##a = _mm256_setzero_pd(), c##r##b = _mm256_setzero_pd();
     CK_R6(DECL)
 #undef DECL
@@ -82,6 +89,7 @@ static void ck_dukr_avx2_6x8(long k, const double *a, const double *b, double *c
         a += 6;
         b += 8;
     }
+    const double alpha = ab[0], beta = ab[1];
     __m256d va = _mm256_set1_pd(alpha);
     __m256d vb = _mm256_set1_pd(beta);
     if (m == 6 && n == 8) {

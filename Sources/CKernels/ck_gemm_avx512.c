@@ -8,7 +8,10 @@
 
 CK_TARGET_AVX512
 static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *c, long rsc,
-                                 float alpha, float beta, int m, int n) {
+                                 float alpha_in, float beta_in, int m, int n) {
+    /* alpha and beta wait in memory during the k loop: kept in registers, they push GCC into
+     * spilling a B vector inside the loop (clang is unaffected) */
+    volatile float ab[2] = {alpha_in, beta_in};
 #define DECL(r) __m512 c##r##a = _mm512_setzero_ps(), c##r##b = _mm512_setzero_ps();
     CK_R12(DECL)
 #undef DECL
@@ -26,6 +29,7 @@ static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *
         a += 12;
         b += 32;
     }
+    const float alpha = ab[0], beta = ab[1];
     __m512 va = _mm512_set1_ps(alpha);
     __m512 vb = _mm512_set1_ps(beta);
     if (m == 12 && n == 32) {
@@ -63,7 +67,10 @@ static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *
 
 CK_TARGET_AVX512
 static void ck_dukr_avx512_12x16(long k, const double *a, const double *b, double *c, long rsc,
-                                 double alpha, double beta, int m, int n) {
+                                 double alpha_in, double beta_in, int m, int n) {
+    /* alpha and beta wait in memory during the k loop: kept in registers, they push GCC into
+     * spilling a B vector inside the loop (clang is unaffected) */
+    volatile double ab[2] = {alpha_in, beta_in};
 #define DECL(r) __m512d c##r##a = _mm512_setzero_pd(), c##r##b = _mm512_setzero_pd();
     CK_R12(DECL)
 #undef DECL
@@ -81,6 +88,7 @@ static void ck_dukr_avx512_12x16(long k, const double *a, const double *b, doubl
         a += 12;
         b += 16;
     }
+    const double alpha = ab[0], beta = ab[1];
     __m512d va = _mm512_set1_pd(alpha);
     __m512d vb = _mm512_set1_pd(beta);
     if (m == 12 && n == 16) {
