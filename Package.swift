@@ -16,7 +16,9 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["CCUDA", "CKernels"]),
         .executableTarget(name: "autograd-tour", dependencies: ["Autograd"]),
         .executableTarget(name: "autograd-bench", dependencies: ["Autograd"]),
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd"],
+                    // Read through #filePath (IOTestSupport.swift), so no resource bundle is needed.
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

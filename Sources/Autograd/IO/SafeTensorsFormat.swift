@@ -144,9 +144,26 @@ enum SafeTensorsFormat {
         return (tensors, metadata)
     }
 
-    /// Encodes tensors laid out by decreasing element size, then name (as the reference
-    /// implementation does, so every tensor is aligned to its element size); the header is
-    /// padded with spaces to a multiple of 8 bytes.
+    /// The reference implementation's `Dtype` order (restricted to ours); it lays tensors out
+    /// by decreasing rank, which is decreasing element size, so each is aligned to its size.
+    static func layoutRank(_ d: DType) -> Int {
+        switch d {
+        case .bool: return 0
+        case .uint8: return 1
+        case .int8: return 2
+        case .int16: return 3
+        case .float16: return 4
+        case .bfloat16: return 5
+        case .int32: return 6
+        case .float32: return 7
+        case .float64: return 8
+        case .int64: return 9
+        }
+    }
+
+    /// Encodes tensors laid out as the reference implementation does (decreasing dtype rank,
+    /// then name), so files without metadata are byte-identical to its output; the header
+    /// is padded with spaces to a multiple of 8 bytes.
     /// - Throws: `.invalidName` for a tensor named `__metadata__`, `.duplicateName`.
     static func encode(_ tensors: [(name: String, array: ArrayPayload)], metadata: [String: String]) throws -> [UInt8] {
         var seen = Set<String>()
@@ -159,8 +176,8 @@ enum SafeTensorsFormat {
             }
         }
         let ordered = tensors.sorted {
-            $0.array.dtype.byteCount != $1.array.dtype.byteCount
-                ? $0.array.dtype.byteCount > $1.array.dtype.byteCount : $0.name < $1.name
+            let a = layoutRank($0.array.dtype), b = layoutRank($1.array.dtype)
+            return a != b ? a > b : $0.name < $1.name
         }
         var parts: [String] = []
         if !metadata.isEmpty {
