@@ -3,6 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "swift-autograd",
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Autograd", targets: ["Autograd"]),
         .executable(name: "autograd-tour", targets: ["autograd-tour"]),
@@ -16,9 +17,7 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["CCUDA", "CKernels"]),
         .executableTarget(name: "autograd-tour", dependencies: ["Autograd"]),
         .executableTarget(name: "autograd-bench", dependencies: ["Autograd"]),
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd"],
-                    // Read through #filePath (IOTestSupport.swift), so no resource bundle is needed.
-                    exclude: ["Fixtures"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

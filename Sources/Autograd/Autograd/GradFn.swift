@@ -1,0 +1,179 @@
+import Synchronization
+
+/// A node of the autograd tape: computes the gradients of an op's inputs from the gradient of
+/// its output (PyTorch's `torch.autograd.graph.Node`, shown as `grad_fn`).
+///
+/// Each recorded op makes one node, named as PyTorch names it (`SubBackward0`, `PowBackward0`,
+/// `AccumulateGrad`, …). `nextFunctions` links it to the nodes of its inputs: the input's own
+/// `gradFn`, the `AccumulateGrad` of a leaf, or `nil` for an input that needs no gradient.
+public class GradFn: @unchecked Sendable, CustomStringConvertible {
+    // @unchecked Sendable: the edges and saved tensors are written when the op records the
+    // node and read by the engine afterwards; hooks and release are guarded by `lock`.
+
+    /// The edges to the nodes of this op's inputs, in input order: `(function, inputIndex)`,
+    /// where `inputIndex` says which output of `function` the input was.
+    public internal(set) var nextFunctions: [(function: GradFn?, inputIndex: Int)] = []
+
+    /// Shape, dtype and device of each input, so the engine can check and reduce gradients.
+    var inputMetadata: [InputMetadata?] = []
+
+    /// Tensors the backward formula needs; freed after backward unless the graph is retained.
+    var saved: [SavedTensor] = []
+    var savedWereReleased = false
+
+    /// Order of creation; the engine runs ready nodes with the highest number first.
+    let sequenceNr: Int
+
+    /// How many outputs the forward op had (gradients this node receives).
+    var outputCount: Int { 1 }
+
+    /// Where the node was created, kept for anomaly mode.
+    var creationContext: String?
+
+    let lock = Mutex<Void>(())
+    var preHooks: [(id: Int, hook: @Sendable ([Tensor?]) -> [Tensor?]?)] = []
+    var postHooks: [(id: Int, hook: @Sendable ([Tensor?], [Tensor?]) -> [Tensor?]?)] = []
+    /// Hooks registered on tensors whose gradient this node receives, by output number.
+    var tensorPreHooks: [(outputNr: Int, id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
+    /// Non-leaf tensors that called `retainGrad()`, by output number.
+    var retainedGrads: [(outputNr: Int, meta: WeakMeta)] = []
+
+    private static let counter = Atomic<Int>(0)
+
+    init() {
+        sequenceNr = GradFn.counter.add(1, ordering: .relaxed).newValue
+        if AnomalyMode.isEnabled { creationContext = AnomalyMode.currentContext() }
+    }
+
+    /// PyTorch's name for this node, such as `"MulBackward0"`.
+    public var name: String { String(describing: type(of: self)) }
+
+    /// `<Name>`, as PyTorch prints a node.
+    public var description: String { "<\(name)>" }
+
+    /// Computes the gradients of the inputs (one per next edge, `nil` where none flows) from
+    /// the gradients of the outputs. Subclasses override it; formulas use differentiable ops.
+    func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        preconditionFailure("\(name) does not implement apply")
+    }
+
+    /// Drops saved tensors after a backward that does not retain the graph.
+    func releaseSaved() {
+        if saved.isEmpty { return }
+        let old = saved
+        saved = []
+        savedWereReleased = true
+        GraphTeardown.release(old.compactMap { $0.retainedObject })
+    }
+
+    /// Saves a tensor for backward, returning its slot. `isOutput` marks this node's own
+    /// output, which is stored without its `gradFn` to avoid a reference cycle.
+    @discardableResult
+    func save(_ tensor: Tensor, isOutput: Bool = false, outputNr: Int = 0) -> Int {
+        saved.append(SavedTensor(tensor, isOutput: isOutput, outputNr: outputNr))
+        return saved.count - 1
+    }
+
+    /// Unpacks saved slot `index`, checking it was not released or modified in place.
+    func savedTensor(_ index: Int) throws -> Tensor {
+        if savedWereReleased || index >= saved.count {
+            throw AutogradError.graphFreed
+        }
+        return try saved[index].unpack(for: self)
+    }
+
+    /// Whether input `index` needs a gradient (PyTorch's `needs_input_grad`).
+    func needsInputGrad(_ index: Int) -> Bool {
+        index < nextFunctions.count && nextFunctions[index].function != nil
+    }
+
+    /// Connects the node to its inputs.
+    func connect(_ inputs: [Tensor]) {
+        nextFunctions = inputs.map { $0.gradientEdge() }
+        inputMetadata = inputs.map { InputMetadata($0) }
+    }
+
+    deinit {
+        var objects: [AnyObject] = []
+        for edge in nextFunctions {
+            if let fn = edge.function { objects.append(fn) }
+        }
+        nextFunctions = []
+        for s in saved {
+            if let o = s.retainedObject { objects.append(o) }
+        }
+        saved = []
+        if !objects.isEmpty { GraphTeardown.release(objects) }
+    }
+}
+
+/// What the engine needs to know about an op's input to route its gradient.
+struct InputMetadata {
+    let shape: [Int]
+    let dtype: DType
+    let device: Device
+
+    init(_ tensor: Tensor) {
+        shape = tensor.shape
+        dtype = tensor.dtype
+        device = tensor.device
+    }
+}
+
+/// A weak reference to autograd metadata.
+struct WeakMeta {
+    weak var meta: AutogradMeta?
+}
+
+/// The node that stores a gradient into a leaf's `.grad` (PyTorch's `AccumulateGrad`).
+public final class AccumulateGrad: GradFn, @unchecked Sendable {
+    let variable: AutogradMeta
+    let variableShape: [Int]
+    let variableDType: DType
+    let variableDevice: Device
+    let variableStorage: TensorStorage
+    let variableStrides: [Int]
+    let variableOffset: Int
+
+    init(_ leaf: Tensor) {
+        variable = leaf.meta
+        variableShape = leaf.shape
+        variableDType = leaf.dtype
+        variableDevice = leaf.device
+        variableStorage = leaf.storage
+        variableStrides = leaf.strides
+        variableOffset = leaf.offset
+        super.init()
+    }
+
+    /// The leaf tensor this node accumulates into.
+    var leaf: Tensor {
+        Tensor(storage: variableStorage, shape: variableShape, strides: variableStrides,
+               offset: variableOffset, dtype: variableDType, meta: variable)
+    }
+
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard var g = gradOutputs[0] else { return [] }
+        for entry in variable.lock.withLock({ _ in variable.tensorHooks }) {
+            if let replaced = entry.hook(g) { g = replaced }
+        }
+        let createGraph = GradMode.isEnabled
+        variable.lock.withLock { _ in
+            if let existing = variable.grad {
+                if createGraph || existing.requiresGrad {
+                    variable.grad = existing + g
+                } else {
+                    existing.addInPlaceUnchecked(g)
+                }
+            } else {
+                variable.grad = createGraph ? g : g.detached().clone()
+            }
+        }
+        let hooks = variable.lock.withLock { _ in variable.postAccumulateHooks }
+        if !hooks.isEmpty {
+            let leaf = self.leaf
+            for entry in hooks { entry.hook(leaf) }
+        }
+        return []
+    }
+}

@@ -1,0 +1,190 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The CPU backend: Swift kernels over strided memory, with contiguous fast paths.
+final class CPUBackend: DeviceBackend {
+    // Sendable: the class has no stored state besides the constant device.
+    let device = Device.cpu
+
+    func allocate(byteCount: Int) throws -> UnsafeMutableRawPointer {
+        CPUAllocator.shared.allocate(byteCount: byteCount)
+    }
+
+    func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        CPUAllocator.shared.deallocate(pointer, byteCount: byteCount)
+    }
+
+    func copyToHost(_ source: Tensor, _ destination: UnsafeMutableRawPointer) {
+        let bytes = source.count * source.dtype.byteCount
+        destination.copyMemory(from: source.storage.pointer + source.offset * source.dtype.byteCount, byteCount: bytes)
+    }
+
+    func copyFromHost(_ source: UnsafeRawPointer, into destination: Tensor) {
+        let bytes = destination.count * destination.dtype.byteCount
+        (destination.storage.pointer + destination.offset * destination.dtype.byteCount).copyMemory(from: source, byteCount: bytes)
+    }
+
+    // MARK: - Copy and fill
+
+    func copy(_ source: Tensor, into destination: Tensor) {
+        if source.dtype == destination.dtype, source.isContiguous, destination.isContiguous {
+            let size = source.dtype.byteCount
+            (destination.storage.pointer + destination.offset * size)
+                .copyMemory(from: source.storage.pointer + source.offset * size, byteCount: source.count * size)
+            return
+        }
+        source.dtype.visit(CopyOuter(source: source, destination: destination))
+    }
+
+    private struct CopyOuter: ElementVisitor {
+        let source: Tensor, destination: Tensor
+        func visit<S: Element>(_: S.Type) {
+            destination.dtype.visit(CopyInner<S>(source: source, destination: destination))
+        }
+    }
+
+    private struct CopyInner<S: Element>: ElementVisitor {
+        let source: Tensor, destination: Tensor
+        func visit<D: Element>(_: D.Type) {
+            CPUKernels.map(source, into: destination) { (x: S) -> D in D(converting: x) }
+        }
+    }
+
+    func fill(_ destination: Tensor, with value: Scalar) {
+        destination.dtype.visit(Fill(destination: destination, value: value))
+    }
+
+    private struct Fill: ElementVisitor {
+        let destination: Tensor, value: Scalar
+        func visit<T: Element>(_: T.Type) {
+            let v = value.value(as: T.self)
+            let p = destination.pointer(T.self)
+            let loop = StridedLoop(shape: destination.shape, operands: [(destination.strides, destination.offset)])
+            loop.forEachRow { off, n, st in
+                var i = off[0]
+                for _ in 0..<n {
+                    p[i] = v
+                    i &+= st[0]
+                }
+            }
+        }
+    }
+
+    // MARK: - Elementwise
+
+    func unary(_ op: UnaryOp, _ x: Tensor, into out: Tensor) {
+        switch x.dtype {
+        case .float32: CPUKernels.unaryFloat(op, x, out, Float.self)
+        case .float64: CPUKernels.unaryFloat(op, x, out, Double.self)
+        case .bool: CPUKernels.unaryBool(op, x, out)
+        case .uint8: CPUKernels.unaryInt(op, x, out, UInt8.self)
+        case .int8: CPUKernels.unaryInt(op, x, out, Int8.self)
+        case .int16: CPUKernels.unaryInt(op, x, out, Int16.self)
+        case .int32: CPUKernels.unaryInt(op, x, out, Int32.self)
+        case .int64: CPUKernels.unaryInt(op, x, out, Int64.self)
+        case .float16, .bfloat16:
+            preconditionFailure("CPU unary \(op): half types are computed in float32 by the op layer")
+        }
+    }
+
+    func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into out: Tensor) {
+        switch a.dtype {
+        case .float32: CPUKernels.binaryFloat(op, a, b, out, Float.self)
+        case .float64: CPUKernels.binaryFloat(op, a, b, out, Double.self)
+        case .bool: CPUKernels.binaryBool(op, a, b, out)
+        case .uint8: CPUKernels.binaryInt(op, a, b, out, UInt8.self)
+        case .int8: CPUKernels.binaryInt(op, a, b, out, Int8.self)
+        case .int16: CPUKernels.binaryInt(op, a, b, out, Int16.self)
+        case .int32: CPUKernels.binaryInt(op, a, b, out, Int32.self)
+        case .int64: CPUKernels.binaryInt(op, a, b, out, Int64.self)
+        case .float16, .bfloat16:
+            preconditionFailure("CPU binary \(op): half types are computed in float32 by the op layer")
+        }
+    }
+
+    func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor, into out: Tensor) {
+        out.dtype.visit(Select(condition: condition, a: a, b: b, out: out))
+    }
+
+    private struct Select: ElementVisitor {
+        let condition: Tensor, a: Tensor, b: Tensor, out: Tensor
+        func visit<T: Element>(_: T.Type) {
+            let loop = StridedLoop(shape: out.shape, operands: [
+                (out.strides, out.offset), condition.operand(over: out.shape),
+                a.operand(over: out.shape), b.operand(over: out.shape),
+            ])
+            let po = out.pointer(T.self), pc = condition.pointer(Bool.self)
+            let pa = a.pointer(T.self), pb = b.pointer(T.self)
+            loop.forEachRow { off, n, st in
+                var o = off
+                for _ in 0..<n {
+                    po[o[0]] = pc[o[1]] ? pa[o[2]] : pb[o[3]]
+                    o &+= st
+                }
+            }
+        }
+    }
+
+    // MARK: - Reductions
+
+    func reduce(_ op: ReduceOp, _ x: Tensor, dims: [Int], into out: Tensor) {
+        switch x.dtype {
+        case .float32: CPUKernels.reduceFloat(op, x, dims, out, Float.self)
+        case .float64: CPUKernels.reduceFloat(op, x, dims, out, Double.self)
+        case .bool: CPUKernels.reduceBool(op, x, dims, out)
+        case .uint8: CPUKernels.reduceInt(op, x, dims, out, UInt8.self)
+        case .int8: CPUKernels.reduceInt(op, x, dims, out, Int8.self)
+        case .int16: CPUKernels.reduceInt(op, x, dims, out, Int16.self)
+        case .int32: CPUKernels.reduceInt(op, x, dims, out, Int32.self)
+        case .int64: CPUKernels.reduceInt(op, x, dims, out, Int64.self)
+        case .float16, .bfloat16:
+            preconditionFailure("CPU reduce \(op): half types are computed in float32 by the op layer")
+        }
+    }
+
+    func reduceWithIndex(_ op: IndexReduceOp, _ x: Tensor, dim: Int, values: Tensor, indices: Tensor) {
+        x.dtype.visit(IndexReduce(op: op, x: x, dim: dim, values: values, indices: indices))
+    }
+
+    private struct IndexReduce: ElementVisitor {
+        let op: IndexReduceOp, x: Tensor, dim: Int, values: Tensor, indices: Tensor
+        func visit<T: Element>(_: T.Type) {
+            CPUKernels.reduceWithIndex(op, x, dim, values, indices, T.self)
+        }
+    }
+
+    // MARK: - Matmul
+
+    func matmul(_ a: Tensor, _ b: Tensor, into out: Tensor) {
+        switch a.dtype {
+        case .float32: CPUKernels.matmulFloat(a, b, out, Float.self)
+        case .float64: CPUKernels.matmulFloat(a, b, out, Double.self)
+        case .uint8: CPUKernels.matmulInt(a, b, out, UInt8.self)
+        case .int8: CPUKernels.matmulInt(a, b, out, Int8.self)
+        case .int16: CPUKernels.matmulInt(a, b, out, Int16.self)
+        case .int32: CPUKernels.matmulInt(a, b, out, Int32.self)
+        case .int64: CPUKernels.matmulInt(a, b, out, Int64.self)
+        case .bool, .float16, .bfloat16:
+            preconditionFailure("CPU matmul: \(a.dtype) is widened by the op layer")
+        }
+    }
+}
+
+/// Aligned host allocation. Kept behind one type so a caching pool can replace it.
+final class CPUAllocator: @unchecked Sendable {
+    // @unchecked Sendable: stateless wrapper over the thread-safe system allocator.
+    static let shared = CPUAllocator()
+
+    func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer.allocate(byteCount: Swift.max(byteCount, 1), alignment: 64)
+    }
+
+    func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        pointer.deallocate()
+    }
+}

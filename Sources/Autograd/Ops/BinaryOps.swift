@@ -1,0 +1,399 @@
+/// One side of a binary op: a tensor or a Swift scalar.
+enum Operand {
+    case tensor(Tensor)
+    case scalar(Scalar)
+
+    var tensor: Tensor? {
+        if case .tensor(let t) = self { return t }
+        return nil
+    }
+
+    var promotion: PromotionOperand {
+        switch self {
+        case .tensor(let t): return PromotionOperand(dtype: t.dtype, tier: t.rank == 0 ? .zeroDim : .dimensioned)
+        case .scalar(let s): return PromotionOperand(dtype: s.defaultDType, tier: .scalar)
+        }
+    }
+
+    var shape: [Int] { tensor?.shape ?? [] }
+}
+
+extension Tensor {
+    /// The device two operands run on: equal devices, or a 0-d CPU tensor joining the other.
+    static func commonDevice(_ a: Tensor, _ b: Tensor, op: String) throws(ShapeError) -> Device {
+        if a.device == b.device { return a.device }
+        if a.rank == 0 && a.device == .cpu { return b.device }
+        if b.rank == 0 && b.device == .cpu { return a.device }
+        throw ShapeError("\(op): expected all tensors to be on the same device, but found at least two devices, \(a.device) and \(b.device)")
+    }
+
+    /// The shapes, dtypes and devices of a binary op, validated: (result dtype, compute dtype,
+    /// output shape, device).
+    static func planBinary(_ op: BinaryOp, _ lhs: Operand, _ rhs: Operand, name: String) throws(ShapeError)
+        -> (result: DType, compute: DType, shape: [Int], device: Device)
+    {
+        var device = lhs.tensor?.device ?? rhs.tensor?.device ?? .cpu
+        if let a = lhs.tensor, let b = rhs.tensor { device = try commonDevice(a, b, op: name) }
+        var result = DType.resultType([lhs.promotion, rhs.promotion])
+        var compute = result
+        switch op {
+        case .div, .atan2:
+            if !result.isFloatingPoint { result = .defaultFloat }
+            compute = result
+        case .eq, .ne, .lt, .le, .gt, .ge, .logicalAnd, .logicalOr, .logicalXor:
+            compute = result
+            result = .bool
+        case .sub:
+            if result == .bool {
+                throw ShapeError("\(name): subtraction, the `-` operator, with two bool tensors is not supported. Use logicalXor(_:_:) instead.")
+            }
+        default:
+            break
+        }
+        if compute == .float16 || compute == .bfloat16 { compute = .float32 }
+        let shape = try Shape.broadcast(lhs.shape, rhs.shape, op: name)
+        return (result, compute, shape, device)
+    }
+
+    /// Runs a binary kernel without recording: promotion, broadcasting, half widening.
+    static func computeBinary(_ op: BinaryOp, _ lhs: Operand, _ rhs: Operand, name: String) -> Tensor {
+        let plan = check { () throws(ShapeError) in try planBinary(op, lhs, rhs, name: name) }
+        func materialize(_ operand: Operand) -> Tensor {
+            switch operand {
+            case .tensor(let t):
+                var x = t.dtype == plan.compute ? t : t.convertedWithoutGrad(to: plan.compute)
+                if x.device != plan.device { x = x.to(device: plan.device) }
+                return x
+            case .scalar(let s):
+                return Tensor(scalar: s, dtype: plan.compute, device: plan.device)
+            }
+        }
+        let a = materialize(lhs), b = materialize(rhs)
+        let outDType = op.isComparison ? DType.bool : plan.compute
+        let out = Tensor(uninitializedShape: plan.shape, dtype: outDType, device: plan.device)
+        Backends.backend(for: plan.device).binary(op, a, b, into: out)
+        if outDType != plan.result { return out.convertedWithoutGrad(to: plan.result) }
+        return out
+    }
+}
+
+// MARK: - Arithmetic operators
+
+extension Tensor {
+    /// Elementwise sum with broadcasting; dtype by PyTorch's promotion. Differentiable.
+    /// - Precondition: shapes broadcast; devices match.
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let out = computeBinary(.add, .tensor(lhs), .tensor(rhs), name: "add")
+        return record(out, inputs: [lhs, rhs]) { AddBackward0() }
+    }
+
+    /// Elementwise difference with broadcasting. Differentiable.
+    /// - Precondition: shapes broadcast; devices match; not both bool.
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let out = computeBinary(.sub, .tensor(lhs), .tensor(rhs), name: "sub")
+        return record(out, inputs: [lhs, rhs]) { SubBackward0() }
+    }
+
+    /// Elementwise product with broadcasting. Differentiable.
+    /// - Precondition: shapes broadcast; devices match.
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let out = computeBinary(.mul, .tensor(lhs), .tensor(rhs), name: "mul")
+        return record(out, inputs: [lhs, rhs]) {
+            let node = MulBackward0()
+            node.lhsSlot = node.save(lhs)
+            node.rhsSlot = node.save(rhs)
+            return node
+        }
+    }
+
+    /// Elementwise true division with broadcasting (integers divide as floats). Differentiable.
+    /// - Precondition: shapes broadcast; devices match.
+    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let out = computeBinary(.div, .tensor(lhs), .tensor(rhs), name: "div")
+        return record(out, inputs: [lhs, rhs]) {
+            let node = DivBackward0()
+            node.lhsSlot = node.save(lhs)
+            node.rhsSlot = node.save(rhs)
+            return node
+        }
+    }
+
+    /// Elementwise negation. Differentiable.
+    /// - Precondition: not a bool tensor.
+    public static prefix func - (x: Tensor) -> Tensor {
+        precondition(x.dtype != .bool, "neg: negation, the `-` operator, on a bool tensor is not supported. Use logicalNot() instead.")
+        let out = x.computeUnary(.neg)
+        return record(out, inputs: [x]) { NegBackward0() }
+    }
+
+    // Scalar forms. A Swift scalar does not promote a tensor within its category
+    // (int32 tensor * 2 stays int32, float16 tensor * 2.5 stays float16).
+
+    static func scalarOp(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, name: String) -> Tensor {
+        let lhs: Operand = scalarOnLeft ? .scalar(s) : .tensor(x)
+        let rhs: Operand = scalarOnLeft ? .tensor(x) : .scalar(s)
+        let out = computeBinary(op, lhs, rhs, name: name)
+        let value = s.doubleValue
+        switch op {
+        case .add:
+            return record(out, inputs: [x]) { AddBackward0() }
+        case .sub:
+            return record(out, inputs: [x]) { scalarOnLeft ? RsubBackward1() : SubBackward0() }
+        case .mul:
+            return record(out, inputs: [x]) {
+                let node = MulBackward0()
+                node.scalar = value
+                return node
+            }
+        case .div:
+            return record(out, inputs: [x]) {
+                let node = DivBackward0()
+                node.scalar = value
+                if scalarOnLeft { node.rhsSlot = node.save(x) }
+                return node
+            }
+        default:
+            return out
+        }
+    }
+
+    /// `tensor + scalar`. Differentiable.
+    public static func + (lhs: Tensor, rhs: Double) -> Tensor { scalarOp(.add, lhs, .double(rhs), scalarOnLeft: false, name: "add") }
+    /// `scalar + tensor`. Differentiable.
+    public static func + (lhs: Double, rhs: Tensor) -> Tensor { scalarOp(.add, rhs, .double(lhs), scalarOnLeft: true, name: "add") }
+    /// `tensor - scalar`. Differentiable.
+    public static func - (lhs: Tensor, rhs: Double) -> Tensor { scalarOp(.sub, lhs, .double(rhs), scalarOnLeft: false, name: "sub") }
+    /// `scalar - tensor` (`RsubBackward1`). Differentiable.
+    public static func - (lhs: Double, rhs: Tensor) -> Tensor { scalarOp(.sub, rhs, .double(lhs), scalarOnLeft: true, name: "rsub") }
+    /// `tensor * scalar`. Differentiable.
+    public static func * (lhs: Tensor, rhs: Double) -> Tensor { scalarOp(.mul, lhs, .double(rhs), scalarOnLeft: false, name: "mul") }
+    /// `scalar * tensor`. Differentiable.
+    public static func * (lhs: Double, rhs: Tensor) -> Tensor { scalarOp(.mul, rhs, .double(lhs), scalarOnLeft: true, name: "mul") }
+    /// `tensor / scalar`. Differentiable.
+    public static func / (lhs: Tensor, rhs: Double) -> Tensor { scalarOp(.div, lhs, .double(rhs), scalarOnLeft: false, name: "div") }
+    /// `scalar / tensor`. Differentiable.
+    public static func / (lhs: Double, rhs: Tensor) -> Tensor { scalarOp(.div, rhs, .double(lhs), scalarOnLeft: true, name: "div") }
+
+    /// `tensor + integer`: an integer tensor keeps its dtype. Differentiable.
+    public static func + (lhs: Tensor, rhs: Int) -> Tensor { scalarOp(.add, lhs, .int(Int64(rhs)), scalarOnLeft: false, name: "add") }
+    /// `integer + tensor`. Differentiable.
+    public static func + (lhs: Int, rhs: Tensor) -> Tensor { scalarOp(.add, rhs, .int(Int64(lhs)), scalarOnLeft: true, name: "add") }
+    /// `tensor - integer`. Differentiable.
+    public static func - (lhs: Tensor, rhs: Int) -> Tensor { scalarOp(.sub, lhs, .int(Int64(rhs)), scalarOnLeft: false, name: "sub") }
+    /// `integer - tensor` (`RsubBackward1`). Differentiable.
+    public static func - (lhs: Int, rhs: Tensor) -> Tensor { scalarOp(.sub, rhs, .int(Int64(lhs)), scalarOnLeft: true, name: "rsub") }
+    /// `tensor * integer`. Differentiable.
+    public static func * (lhs: Tensor, rhs: Int) -> Tensor { scalarOp(.mul, lhs, .int(Int64(rhs)), scalarOnLeft: false, name: "mul") }
+    /// `integer * tensor`. Differentiable.
+    public static func * (lhs: Int, rhs: Tensor) -> Tensor { scalarOp(.mul, rhs, .int(Int64(lhs)), scalarOnLeft: true, name: "mul") }
+    /// `tensor / integer` (true division). Differentiable.
+    public static func / (lhs: Tensor, rhs: Int) -> Tensor { scalarOp(.div, lhs, .int(Int64(rhs)), scalarOnLeft: false, name: "div") }
+    /// `integer / tensor` (true division). Differentiable.
+    public static func / (lhs: Int, rhs: Tensor) -> Tensor { scalarOp(.div, rhs, .int(Int64(lhs)), scalarOnLeft: true, name: "div") }
+
+    /// `tensor + Float`. Differentiable.
+    public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs + Double(rhs) }
+    /// `Float + tensor`. Differentiable.
+    public static func + (lhs: Float, rhs: Tensor) -> Tensor { Double(lhs) + rhs }
+    /// `tensor - Float`. Differentiable.
+    public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs - Double(rhs) }
+    /// `Float - tensor`. Differentiable.
+    public static func - (lhs: Float, rhs: Tensor) -> Tensor { Double(lhs) - rhs }
+    /// `tensor * Float`. Differentiable.
+    public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs * Double(rhs) }
+    /// `Float * tensor`. Differentiable.
+    public static func * (lhs: Float, rhs: Tensor) -> Tensor { Double(lhs) * rhs }
+    /// `tensor / Float`. Differentiable.
+    public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs / Double(rhs) }
+    /// `Float / tensor`. Differentiable.
+    public static func / (lhs: Float, rhs: Tensor) -> Tensor { Double(lhs) / rhs }
+}
+
+// MARK: - Power
+
+extension Tensor {
+    /// `self ** exponent` elementwise with a scalar exponent (`PowBackward0`). Integer tensors
+    /// with an integer exponent stay integer; a floating exponent gives a floating result.
+    public func pow(_ exponent: Double) -> Tensor { powScalar(.double(exponent)) }
+
+    /// `self ** exponent` with an integer exponent (`PowBackward0`).
+    /// - Precondition: an integer tensor needs a non-negative exponent.
+    public func pow(_ exponent: Int) -> Tensor { powScalar(.int(Int64(exponent))) }
+
+    private func powScalar(_ exponent: Scalar) -> Tensor {
+        let out = Tensor.computeBinary(.pow, .tensor(self), .scalar(exponent), name: "pow")
+        return Tensor.record(out, inputs: [self]) {
+            let node = PowBackward0()
+            node.exponent = exponent.doubleValue
+            node.selfSlot = node.save(self)
+            return node
+        }
+    }
+
+    /// `self ** exponent` elementwise with a tensor exponent and broadcasting (`PowBackward1`).
+    public func pow(_ exponent: Tensor) -> Tensor {
+        let out = Tensor.computeBinary(.pow, .tensor(self), .tensor(exponent), name: "pow")
+        return Tensor.record(out, inputs: [self, exponent]) {
+            let node = PowBackward1()
+            node.selfSlot = node.save(self)
+            node.exponentSlot = node.save(exponent)
+            node.resultSlot = node.save(out, isOutput: true)
+            return node
+        }
+    }
+}
+
+// MARK: - Backward nodes
+
+/// Backward of `a + b`: the gradient flows unchanged to both.
+final class AddBackward0: GradFn, @unchecked Sendable {
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        let g = gradOutputs[0]
+        return nextFunctions.indices.map { needsInputGrad($0) ? g : nil }
+    }
+}
+
+/// Backward of `a - b`: `g` and `-g`.
+final class SubBackward0: GradFn, @unchecked Sendable {
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard let g = gradOutputs[0] else { return [nil, nil] }
+        if nextFunctions.count == 1 { return [g] }
+        return [needsInputGrad(0) ? g : nil, needsInputGrad(1) ? -g : nil]
+    }
+}
+
+/// Backward of `scalar - x`: `-g`.
+final class RsubBackward1: GradFn, @unchecked Sendable {
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        [gradOutputs[0].map { -$0 }]
+    }
+}
+
+/// Backward of `-x`.
+final class NegBackward0: GradFn, @unchecked Sendable {
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        [gradOutputs[0].map { -$0 }]
+    }
+}
+
+/// Backward of `a * b`: `g * b` and `g * a` (or `g * scalar`).
+final class MulBackward0: GradFn, @unchecked Sendable {
+    var lhsSlot = -1, rhsSlot = -1
+    var scalar: Double?
+
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard let g = gradOutputs[0] else { return nextFunctions.map { _ in nil } }
+        if let scalar { return [g * scalar] }
+        let a = try savedTensor(lhsSlot), b = try savedTensor(rhsSlot)
+        return [needsInputGrad(0) ? g * b : nil, needsInputGrad(1) ? g * a : nil]
+    }
+}
+
+/// Backward of `a / b`: `g / b` and `-g * a / b²`.
+final class DivBackward0: GradFn, @unchecked Sendable {
+    var lhsSlot = -1, rhsSlot = -1
+    var scalar: Double?
+
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard let g = gradOutputs[0] else { return nextFunctions.map { _ in nil } }
+        if let scalar {
+            if rhsSlot >= 0 {  // scalar / x
+                let x = try savedTensor(rhsSlot)
+                return [-g * scalar / (x * x)]
+            }
+            return [g / scalar]
+        }
+        let a = try savedTensor(lhsSlot), b = try savedTensor(rhsSlot)
+        return [needsInputGrad(0) ? g / b : nil, needsInputGrad(1) ? -g * a / (b * b) : nil]
+    }
+}
+
+/// Backward of `x.pow(scalar)`: `g * e * x^(e-1)` (zero when e == 0).
+final class PowBackward0: GradFn, @unchecked Sendable {
+    var exponent = 0.0
+    var selfSlot = -1
+
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard let g = gradOutputs[0] else { return [nil] }
+        let x = try savedTensor(selfSlot)
+        if exponent == 0 { return [Tensor.zeros(like: g)] }
+        let e = exponent
+        let power = e - 1 == e.rounded() ? x.pow(Int(e - 1)) : x.pow(e - 1)
+        return [g * (power * e)]
+    }
+}
+
+/// Backward of `x.pow(y)` with a tensor exponent: `g * y * x^(y-1)` and `g * x^y * log x`
+/// (0 where x == 0 and y >= 0, as PyTorch masks it).
+final class PowBackward1: GradFn, @unchecked Sendable {
+    var selfSlot = -1, exponentSlot = -1, resultSlot = -1
+
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard let g = gradOutputs[0] else { return [nil, nil] }
+        let x = try savedTensor(selfSlot), y = try savedTensor(exponentSlot)
+        var gx: Tensor? = nil, gy: Tensor? = nil
+        if needsInputGrad(0) {
+            gx = g * y * x.pow(y - 1)
+        }
+        if needsInputGrad(1) {
+            let result = try savedTensor(resultSlot)
+            let mask = (x .== 0.0).logicalAnd(y .>= 0.0)
+            gy = Tensor.where(mask, Tensor.zeros([], dtype: g.dtype, device: g.device), g * result * x.log())
+        }
+        return [gx, gy]
+    }
+}
+
+// MARK: - Maximum and minimum
+
+/// The elementwise maximum of two tensors with broadcasting; NaN propagates. Differentiable
+/// (`MaximumBackward0`: ties split the gradient in half, as PyTorch does).
+/// - Precondition: shapes broadcast; devices match.
+public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let out = Tensor.computeBinary(.maximum, .tensor(a), .tensor(b), name: "maximum")
+    return Tensor.record(out, inputs: [a, b]) {
+        let node = MaximumBackward0()
+        node.lhsSlot = node.save(a)
+        node.rhsSlot = node.save(b)
+        return node
+    }
+}
+
+/// The elementwise minimum of two tensors with broadcasting; NaN propagates. Differentiable
+/// (`MinimumBackward0`).
+/// - Precondition: shapes broadcast; devices match.
+public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let out = Tensor.computeBinary(.minimum, .tensor(a), .tensor(b), name: "minimum")
+    return Tensor.record(out, inputs: [a, b]) {
+        let node = MinimumBackward0()
+        node.lhsSlot = node.save(a)
+        node.rhsSlot = node.save(b)
+        return node
+    }
+}
+
+/// Shared backward of `maximum`/`minimum`: the gradient goes to the selected side, halved on ties.
+class SelectingBinaryBackward: GradFn, @unchecked Sendable {
+    var lhsSlot = -1, rhsSlot = -1
+    var selectsLarger: Bool { true }
+
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard let g = gradOutputs[0] else { return [nil, nil] }
+        let a = try savedTensor(lhsSlot).detached(), b = try savedTensor(rhsSlot).detached()
+        let zero = Tensor.zeros([], dtype: g.dtype, device: g.device)
+        let tie = a .== b
+        let aWins = selectsLarger ? a .> b : a .< b
+        let half = g * 0.5
+        let ga = Tensor.where(tie, half, Tensor.where(aWins, g, zero))
+        let gb = Tensor.where(tie, half, Tensor.where(aWins, zero, g))
+        return [needsInputGrad(0) ? ga : nil, needsInputGrad(1) ? gb : nil]
+    }
+}
+
+/// Backward of `maximum`.
+final class MaximumBackward0: SelectingBinaryBackward, @unchecked Sendable {}
+
+/// Backward of `minimum`.
+final class MinimumBackward0: SelectingBinaryBackward, @unchecked Sendable {
+    override var selectsLarger: Bool { false }
+}

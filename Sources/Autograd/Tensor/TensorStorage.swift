@@ -1,0 +1,28 @@
+/// A flat block of device memory shared by a tensor and all views of it.
+///
+/// Storage is a reference: every `Tensor` value that views the same elements (copies of a
+/// tensor, `reshaped`, `transposed`, slices) holds the same `TensorStorage`, so an in-place
+/// write through one is seen by all, as in PyTorch. The version counter lives here because
+/// PyTorch shares it between a tensor and its views.
+final class TensorStorage: @unchecked Sendable {
+    // @unchecked Sendable: `pointer`, `byteCount`, `device` and `backend` are immutable; the
+    // element bytes and `version` are mutated only by in-place ops, whose ordering across
+    // threads is the caller's responsibility (as in PyTorch).
+    let device: Device
+    let backend: any DeviceBackend
+    let pointer: UnsafeMutableRawPointer
+    let byteCount: Int
+    /// Bumped by every in-place write; saved tensors compare it at backward time.
+    var version: Int = 0
+
+    init(backend: any DeviceBackend, byteCount: Int) throws {
+        self.backend = backend
+        self.device = backend.device
+        self.byteCount = byteCount
+        self.pointer = try backend.allocate(byteCount: byteCount)
+    }
+
+    deinit {
+        backend.deallocate(pointer, byteCount: byteCount)
+    }
+}
