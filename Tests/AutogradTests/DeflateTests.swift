@@ -33,7 +33,7 @@ final class DeflateTests: XCTestCase {
     // MARK: - Round trips through our encoder
 
     func testRoundTripsVariedData() throws {
-        var rng = TestRNG(seed: 7)
+        let rng = TestRNG(seed: 7)
         let text = Array(String(repeating: "the quick brown fox jumps over the lazy dog; ", count: 400).utf8)
         let cases: [(String, [UInt8])] = [
             ("empty", []),
