@@ -7,6 +7,8 @@
 2. `swift test --filter IORoundTripTests` (AUTOGRAD_IO_ROUNDTRIP_DIR=DIR) reads them, checks
    every array, writes them back into DIR/swift, and writes arrays of its own.
 3. NumPy, zipfile (CRC check) and safetensors read DIR/swift and compare.
+4. The outside program `autograd-io-check` (public API only) reads DIR/numpy and writes
+   DIR/check: every file re-encoded, plus own.npy, own.npz and own.safetensors; step 3 again.
 
 Run from anywhere, with numpy and safetensors installed:
     python3 -m venv /tmp/iovenv && /tmp/iovenv/bin/pip install numpy safetensors
@@ -157,13 +159,52 @@ def verify_swift_side(d, numpy_manifest):
         check(sorted(tensors) == sorted(e["tensors"]), f"swift/{name}: names")
         for k, (dt, shape, raw) in tensors.items():
             check(same(ST_TO_OURS[dt], shape, raw, e["tensors"][k]), f"swift/{name}/{k}")
-        # The numpy front end too, for the dtypes NumPy has.
-        from safetensors.numpy import load
-        try:
-            load(data)
-            check(False, f"swift/{name}: numpy loader accepted BF16")
-        except Exception:
-            check(True, "")
+
+
+def verify_outside_program(d, numpy_manifest):
+    for name, entry in numpy_manifest["npy"].items():
+        a = np.load(os.path.join(d, name), allow_pickle=False)
+        check(np_entry_ok(a, entry) and a.flags.c_contiguous, f"check/{name}")
+    for name, table in numpy_manifest["npz"].items():
+        path = os.path.join(d, name)
+        with zipfile.ZipFile(path) as z:
+            check(z.testzip() is None, f"{path}: CRC")
+            want = zipfile.ZIP_DEFLATED if "compressed" in name else zipfile.ZIP_STORED
+            check(all(i.compress_type == want for i in z.infolist()), f"{path}: method")
+        with np.load(path, allow_pickle=False) as z:
+            check(sorted(z.files) == sorted(table), f"{path}: names")
+            for k, entry in table.items():
+                check(np_entry_ok(z[k], entry), f"{path}/{k}")
+    for name, e in numpy_manifest["safetensors"].items():
+        tensors, meta = st_deserialize(open(os.path.join(d, name), "rb").read())
+        check(meta == e["metadata"], f"check/{name}: metadata")
+        check(sorted(tensors) == sorted(e["tensors"]), f"check/{name}: names")
+        for k, (dt, shape, raw) in tensors.items():
+            check(same(ST_TO_OURS[dt], shape, raw, e["tensors"][k]), f"check/{name}/{k}")
+    # What the program wrote on its own (values in Sources/autograd-io-check/main.swift).
+    own = {
+        "arange": np.arange(12, dtype=np.int64).reshape(3, 4),
+        "linspace": np.linspace(0, 1, 5),
+        "flags": np.array([[True, False], [False, True]]),
+        "half": np.array([0.5, -1, 2], np.float16),
+        "bytes": np.array([0, 1, 254, 255], np.uint8),
+        "transposed": np.arange(6, dtype=np.int32).reshape(2, 3).T,
+    }
+
+    def same_array(a, b):
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+
+    check(same_array(np.load(os.path.join(d, "own.npy")), own["arange"]), "check/own.npy")
+    with np.load(os.path.join(d, "own.npz")) as z:
+        check(sorted(z.files) == sorted(own), "check/own.npz: names")
+        for k, v in own.items():
+            check(same_array(z[k], v), f"check/own.npz/{k}")
+    tensors, meta = st_deserialize(open(os.path.join(d, "own.safetensors"), "rb").read())
+    check(meta == {"source": "autograd-io-check"}, "check/own.safetensors: metadata")
+    check(tensors.get("brain") == ("BF16", [3], bytes.fromhex("003f80bf0040")), "check/own.safetensors/brain")
+    del tensors["brain"]
+    for k, v in own.items():
+        check(k in tensors and tensors[k][1] == list(v.shape) and tensors[k][2] == le_bytes(v), f"check/own.safetensors/{k}")
 
 
 def main():
@@ -188,6 +229,22 @@ def main():
             print(r.stdout[-6000:])
         else:
             verify_swift_side(swdir, manifest)
+        if not args.skip_build:
+            r = subprocess.run(["swift", "build", "--product", "autograd-io-check"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            check(r.returncode == 0, "swift build --product autograd-io-check")
+            if r.returncode != 0:
+                print(r.stdout[-4000:])
+        bindir = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, stdout=subprocess.PIPE,
+                                text=True).stdout.strip()
+        tool = os.path.join(bindir, "autograd-io-check")
+        checkdir = os.path.join(d, "check")
+        shutil.rmtree(checkdir, ignore_errors=True)
+        r = subprocess.run([tool, npdir, checkdir], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        print(r.stdout.strip())
+        check(r.returncode == 0, "autograd-io-check ran")
+        if r.returncode == 0:
+            verify_outside_program(checkdir, manifest)
     finally:
         if not args.dir:
             shutil.rmtree(d, ignore_errors=True)
