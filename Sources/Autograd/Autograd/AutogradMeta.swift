@@ -24,9 +24,10 @@ final class AutogradMeta: @unchecked Sendable {
     }
 
     deinit {
-        if let fn = gradFn {
+        if gradFn != nil {
+            var objects: [AnyObject] = [gradFn!]  // non-nil: checked on the line above
             gradFn = nil
-            GraphTeardown.release([fn])
+            GraphTeardown.release(&objects)
         }
     }
 }
@@ -59,9 +60,12 @@ enum GraphTeardown {
         return s
     }
 
-    static func release(_ objects: [AnyObject]) {
+    /// Takes the references out of `objects` (leaving it empty, so the caller holds none) and
+    /// drops them, iteratively.
+    static func release(_ objects: inout [AnyObject]) {
         let s = state
         s.pending.append(contentsOf: objects)
+        objects.removeAll()
         if s.draining { return }
         s.draining = true
         while !s.pending.isEmpty {

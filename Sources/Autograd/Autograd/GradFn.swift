@@ -60,10 +60,10 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     /// Drops saved tensors after a backward that does not retain the graph.
     func releaseSaved() {
         if saved.isEmpty { return }
-        let old = saved
+        var objects: [AnyObject] = saved.compactMap { $0.retainedObject }
         saved = []
         savedWereReleased = true
-        GraphTeardown.release(old.compactMap { $0.retainedObject })
+        GraphTeardown.release(&objects)
     }
 
     /// Saves a tensor for backward, returning its slot. `isOutput` marks this node's own
@@ -103,7 +103,7 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
             if let o = s.retainedObject { objects.append(o) }
         }
         saved = []
-        if !objects.isEmpty { GraphTeardown.release(objects) }
+        if !objects.isEmpty { GraphTeardown.release(&objects) }
     }
 }
 

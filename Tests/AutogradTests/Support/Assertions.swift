@@ -65,12 +65,14 @@ func assertGradgradcheck(_ inputs: [Tensor], file: StaticString = #filePath, lin
 
 /// Asserts that a throwing validator fails with a message containing `fragment`.
 func assertValidationFails(_ fragment: String, file: StaticString = #filePath, line: UInt = #line,
-                           _ body: () throws(ShapeError) -> Void) {
+                           _ body: () throws -> Void) {
     do {
         try body()
         XCTFail("expected a validation error containing '\(fragment)'", file: file, line: line)
-    } catch {
+    } catch let error as ShapeError {
         XCTAssertTrue(error.message.contains(fragment), "message '\(error.message)' lacks '\(fragment)'", file: file, line: line)
+    } catch {
+        XCTFail("expected a ShapeError, got \(error)", file: file, line: line)
     }
 }
 

@@ -1,0 +1,138 @@
+import CCUDA
+
+/// A value for one kernel parameter, in declaration order.
+enum CUDAKernelArgument {
+    case pointer(UnsafeRawPointer?)
+    case int32(Int32)
+    case int64(Int64)
+    case float(Float)
+    case double(Double)
+}
+
+/// A kernel image loaded with `cudaLibraryLoadData`, which is context-independent: one load
+/// serves every device. Unloaded when the last reference goes.
+final class CUDAModule: @unchecked Sendable {
+    // @unchecked Sendable: `handle` and `binary` are immutable (CUDA's library calls are
+    // thread-safe); `kernels` is only touched while holding `lock`.
+    let handle: OpaquePointer
+    let binary: CUDAKernelBinary
+    private let lock = CUDALock()
+    private var kernels: [String: OpaquePointer] = [:]
+
+    /// Loads `binary`.
+    ///
+    /// - Throws: `CUDAError.apiCall` naming `cudaLibraryLoadData` (for example
+    ///   `cudaErrorUnsupportedPtxVersion` for PTX newer than the driver), or
+    ///   `.missingFunction` for a libcudart older than 12.x's library API.
+    init(binary: CUDAKernelBinary) throws {
+        precondition(!binary.bytes.isEmpty, "CUDAModule: empty kernel image")
+        self.binary = binary
+        handle = try binary.bytes.withUnsafeBytes { image in
+            // Non-empty (checked above), so baseAddress is not nil.
+            try CUDARuntime.libraryLoadData(image.baseAddress!)
+        }
+    }
+
+    deinit {
+        try? CUDARuntime.libraryUnload(handle)
+    }
+
+    /// The `extern "C"` kernel `name` in this image (looked up once).
+    ///
+    /// - Throws: `CUDAError.apiCall` naming `cudaLibraryGetKernel` when there is no such kernel.
+    func kernel(named name: String) throws -> CUDAKernel {
+        let handle = try lock.withLock {
+            if let kernel = kernels[name] { return kernel }
+            let kernel = try CUDARuntime.libraryGetKernel(self.handle, name: name)
+            kernels[name] = kernel
+            return kernel
+        }
+        return CUDAKernel(name: name, handle: handle, module: self)
+    }
+}
+
+/// A kernel ready to launch on any device.
+struct CUDAKernel: @unchecked Sendable {
+    // @unchecked Sendable: `handle` is an immutable CUDA handle, valid while `module` (held
+    // here) is loaded.
+    let name: String
+    let handle: OpaquePointer
+    let module: CUDAModule
+
+    /// Queues the kernel on device `device`'s default stream.
+    ///
+    /// - Throws: `CUDAError.apiCall` naming `cudaLaunchKernel` (bad configuration, too many
+    ///   resources, ...). Faults inside the kernel surface later, at a synchronising call.
+    /// - Precondition: Every grid and block dimension is in `1...UInt32.max`.
+    func launch(grid: (x: Int, y: Int, z: Int), block: (x: Int, y: Int, z: Int),
+                sharedMemoryBytes: Int = 0, arguments: [CUDAKernelArgument], device: Int) throws {
+        func dimension(_ value: Int, _ what: String) -> UInt32 {
+            precondition(value >= 1 && value <= Int(UInt32.max),
+                         "CUDAKernel.launch(\(name)): \(what) dimension \(value) out of range")
+            return UInt32(value)
+        }
+        let gridDim = ccuda_dim3(x: dimension(grid.x, "grid"), y: dimension(grid.y, "grid"),
+                                 z: dimension(grid.z, "grid"))
+        let blockDim = ccuda_dim3(x: dimension(block.x, "block"), y: dimension(block.y, "block"),
+                                  z: dimension(block.z, "block"))
+        let count = max(arguments.count, 1)
+        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { slots in
+            try withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: count) { pointers in
+                // Each parameter's value sits in its own 8-byte slot; CUDA reads it through the
+                // slot's address during cudaLaunchKernel. `count >= 1`, so baseAddress is not nil.
+                for (i, argument) in arguments.enumerated() {
+                    let slot = UnsafeMutableRawPointer(slots.baseAddress! + i)
+                    switch argument {
+                    case let .pointer(value): slot.storeBytes(of: value, as: UnsafeRawPointer?.self)
+                    case let .int32(value): slot.storeBytes(of: value, as: Int32.self)
+                    case let .int64(value): slot.storeBytes(of: value, as: Int64.self)
+                    case let .float(value): slot.storeBytes(of: value, as: Float.self)
+                    case let .double(value): slot.storeBytes(of: value, as: Double.self)
+                    }
+                    pointers[i] = slot
+                }
+                try CUDA.withDevice(device) {
+                    try withExtendedLifetime(module) {
+                        try CUDARuntime.launchKernel(handle, grid: gridDim, block: blockDim,
+                                                     arguments: pointers.baseAddress,
+                                                     sharedMemoryBytes: sharedMemoryBytes)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Kernels by source and device architecture: compiled (through `CUDAKernelCache`) and loaded
+/// once per process.
+final class CUDAKernelRegistry: @unchecked Sendable {
+    // @unchecked Sendable: `modules` is only touched while holding `lock`.
+    static let shared = CUDAKernelRegistry()
+
+    private struct ModuleKey: Hashable {
+        var source: String
+        var target: String
+        var options: [String]
+    }
+
+    private let lock = CUDALock()
+    private var modules: [ModuleKey: CUDAModule] = [:]
+
+    /// The `extern "C"` kernel `name` defined in `source`, compiled for device `device`.
+    ///
+    /// - Throws: The errors of `CUDA.properties(of:)`, `CUDAKernelCompiler.compile` and
+    ///   `CUDAModule`.
+    func kernel(named name: String, source: String, device: Int, options: [String] = []) throws -> CUDAKernel {
+        let architecture = try CUDA.properties(of: device).architecture
+        let binary = try CUDAKernelCompiler.compile(source: source, name: name,
+                                                    deviceArchitecture: architecture, options: options)
+        let key = ModuleKey(source: source, target: binary.target, options: options)
+        let module = try lock.withLock {
+            if let module = modules[key] { return module }
+            let module = try CUDAModule(binary: binary)
+            modules[key] = module
+            return module
+        }
+        return try module.kernel(named: name)
+    }
+}
