@@ -16,14 +16,21 @@ struct SafeTensorsEntry: Equatable {
 enum SafeTensorsFormat {
     static let maxHeaderSize = 100_000_000
 
-    static let dtypeNames: [(String, DType)] = [
-        ("BOOL", .bool), ("U8", .uint8), ("I8", .int8), ("I16", .int16), ("I32", .int32), ("I64", .int64),
-        ("F16", .float16), ("BF16", .bfloat16), ("F32", .float32), ("F64", .float64),
-    ]
+    static let dtypeNames: [(String, DType)] = DType.allCases.map { (name(of: $0), $0) }
 
     static func name(of dtype: DType) -> String {
-        // `dtypeNames` lists every DType case, so the lookup cannot fail.
-        dtypeNames.first { $0.1 == dtype }!.0
+        switch dtype {
+        case .bool: return "BOOL"
+        case .uint8: return "U8"
+        case .int8: return "I8"
+        case .int16: return "I16"
+        case .int32: return "I32"
+        case .int64: return "I64"
+        case .float16: return "F16"
+        case .bfloat16: return "BF16"
+        case .float32: return "F32"
+        case .float64: return "F64"
+        }
     }
 
     /// Parses and validates the header; returns the entries (in header order), the
