@@ -134,8 +134,11 @@ enum Deflater {
     private struct State {
         let input: UnsafeRawBufferPointer
         let maxChain: Int
-        var head = [Int32](repeating: -1, count: 1 << Deflater.hashBits)
-        var prev = [Int32](repeating: -1, count: Deflater.windowSize)
+        /// Small inputs get small tables: the hash has about as many slots as the input has
+        /// bytes, and `prev` (indexed by position modulo the window) only as many as positions.
+        let hashBits: Int
+        var head: [Int32]
+        var prev: [Int32]
         /// Literal: the byte. Match: bit 31 set, (length - 3) in bits 16...23, (distance - 1) below.
         var tokens: [UInt32] = []
         var blockStart = 0
@@ -145,12 +148,15 @@ enum Deflater {
         init(input: UnsafeRawBufferPointer, maxChain: Int) {
             self.input = input
             self.maxChain = maxChain
+            hashBits = min(Deflater.hashBits, max(8, Int.bitWidth - input.count.leadingZeroBitCount))
+            head = [Int32](repeating: -1, count: 1 << hashBits)
+            prev = [Int32](repeating: -1, count: max(1, min(input.count, Deflater.windowSize)))
             tokens.reserveCapacity(Deflater.blockSymbols)
         }
 
         func hash(_ i: Int) -> Int {
             let v = UInt32(input[i]) | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2]) << 16
-            return Int((v &* 2_654_435_761) >> UInt32(32 - Deflater.hashBits))
+            return Int((v &* 2_654_435_761) >> UInt32(32 - hashBits))
         }
 
         mutating func insert(_ i: Int) {
