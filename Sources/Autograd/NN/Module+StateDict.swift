@@ -1,16 +1,13 @@
-/// Why a module's or optimizer's state could not be loaded or saved.
+/// Why a module's or optimizer's state could not be loaded (file errors are `TensorIOError`s).
 public enum ModuleError: Error, CustomStringConvertible, Equatable {
     /// `loadStateDict` found missing or unexpected keys or mismatched shapes; the message
     /// lists them all, as PyTorch's does.
     case stateDictMismatch(String)
-    /// A state file could not be read or written: the path and what went wrong.
-    case file(path: String, reason: String)
 
     /// The message.
     public var description: String {
         switch self {
         case .stateDictMismatch(let message): return message
-        case .file(let path, let reason): return "\(path): \(reason)"
         }
     }
 }
@@ -64,16 +61,17 @@ extension Module {
         }
     }
 
-    /// Writes `stateDict()` to a safetensors file.
-    /// - Throws: `ModuleError.file` when the file cannot be written.
+    /// Writes `stateDict()` to a safetensors file (with `__metadata__` `{"format": "pt"}`, as
+    /// PyTorch's `safetensors.torch.save_file` does), readable by `load(from:)` and by PyTorch.
+    /// - Throws: `TensorIOError` when the file cannot be written.
     public func save(to path: String) throws {
-        try StateDictFile.write(stateDict(), to: path)
+        try SafeTensors.write(stateDict(), to: path, metadata: ["format": "pt"])
     }
 
     /// Reads a safetensors file written by `save(to:)` (or by PyTorch's `safetensors.torch.save_file`)
     /// and loads it with `loadStateDict`.
-    /// - Throws: `ModuleError.file` for an unreadable or malformed file, else as `loadStateDict`.
+    /// - Throws: `TensorIOError` for an unreadable or malformed file, else as `loadStateDict`.
     public func load(from path: String, strict: Bool = true) throws {
-        try loadStateDict(try StateDictFile.read(path), strict: strict)
+        try loadStateDict(try SafeTensors.read(path), strict: strict)
     }
 }

@@ -105,14 +105,14 @@ open class Optimizer {
     }
 
     /// Writes `stateDict()` to a safetensors file.
-    /// - Throws: `ModuleError.file` when the file cannot be written.
+    /// - Throws: `TensorIOError` when the file cannot be written.
     public func save(to path: String) throws {
-        try StateDictFile.write(stateDict(), to: path)
+        try SafeTensors.write(stateDict(), to: path)
     }
 
     /// Reads a file written by `save(to:)` and restores it with `loadStateDict`.
-    /// - Throws: `ModuleError.file` for an unreadable or malformed file, else as `loadStateDict`.
+    /// - Throws: `TensorIOError` for an unreadable or malformed file, else as `loadStateDict`.
     public func load(from path: String) throws {
-        try loadStateDict(try StateDictFile.read(path))
+        try loadStateDict(try SafeTensors.read(path))
     }
 }
