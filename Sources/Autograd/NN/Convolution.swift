@@ -125,3 +125,45 @@ public final class AvgPool2d: Module {
         avgPool2d(input, kernelSize: kernelSize, stride: stride, padding: padding, countIncludePad: countIncludePad)
     }
 }
+
+/// 1-D max pooling as a module (PyTorch's `nn.MaxPool1d`); `stride` defaults to the kernel size.
+public final class MaxPool1d: Module {
+    /// Window settings, as in `maxPool1d`.
+    public let kernelSize: Int, stride: Int, padding: Int, dilation: Int
+
+    /// Creates the layer.
+    public init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        self.padding = padding
+        self.dilation = dilation
+        super.init()
+    }
+
+    /// `maxPool1d` with this layer's settings.
+    public override func forward(_ input: Tensor) -> Tensor {
+        maxPool1d(input, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation)
+    }
+}
+
+/// 1-D average pooling as a module (PyTorch's `nn.AvgPool1d`); `stride` defaults to the kernel size.
+public final class AvgPool1d: Module {
+    /// Window settings, as in `avgPool1d`.
+    public let kernelSize: Int, stride: Int, padding: Int
+    /// Whether zero padding counts in the divisor.
+    public let countIncludePad: Bool
+
+    /// Creates the layer.
+    public init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0, countIncludePad: Bool = true) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        self.padding = padding
+        self.countIncludePad = countIncludePad
+        super.init()
+    }
+
+    /// `avgPool1d` with this layer's settings.
+    public override func forward(_ input: Tensor) -> Tensor {
+        avgPool1d(input, kernelSize: kernelSize, stride: stride, padding: padding, countIncludePad: countIncludePad)
+    }
+}

@@ -205,6 +205,10 @@ final class ActivationModuleTests: XCTestCase {
             (Identity(), x), (Flatten(startDim: 0), x),
         ]
         for (module, expected) in pairs { assertClose(module(x), expected, Tolerance.exact, "\(type(of: module))") }
+        let sequence = Tensor.randn([2, 3, 7], dtype: .float64, seed: 3)
+        assertClose(MaxPool1d(3, stride: 2, padding: 1)(sequence), maxPool1d(sequence, kernelSize: 3, stride: 2, padding: 1), Tolerance.exact)
+        assertClose(AvgPool1d(2)(sequence), avgPool1d(sequence, kernelSize: 2), Tolerance.exact)
+        XCTAssertEqual(MaxPool1d(2)(sequence).shape, [2, 3, 3])
         XCTAssertEqual(Flatten()(Tensor.zeros([2, 3, 4, 5])).shape, [2, 60])
         XCTAssertEqual(Flatten(startDim: 1, endDim: 2)(Tensor.zeros([2, 3, 4, 5])).shape, [2, 12, 5])
     }
