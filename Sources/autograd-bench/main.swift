@@ -11,6 +11,10 @@ if let i = arguments.firstIndex(of: "--profile-seed") {
     try ProfileSeed.run(Int(arguments[i + 1]) ?? 1000)
     exit(0)
 }
+if let i = arguments.firstIndex(of: "--profile-chain") {
+    try ProfileSeed.chain(Int(arguments[i + 1]) ?? 10)
+    exit(0)
+}
 
 func run(_ group: String, _ body: () throws -> [Result]) rethrows -> [Result] {
     if let only, only != group { return [] }

@@ -100,6 +100,15 @@ enum BinaryOp: Sendable {
     case eq, ne, lt, le, gt, ge
     case logicalAnd, logicalOr, logicalXor
 
+    /// Whether the CPU backend has a kernel taking the second operand as a Swift scalar
+    /// (`CPUBackend.binaryScalar`).
+    var hasScalarKernel: Bool {
+        switch self {
+        case .add, .sub, .mul, .div, .pow: return true
+        default: return false
+        }
+    }
+
     var isComparison: Bool {
         switch self {
         case .eq, .ne, .lt, .le, .gt, .ge, .logicalAnd, .logicalOr, .logicalXor: return true

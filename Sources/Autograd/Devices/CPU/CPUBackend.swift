@@ -107,6 +107,16 @@ final class CPUBackend: DeviceBackend {
         }
     }
 
+    /// `out = x op s` (or `s op x` with `scalarOnLeft`) for a float32/float64 `x` and an op
+    /// with `hasScalarKernel`; the same results as `binary` with `s` filled into a 0-d tensor.
+    func binaryScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, into out: Tensor) {
+        switch x.dtype {
+        case .float32: CPUKernels.binaryFloatScalar(op, x, s.value(as: Float.self), scalarOnLeft: scalarOnLeft, out)
+        case .float64: CPUKernels.binaryFloatScalar(op, x, s.value(as: Double.self), scalarOnLeft: scalarOnLeft, out)
+        default: preconditionFailure("CPU binaryScalar \(op): \(x.dtype) has no scalar kernel")
+        }
+    }
+
     func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor, into out: Tensor) {
         out.dtype.visit(Select(condition: condition, a: a, b: b, out: out))
     }
@@ -172,21 +182,5 @@ final class CPUBackend: DeviceBackend {
         case .bool, .float16, .bfloat16:
             preconditionFailure("CPU matmul: \(a.dtype) is widened by the op layer")
         }
-    }
-}
-
-/// Aligned host allocation. Kept behind one type so a caching pool can replace it.
-final class CPUAllocator: @unchecked Sendable {
-    // @unchecked Sendable: stateless wrapper over the thread-safe system allocator.
-    static let shared = CPUAllocator()
-
-    func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
-        // Small buffers (scalars, tiny tensors) take malloc's natural 16-byte alignment, which
-        // is much cheaper than an aligned allocation; SIMD kernels only need 64 for large ones.
-        UnsafeMutableRawPointer.allocate(byteCount: Swift.max(byteCount, 1), alignment: byteCount < 4096 ? 16 : 64)
-    }
-
-    func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-        pointer.deallocate()
     }
 }
