@@ -13,7 +13,10 @@ let package = Package(
         // Run-time binding to libcudart / libnvrtc / libcublas (dlopen); no CUDA headers needed.
         .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         // Hot CPU kernels with per-function target attributes (AVX2/FMA, NEON) and run-time dispatch.
-        .target(name: "CKernels", linkerSettings: [.linkedLibrary("pthread", .when(platforms: [.linux]))]),
+        .target(name: "CKernels", linkerSettings: [
+            .linkedLibrary("pthread", .when(platforms: [.linux])),
+            .linkedLibrary("m", .when(platforms: [.linux])),
+        ]),
         .target(name: "Autograd", dependencies: ["CCUDA", "CKernels"]),
         .executableTarget(name: "autograd-tour", dependencies: ["Autograd"]),
         .executableTarget(name: "autograd-bench", dependencies: ["Autograd"]),
