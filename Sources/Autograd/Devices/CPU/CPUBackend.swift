@@ -78,6 +78,7 @@ final class CPUBackend: DeviceBackend {
     // MARK: - Elementwise
 
     func unary(_ op: UnaryOp, _ x: Tensor, into out: Tensor) {
+        if CKernelPaths.unary(op, x, out) { return }
         switch x.dtype {
         case .float32: CPUKernels.unaryFloat(op, x, out, Float.self)
         case .float64: CPUKernels.unaryFloat(op, x, out, Double.self)
@@ -93,6 +94,7 @@ final class CPUBackend: DeviceBackend {
     }
 
     func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into out: Tensor) {
+        if out.count >= 16, CKernelPaths.binary(op, a, b, out) { return }
         switch a.dtype {
         case .float32: CPUKernels.binaryFloat(op, a, b, out, Float.self)
         case .float64: CPUKernels.binaryFloat(op, a, b, out, Double.self)
@@ -110,6 +112,7 @@ final class CPUBackend: DeviceBackend {
     /// `out = x op s` (or `s op x` with `scalarOnLeft`) for a float32/float64 `x` and an op
     /// with `hasScalarKernel`; the same results as `binary` with `s` filled into a 0-d tensor.
     func binaryScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, into out: Tensor) {
+        if CKernelPaths.binaryScalar(op, x, s, scalarOnLeft: scalarOnLeft, out) { return }
         switch x.dtype {
         case .float32: CPUKernels.binaryFloatScalar(op, x, s.value(as: Float.self), scalarOnLeft: scalarOnLeft, out)
         case .float64: CPUKernels.binaryFloatScalar(op, x, s.value(as: Double.self), scalarOnLeft: scalarOnLeft, out)
@@ -143,6 +146,10 @@ final class CPUBackend: DeviceBackend {
     // MARK: - Reductions
 
     func reduce(_ op: ReduceOp, _ x: Tensor, dims: [Int], into out: Tensor) {
+        if x.count >= 16, dims.count == x.rank {
+            if op == .sum, CKernelPaths.sumAll(x, out) { return }
+            if op == .max, CKernelPaths.maxAll(x, out) { return }
+        }
         switch x.dtype {
         case .float32: CPUKernels.reduceFloat(op, x, dims, out, Float.self)
         case .float64: CPUKernels.reduceFloat(op, x, dims, out, Double.self)
@@ -171,6 +178,7 @@ final class CPUBackend: DeviceBackend {
     // MARK: - Matmul
 
     func matmul(_ a: Tensor, _ b: Tensor, into out: Tensor) {
+        if CKernelPaths.matmul(a, b, out) { return }
         switch a.dtype {
         case .float32: CPUKernels.matmulFloat(a, b, out, Float.self)
         case .float64: CPUKernels.matmulFloat(a, b, out, Double.self)

@@ -348,15 +348,33 @@ enum CPUKernels {
                 if a.isNaN || b.isNaN { return .nan }
                 return isMax ? Swift.max(a, b) : Swift.min(a, b)
             }
-            reduceRows(x, dims, out, row: { (p: UnsafeMutablePointer<T>, s: Int, n: Int, st: Int) -> T in
-                var r: T = isMax ? -.infinity : .infinity
-                var i = s
-                for _ in 0..<n {
-                    r = better(r, p[i])
-                    i &+= st
-                }
-                return r
-            }, combine: better)
+            // The row loops inline `better` per op: NaN ends the row as NaN (it would stay NaN),
+            // otherwise Swift.max(r, v) is `v >= r ? v : r` and Swift.min(r, v) `v < r ? v : r`.
+            if isMax {
+                reduceRows(x, dims, out, row: { (p: UnsafeMutablePointer<T>, s: Int, n: Int, st: Int) -> T in
+                    var r: T = -.infinity
+                    var i = s
+                    for _ in 0..<n {
+                        let v = p[i]
+                        if v.isNaN { return .nan }
+                        r = v >= r ? v : r
+                        i &+= st
+                    }
+                    return r
+                }, combine: better)
+            } else {
+                reduceRows(x, dims, out, row: { (p: UnsafeMutablePointer<T>, s: Int, n: Int, st: Int) -> T in
+                    var r: T = .infinity
+                    var i = s
+                    for _ in 0..<n {
+                        let v = p[i]
+                        if v.isNaN { return .nan }
+                        r = v < r ? v : r
+                        i &+= st
+                    }
+                    return r
+                }, combine: better)
+            }
         case .all, .any:
             preconditionFailure("CPU \(op): inputs are cast to bool by the op layer")
         }
