@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Autograd", targets: ["Autograd"]),
         .executable(name: "autograd-tour", targets: ["autograd-tour"]),
         .executable(name: "autograd-bench", targets: ["autograd-bench"]),
+        .executable(name: "autograd-io-check", targets: ["autograd-io-check"]),
     ],
     targets: [
         // Run-time binding to libcudart / libnvrtc / libcublas (dlopen); no CUDA headers needed.
@@ -20,6 +21,8 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["CCUDA", "CKernels"]),
         .executableTarget(name: "autograd-tour", dependencies: ["Autograd"]),
         .executableTarget(name: "autograd-bench", dependencies: ["Autograd"]),
+        // Reads files NumPy wrote and writes its own for NumPy to read (Scripts/io-roundtrip.py).
+        .executableTarget(name: "autograd-io-check", dependencies: ["Autograd"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
