@@ -34,6 +34,9 @@ enum GPUCheck {
         do {
             let properties = try CUDA.properties(of: 0)
             print("device: \(properties)")
+            let start = monotonicSeconds()
+            let modules = try CUDA.compileKernels()
+            print("kernels: \(modules) modules compiled or loaded in \(GPUBenchmarks().fixed(monotonicSeconds() - start, 2)) s")
             var failures = 0
             if check {
                 failures += ParityCheck().run()

@@ -235,6 +235,7 @@ final class CUDABackend: DeviceBackend, @unchecked Sendable {
     }
 }
 
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -242,3 +243,45 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+// MARK: - Compiling every kernel up front
+
+extension CUDA {
+    /// Compiles every kernel of the CUDA backend for device `index` (or loads it from the
+    /// kernel cache), several modules at once, so that no op pays for NVRTC on first use.
+    ///
+    /// Optional: kernels are otherwise compiled when an op first needs them. Useful before
+    /// timing, or once after installing a new driver.
+    ///
+    /// - Parameter index: A device ordinal; the first device by default.
+    /// - Returns: The number of kernel modules now loaded.
+    /// - Throws: The errors of `checkAvailable(device:)`; the first `CUDAError` of a module that
+    ///   failed to compile or load.
+    /// - Complexity: One NVRTC compilation per module not yet in the disk cache (about a second
+    ///   each), spread over the CPU's cores.
+    @discardableResult
+    public static func compileKernels(device index: Int = 0) throws -> Int {
+        try checkAvailable(device: index)
+        let modules = CUDAKernelSources.all.keys.sorted()
+        let failures = CUDACompileFailures()
+        DispatchQueue.concurrentPerform(iterations: modules.count) { i in
+            let module = modules[i]
+            do {
+                guard let name = CUDAKernelSources.kernelNames(module: module).first else { return }
+                _ = try CUDAKernelRegistry.shared.kernel(named: name, source: CUDAKernelSources.source(module: module),
+                                                         device: index)
+            } catch {
+                failures.lock.withLock { failures.errors.append(error) }
+            }
+        }
+        if let error = failures.lock.withLock({ failures.errors.first }) { throw error }
+        return modules.count
+    }
+}
+
+/// Errors collected by `CUDA.compileKernels`.
+private final class CUDACompileFailures: @unchecked Sendable {
+    // @unchecked Sendable: `errors` is only touched while holding `lock`.
+    let lock = CUDALock()
+    var errors: [any Error] = []
+}
