@@ -124,6 +124,7 @@ enum CUDAKernelSources {
         // and out-of-range give INT64_MIN then wrap; int -> narrower int wraps; half types
         // round to nearest even through float32). ----
 
+        #if defined(__CUDA_ARCH__)
         AG_DEV float ag_half_to_float(ag_half h) {
             float f;
             asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h.bits));
@@ -134,6 +135,10 @@ enum CUDAKernelSources {
             asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h.bits) : "f"(f));
             return h;
         }
+        #else  // compiled for the host by Scripts/cuda-emulator (tests without a GPU)
+        AG_DEV float ag_half_to_float(ag_half h) { _Float16 v; __builtin_memcpy(&v, &h.bits, 2); return (float)v; }
+        AG_DEV ag_half ag_float_to_half(float f) { _Float16 v = (_Float16)f; ag_half h; __builtin_memcpy(&h.bits, &v, 2); return h; }
+        #endif
         AG_DEV float ag_bf16_to_float(ag_bf16 b) { return __uint_as_float(((unsigned int)b.bits) << 16); }
         AG_DEV ag_bf16 ag_float_to_bf16(float f) {
             unsigned int u = __float_as_uint(f);
