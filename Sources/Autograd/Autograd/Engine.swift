@@ -48,6 +48,7 @@ enum Engine {
                                  captureTargets: Set(captures?.map(\.function) ?? []))
         }
         let captureSet = Set(captures ?? [])
+        let captureFunctions = Set(captureSet.map(\.function))
         var captured: [Capture: Tensor] = [:]
 
         var buffers: [ObjectIdentifier: [Tensor?]] = [:]
@@ -67,30 +68,27 @@ enum Engine {
                 let id = ObjectIdentifier(node)
                 var inputs = buffers.removeValue(forKey: id) ?? [Tensor?](repeating: nil, count: node.outputCount)
 
-                // Captures for grad(of:wrt:).
-                if !captureSet.isEmpty {
-                    for (slot, g) in inputs.enumerated() {
-                        let key = Capture(function: id, index: slot)
-                        if captureSet.contains(key), let g {
-                            var h = g
-                            for hook in node.tensorPreHooks where hook.outputNr == slot {
-                                if let r = hook.hook(h) { h = r }
-                            }
-                            captured[key] = h
-                        }
-                    }
-                }
                 var shouldRun = needed.map { $0.contains(id) } ?? true
                 if node is AccumulateGrad, let only = accumulateOnly, !only.contains(id) { shouldRun = false }
+                let isCaptured = captureFunctions.contains(id)
+                // Tensor hooks and retained gradients run for every node that executes or is
+                // captured, before the capture (PyTorch's call_tensor_pre_hooks).
+                if shouldRun || isCaptured { inputs = callTensorPreHooks(node, inputs) }
+                if isCaptured {
+                    for (slot, g) in inputs.enumerated() {
+                        let key = Capture(function: id, index: slot)
+                        if captureSet.contains(key), let g { captured[key] = g }
+                    }
+                }
                 var outputs: [Tensor?] = []
                 if shouldRun {
-                    inputs = try runPreHooks(node, inputs)
+                    inputs = callPreHooks(node, inputs)
                     if inputs.allSatisfy({ $0 == nil }) {
                         outputs = [Tensor?](repeating: nil, count: node.nextFunctions.count)
                     } else {
                         outputs = try node.apply(inputs)
                     }
-                    outputs = try runPostHooks(node, inputs, outputs)
+                    outputs = callPostHooks(node, inputs, outputs)
                     if AnomalyMode.isEnabled { try checkAnomaly(node, outputs) }
                     if !retainGraph { node.releaseSaved() }
                 }
@@ -159,7 +157,7 @@ enum Engine {
         var g = g
         if g.shape != meta.shape {
             guard Shape.isExpandable(meta.shape, to: g.shape) else {
-                throw AutogradError.invalidGradient(node: node.name, message: "gradient of input \(input) has shape \(Shape.describe(g.shape)) but the input has shape \(Shape.describe(meta.shape))")
+                throw AutogradError.invalidGradient(node: node.name, message: "at index \(input) - got \(Shape.describe(g.shape)) but expected shape compatible with \(Shape.describe(meta.shape))")
             }
             g = g.sumToSize(meta.shape)
         }
@@ -168,26 +166,42 @@ enum Engine {
         return g
     }
 
-    private static func runPreHooks(_ node: GradFn, _ inputs: [Tensor?]) throws -> [Tensor?] {
-        let (tensorHooks, preHooks, retained) = node.lock.withLock { _ in (node.tensorPreHooks, node.preHooks, node.retainedGrads) }
+    /// Hooks registered on the tensors whose gradient `node` receives (for `AccumulateGrad`, on
+    /// its leaf), then the gradients of non-leaves that called `retainGrad()`.
+    private static func callTensorPreHooks(_ node: GradFn, _ inputs: [Tensor?]) -> [Tensor?] {
         var inputs = inputs
+        let (tensorHooks, retained) = node.lock.withLock { _ in (node.tensorPreHooks, node.retainedGrads) }
         for hook in tensorHooks where hook.outputNr < inputs.count {
             if let g = inputs[hook.outputNr], let r = hook.hook(g) { inputs[hook.outputNr] = r }
+        }
+        if let accumulator = node as? AccumulateGrad, !inputs.isEmpty {
+            let leafHooks = accumulator.variable.lock.withLock { _ in accumulator.variable.tensorHooks }
+            for hook in leafHooks {
+                if let g = inputs[0], let r = hook.hook(g) { inputs[0] = r }
+            }
         }
         for (outputNr, weakMeta) in retained where outputNr < inputs.count {
             if let meta = weakMeta.meta, let g = inputs[outputNr] {
                 meta.lock.withLock { _ in
-                    if let existing = meta.grad { meta.grad = existing + g } else { meta.grad = GradMode.isEnabled ? g : g.detached().clone() }
+                    if let existing = meta.grad { meta.grad = existing + g } else { meta.grad = g.clone() }
                 }
             }
         }
-        for hook in preHooks {
+        return inputs
+    }
+
+    /// Hooks registered on the node with `registerPrehook`.
+    private static func callPreHooks(_ node: GradFn, _ inputs: [Tensor?]) -> [Tensor?] {
+        let hooks = node.lock.withLock { _ in node.preHooks }
+        var inputs = inputs
+        for hook in hooks {
             if let r = hook.hook(inputs) { inputs = r }
         }
         return inputs
     }
 
-    private static func runPostHooks(_ node: GradFn, _ inputs: [Tensor?], _ outputs: [Tensor?]) throws -> [Tensor?] {
+    /// Hooks registered on the node with `registerHook`: `(gradInputs, gradOutputs)`.
+    private static func callPostHooks(_ node: GradFn, _ inputs: [Tensor?], _ outputs: [Tensor?]) -> [Tensor?] {
         let hooks = node.lock.withLock { _ in node.postHooks }
         var outputs = outputs
         for hook in hooks {

@@ -5,10 +5,10 @@
 /// device. Inputs arrive already cast to the op's compute dtype (one of bool, uint8, int8,
 /// int16, int32, int64, float32, float64; half types are widened to float32 by the op layer).
 /// A new device is a new conformance.
-protocol DeviceBackend: AnyObject, Sendable {
+protocol DeviceBackend: AnyObject, Sendable, IndexingKernels, ScanKernels {
     /// The device this backend serves.
     var device: Device { get }
-    /// Allocates `byteCount` bytes of device memory (at least 64-byte aligned).
+    /// Allocates `byteCount` bytes of device memory (64-byte aligned from 4 KiB, 16 below).
     func allocate(byteCount: Int) throws -> UnsafeMutableRawPointer
     /// Returns memory obtained from `allocate`.
     func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int)

@@ -34,7 +34,16 @@ extension Tensor {
     {
         var device = lhs.tensor?.device ?? rhs.tensor?.device ?? .cpu
         if let a = lhs.tensor, let b = rhs.tensor { device = try commonDevice(a, b, op: name) }
-        var result = DType.resultType([lhs.promotion, rhs.promotion])
+        var result: DType
+        if let a = lhs.tensor, let b = rhs.tensor, a.dtype == b.dtype {
+            result = a.dtype
+        } else if let a = lhs.tensor, case .scalar(let s) = rhs, s.defaultDType.category <= a.dtype.category {
+            result = a.dtype   // a scalar of the same or lower category never changes the dtype
+        } else if let b = rhs.tensor, case .scalar(let s) = lhs, s.defaultDType.category <= b.dtype.category {
+            result = b.dtype
+        } else {
+            result = DType.resultType([lhs.promotion, rhs.promotion])
+        }
         var compute = result
         switch op {
         case .div, .atan2:

@@ -105,11 +105,15 @@ extension Tensor {
         return t
     }
 
-    /// Zeros with `other`'s shape, dtype and device.
-    public static func zeros(like other: Tensor) -> Tensor { zeros(other.shape, dtype: other.dtype, device: other.device) }
+    /// Zeros with `other`'s shape, and its dtype and device unless given (PyTorch's `zeros_like`).
+    public static func zeros(like other: Tensor, dtype: DType? = nil, device: Device? = nil, requiresGrad: Bool = false) -> Tensor {
+        zeros(other.shape, dtype: dtype ?? other.dtype, device: device ?? other.device, requiresGrad: requiresGrad)
+    }
 
-    /// Ones with `other`'s shape, dtype and device.
-    public static func ones(like other: Tensor) -> Tensor { ones(other.shape, dtype: other.dtype, device: other.device) }
+    /// Ones with `other`'s shape, and its dtype and device unless given (PyTorch's `ones_like`).
+    public static func ones(like other: Tensor, dtype: DType? = nil, device: Device? = nil, requiresGrad: Bool = false) -> Tensor {
+        ones(other.shape, dtype: dtype ?? other.dtype, device: device ?? other.device, requiresGrad: requiresGrad)
+    }
 
     /// `[start, start + step, …]` up to but excluding `end` (PyTorch's `arange`). The dtype is
     /// int64 when all three are integral and no dtype is given, else float32.

@@ -181,7 +181,9 @@ final class CPUAllocator: @unchecked Sendable {
     static let shared = CPUAllocator()
 
     func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
-        UnsafeMutableRawPointer.allocate(byteCount: Swift.max(byteCount, 1), alignment: 64)
+        // Small buffers (scalars, tiny tensors) take malloc's natural 16-byte alignment, which
+        // is much cheaper than an aligned allocation; SIMD kernels only need 64 for large ones.
+        UnsafeMutableRawPointer.allocate(byteCount: Swift.max(byteCount, 1), alignment: byteCount < 4096 ? 16 : 64)
     }
 
     func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {

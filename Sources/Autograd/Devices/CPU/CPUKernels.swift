@@ -6,6 +6,11 @@ enum CPUKernels {
     /// `out[i] = f(x[i])` over out's shape (x broadcast to it).
     @inline(__always)
     static func map<T: Element, R: Element>(_ x: Tensor, into out: Tensor, _ f: (T) -> R) {
+        if x.shape == out.shape && x.isContiguous && out.isContiguous {
+            let po = out.pointer(R.self) + out.offset, px = x.pointer(T.self) + x.offset
+            for i in 0..<out.count { po[i] = f(px[i]) }
+            return
+        }
         let loop = StridedLoop(shape: out.shape, operands: [(out.strides, out.offset), x.operand(over: out.shape)])
         let po = out.pointer(R.self), px = x.pointer(T.self)
         loop.forEachRow { off, n, st in
@@ -26,6 +31,26 @@ enum CPUKernels {
     /// `out[i] = f(a[i], b[i])` over out's shape (a and b broadcast to it).
     @inline(__always)
     static func zip<T: Element, R: Element>(_ a: Tensor, _ b: Tensor, into out: Tensor, _ f: (T, T) -> R) {
+        if out.isContiguous {
+            // Dense fast paths: equal shapes, or one side a single broadcast value.
+            let n = out.count
+            let po = out.pointer(R.self) + out.offset, pa = a.pointer(T.self) + a.offset, pb = b.pointer(T.self) + b.offset
+            let aDense = a.shape == out.shape && a.isContiguous, bDense = b.shape == out.shape && b.isContiguous
+            if aDense && bDense {
+                for i in 0..<n { po[i] = f(pa[i], pb[i]) }
+                return
+            }
+            if aDense && b.count == 1 {
+                let vb = pb[0]
+                for i in 0..<n { po[i] = f(pa[i], vb) }
+                return
+            }
+            if bDense && a.count == 1 {
+                let va = pa[0]
+                for i in 0..<n { po[i] = f(va, pb[i]) }
+                return
+            }
+        }
         let loop = StridedLoop(shape: out.shape, operands: [
             (out.strides, out.offset), a.operand(over: out.shape), b.operand(over: out.shape),
         ])

@@ -88,7 +88,7 @@ final class CUDABackend: DeviceBackend, @unchecked Sendable {
         if let kernel = lock.withLock({ kernels[name] }) { return kernel }
         let kernel = succeed("loading kernel \(name)") {
             try CUDAKernelRegistry.shared.kernel(named: name, source: CUDAKernelSources.source(module: module),
-                                                 device: ordinal)
+                                                 module: module, device: ordinal)
         }
         lock.withLock { kernels[name] = kernel }
         return kernel
@@ -269,7 +269,7 @@ extension CUDA {
             do {
                 guard let name = CUDAKernelSources.kernelNames(module: module).first else { return }
                 _ = try CUDAKernelRegistry.shared.kernel(named: name, source: CUDAKernelSources.source(module: module),
-                                                         device: index)
+                                                         module: module, device: index)
             } catch {
                 failures.lock.withLock { failures.errors.append(error) }
             }

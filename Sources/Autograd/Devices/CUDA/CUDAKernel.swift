@@ -127,7 +127,7 @@ final class CUDAKernelRegistry: @unchecked Sendable {
 
     private struct ModuleKey: Hashable {
         var source: String
-        var target: String
+        var deviceArchitecture: Int
         var options: [String]
     }
 
@@ -136,19 +136,31 @@ final class CUDAKernelRegistry: @unchecked Sendable {
 
     /// The `extern "C"` kernel `name` defined in `source`, compiled for device `device`.
     ///
+    /// A source defining several kernels is compiled and loaded once: the module is looked up
+    /// by source, architecture and options before compiling.
+    ///
+    /// - Parameters:
+    ///   - name: The kernel.
+    ///   - source: CUDA C source defining it.
+    ///   - module: The source's name in compiler messages and the disk cache's key (the
+    ///     kernel's name by default); give the same one for every kernel of a source.
+    ///   - device: The device ordinal.
+    ///   - options: Extra NVRTC options.
     /// - Throws: The errors of `CUDA.properties(of:)`, `CUDAKernelCompiler.compile` and
     ///   `CUDAModule`.
-    func kernel(named name: String, source: String, device: Int, options: [String] = []) throws -> CUDAKernel {
+    func kernel(named name: String, source: String, module: String? = nil, device: Int,
+                options: [String] = []) throws -> CUDAKernel {
         let architecture = try CUDA.properties(of: device).architecture
-        let binary = try CUDAKernelCompiler.compile(source: source, name: name,
+        let key = ModuleKey(source: source, deviceArchitecture: architecture, options: options)
+        if let loaded = lock.withLock({ modules[key] }) { return try loaded.kernel(named: name) }
+        let binary = try CUDAKernelCompiler.compile(source: source, name: module ?? name,
                                                     deviceArchitecture: architecture, options: options)
-        let key = ModuleKey(source: source, target: binary.target, options: options)
-        let module = try lock.withLock {
-            if let module = modules[key] { return module }
-            let module = try CUDAModule(binary: binary)
-            modules[key] = module
-            return module
+        let loaded = try lock.withLock {
+            if let loaded = modules[key] { return loaded }
+            let loaded = try CUDAModule(binary: binary)
+            modules[key] = loaded
+            return loaded
         }
-        return try module.kernel(named: name)
+        return try loaded.kernel(named: name)
     }
 }
