@@ -121,8 +121,9 @@ enum CUDAKernelSources {
         struct ag_bf16 { unsigned short bits; };
 
         // ---- Conversions (the CPU backend's rules: float -> int truncates toward zero, NaN
-        // and out-of-range give INT64_MIN then wrap; int -> narrower int wraps; half types
-        // round to nearest even through float32). ----
+        // and out-of-range give INT64_MIN for int64 and INT32_MIN (then wrap) for narrower
+        // integers; int -> narrower int wraps; half types round to nearest even through
+        // float32). ----
 
         #if defined(__CUDA_ARCH__)
         AG_DEV float ag_half_to_float(ag_half h) {
@@ -153,6 +154,11 @@ enum CUDAKernelSources {
                 return (long long)0x8000000000000000ull;
             return (long long)d;
         }
+        // Targets of 32 bits or fewer convert through int32, as x86's 32-bit cvttsd2si does.
+        AG_DEV int ag_trunc_i32(double d) {
+            if (d != d || d >= 2147483648.0 || d <= -2147483649.0) return (int)0x80000000u;
+            return (int)d;
+        }
 
         template <typename T> struct ag_t;
         template <> struct ag_t<bool> {
@@ -162,17 +168,17 @@ enum CUDAKernelSources {
             AG_DEV static bool from_f64(double d) { return d != 0.0; }
             AG_DEV static bool from_i64(long long i) { return i != 0; }
         };
-        #define AG_INT_TRAITS(T) template <> struct ag_t<T> { \
+        #define AG_INT_TRAITS(T, TRUNCATE) template <> struct ag_t<T> { \
             static constexpr bool flt = false; \
             AG_DEV static double f64(T v) { return (double)v; } \
             AG_DEV static long long i64(T v) { return (long long)v; } \
-            AG_DEV static T from_f64(double d) { return (T)ag_trunc_i64(d); } \
+            AG_DEV static T from_f64(double d) { return (T)TRUNCATE(d); } \
             AG_DEV static T from_i64(long long i) { return (T)i; } };
-        AG_INT_TRAITS(unsigned char)
-        AG_INT_TRAITS(signed char)
-        AG_INT_TRAITS(short)
-        AG_INT_TRAITS(int)
-        AG_INT_TRAITS(long long)
+        AG_INT_TRAITS(unsigned char, ag_trunc_i32)
+        AG_INT_TRAITS(signed char, ag_trunc_i32)
+        AG_INT_TRAITS(short, ag_trunc_i32)
+        AG_INT_TRAITS(int, ag_trunc_i32)
+        AG_INT_TRAITS(long long, ag_trunc_i64)
         template <> struct ag_t<float> {
             static constexpr bool flt = true;
             AG_DEV static double f64(float v) { return (double)v; }
