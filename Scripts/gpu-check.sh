@@ -3,13 +3,16 @@
 # Swift toolchain (about 1-3 minutes; well inside 5).
 #
 # Build the binary elsewhere (any x86-64 Linux with Swift 6.3), statically linked so the GPU
-# machine needs neither Swift nor Foundation:
+# machine needs neither Swift nor Foundation (only libc, libm, libstdc++, libgcc_s):
+#   Scripts/package-gpu-check.sh gpu-check      # -> gpu-check/{gpu-check.sh, autograd-bench.gz, gpu_compare.py}
+# or by hand:
 #   swift build -c release --static-swift-stdlib --product autograd-bench
-#   cp .build/release/autograd-bench <somewhere the GPU machine sees>
+#   strip -o autograd-bench .build/release/autograd-bench   # 85 MB -> 62 MB (23 MB gzipped)
 #
-# Usage: Scripts/gpu-check.sh [--binary PATH] [--quick]
-#   --binary PATH   the autograd-bench binary (default: $AUTOGRAD_BENCH, ./autograd-bench,
-#                   then .build/release/autograd-bench next to this script's repository)
+# Usage: gpu-check.sh [--binary PATH] [--quick]
+#   --binary PATH   the autograd-bench binary, or a gzipped one (default: $AUTOGRAD_BENCH, then
+#                   autograd-bench or autograd-bench.gz beside this script, in the current
+#                   folder, then .build/release/autograd-bench of this script's repository)
 #   --quick         small sizes (a smoke test of the script and the binary)
 #
 # It runs, writing each output under $OUT (or ./gpu-results):
@@ -35,14 +38,20 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --binary) binary=$2; shift 2 ;;
         --quick) quick=(--quick); shift ;;
-        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "gpu-check: unknown argument '$1' (see --help)" >&2; exit 64 ;;
     esac
 done
 if [ -z "$binary" ]; then
-    for candidate in ./autograd-bench "$repo/autograd-bench" "$repo/.build/release/autograd-bench"; do
-        if [ -x "$candidate" ]; then binary=$candidate; break; fi
+    for candidate in "$here/autograd-bench" "$here/autograd-bench.gz" ./autograd-bench ./autograd-bench.gz \
+                     "$repo/.build/release/autograd-bench"; do
+        if [ -f "$candidate" ]; then binary=$candidate; break; fi
     done
+fi
+if [ -n "$binary" ] && [ "${binary%.gz}" != "$binary" ] && [ -f "$binary" ]; then
+    unpacked="${TMPDIR:-/tmp}/autograd-bench-$$"
+    trap 'rm -f "$unpacked"' EXIT
+    gunzip -c "$binary" > "$unpacked" && chmod +x "$unpacked" && binary=$unpacked
 fi
 if [ -z "$binary" ] || [ ! -x "$binary" ]; then
     echo "gpu-check: no autograd-bench binary (build one with: swift build -c release --static-swift-stdlib --product autograd-bench)" >&2
@@ -80,7 +89,7 @@ echo "autograd-bench exit status: $status" | tee -a "$out/autograd-bench.txt"
 
 # 3. The same benchmarks in PyTorch.
 compare=""
-for candidate in "$repo/Benchmarks/gpu_compare.py" "$(dirname "$binary")/gpu_compare.py" ./gpu_compare.py; do
+for candidate in "$here/gpu_compare.py" "$repo/Benchmarks/gpu_compare.py" ./gpu_compare.py; do
     if [ -f "$candidate" ]; then compare=$candidate; break; fi
 done
 if [ "$have_torch" = 1 ] && [ -n "$compare" ]; then
