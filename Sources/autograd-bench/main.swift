@@ -3,6 +3,9 @@ import Autograd
 import Foundation
 
 let arguments = CommandLine.arguments
+if let index = arguments.firstIndex(of: "--device"), index + 1 < arguments.count, arguments[index + 1] == "cuda" {
+    exit(GPUCheck.run(arguments: Array(arguments.dropFirst())))
+}
 let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
 let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
