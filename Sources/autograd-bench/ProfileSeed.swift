@@ -10,4 +10,14 @@ enum ProfileSeed {
             try grade.backward()
         }
     }
+
+    /// `--profile-chain N`: runs the 1000-op scalar chain N times (for profilers).
+    static func chain(_ n: Int) throws {
+        for _ in 0..<n {
+            let x = Tensor(1.0, requiresGrad: true)
+            var y = x
+            for _ in 0..<1000 { y = y * 1.0001 }
+            try y.backward()
+        }
+    }
 }

@@ -3,12 +3,19 @@ import Autograd
 import Foundation
 
 let arguments = CommandLine.arguments
+if let index = arguments.firstIndex(of: "--device"), index + 1 < arguments.count, arguments[index + 1] == "cuda" {
+    exit(GPUCheck.run(arguments: Array(arguments.dropFirst())))
+}
 let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
 let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
 
 if let i = arguments.firstIndex(of: "--profile-seed") {
     try ProfileSeed.run(Int(arguments[i + 1]) ?? 1000)
+    exit(0)
+}
+if let i = arguments.firstIndex(of: "--profile-chain") {
+    try ProfileSeed.chain(Int(arguments[i + 1]) ?? 10)
     exit(0)
 }
 

@@ -63,16 +63,20 @@ final class AutogradMeta: @unchecked Sendable {
     deinit {
         // Only objects this metadata owns alone can start a cascade of deinits; hand those to
         // the iterative teardown, drop the rest directly.
-        var objects: [AnyObject] = []
+        if storedGradFn == nil && view == nil { return }
+        let teardown = GraphTeardown.state
+        var handedOver = false
         if storedGradFn != nil && isKnownUniquelyReferenced(&storedGradFn) {
-            objects.append(storedGradFn!)  // non-nil: checked in the condition
+            teardown.pending.append(storedGradFn!)  // non-nil: checked in the condition
+            handedOver = true
         }
         if view != nil && isKnownUniquelyReferenced(&view) {
-            objects.append(view!)  // non-nil: checked in the condition
+            teardown.pending.append(view!)  // non-nil: checked in the condition
+            handedOver = true
         }
         storedGradFn = nil
         view = nil
-        if !objects.isEmpty { GraphTeardown.release(&objects) }
+        if handedOver { GraphTeardown.drain(teardown) }
     }
 }
 
@@ -124,7 +128,8 @@ enum GraphTeardown {
         return key
     }()
 
-    private static var state: State {
+    /// This thread's teardown list.
+    static var state: State {
         if let raw = pthread_getspecific(key) {
             return Unmanaged<State>.fromOpaque(raw).takeUnretainedValue()
         }
@@ -140,6 +145,13 @@ enum GraphTeardown {
         let s = state
         s.pending.append(contentsOf: objects)
         objects.removeAll()
+        drain(s)
+    }
+
+    /// Releases what `s.pending` holds (objects a deinit appended to this thread's `state`
+    /// after dropping its own references to them), iteratively, unless an outer call on this
+    /// thread is already draining.
+    static func drain(_ s: State) {
         if s.draining { return }
         s.draining = true
         while !s.pending.isEmpty {

@@ -41,6 +41,15 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     var tensorPreHooks: [(outputNr: Int, id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
     /// Non-leaf tensors that called `retainGrad()`, by output number.
     var retainedGrads: [(outputNr: Int, meta: WeakMeta)] = []
+    /// Set (never cleared) once any hook or retained gradient is registered on the node, so
+    /// the engine skips the locked hook lookups for the common node that has none.
+    private let hookFlag = Atomic<Bool>(false)
+
+    /// Whether hooks or retained gradients may be registered on this node.
+    var hasHooks: Bool { hookFlag.load(ordering: .acquiring) }
+
+    /// Records that a hook or retained gradient was registered (after it was stored).
+    func noteHooks() { hookFlag.store(true, ordering: .releasing) }
 
     private static let counter = Atomic<Int>(0)
 
@@ -64,14 +73,21 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     /// Drops saved tensors after a backward that does not retain the graph.
     func releaseSaved() {
         // Locked: two threads may walk one retained graph at once.
-        var objects = lock.withLock { _ -> [AnyObject] in
+        var released = lock.withLock { _ -> [SavedTensor] in
             if saved.isEmpty { return [] }
-            let objects = saved.compactMap { $0.retainedObject }
+            let slots = saved
             saved = []
             savedWereReleased = true
-            return objects
+            return slots
         }
-        if !objects.isEmpty { GraphTeardown.release(&objects) }
+        if released.isEmpty { return }
+        // Hand what the slots kept alive to the iterative teardown (no intermediate array).
+        let teardown = GraphTeardown.state
+        for slot in released {
+            if let o = slot.retainedObject { teardown.pending.append(o) }
+        }
+        released = []
+        GraphTeardown.drain(teardown)
     }
 
     /// Saves a tensor for backward, returning its slot. `isOutput` marks this node's own
@@ -105,16 +121,23 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     deinit {
         // Nodes and metadata only this node keeps alive would deinit recursively when it goes;
         // move those to the iterative teardown. Shared ones are simply released.
-        var objects: [AnyObject] = []
+        let teardown = GraphTeardown.state
+        var handedOver = false
         for i in nextFunctions.indices where nextFunctions[i].function != nil {
-            if isKnownUniquelyReferenced(&nextFunctions[i].function) { objects.append(nextFunctions[i].function!) }
+            if isKnownUniquelyReferenced(&nextFunctions[i].function) {
+                teardown.pending.append(nextFunctions[i].function!)  // non-nil: checked in the loop
+                handedOver = true
+            }
         }
         nextFunctions = []
         for s in saved {
-            if let o = s.retainedObject { objects.append(o) }
+            if let o = s.retainedObject {
+                teardown.pending.append(o)
+                handedOver = true
+            }
         }
         saved = []
-        if !objects.isEmpty { GraphTeardown.release(&objects) }
+        if handedOver { GraphTeardown.drain(teardown) }
     }
 }
 

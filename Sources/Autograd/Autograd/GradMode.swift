@@ -1,6 +1,7 @@
 #if canImport(Runtime)
 import Runtime
 #endif
+import Synchronization
 
 /// Whether operations record the tape (PyTorch's grad mode).
 ///
@@ -13,11 +14,18 @@ public enum GradMode {
     @TaskLocal static var enabled = true
     @TaskLocal static var inference = false
 
+    /// Set (never cleared) the first time any inference-mode scope is entered. Until then the
+    /// task-local `inference` cannot be true anywhere, so every op skips reading it (a
+    /// task-local read costs about as much as a small kernel).
+    static let inferenceEverEntered = Atomic<Bool>(false)
+
     /// Whether operations started now are recorded for autograd.
-    public static var isEnabled: Bool { enabled && !inference }
+    public static var isEnabled: Bool { enabled && !isInferenceMode }
 
     /// Whether inference mode is active.
-    public static var isInferenceMode: Bool { inference }
+    public static var isInferenceMode: Bool {
+        inferenceEverEntered.load(ordering: .relaxed) && inference
+    }
 }
 
 /// Runs `body` with gradient recording disabled (PyTorch's `torch.no_grad()`).
@@ -68,14 +76,16 @@ public func withGradEnabled<R>(_ enabled: Bool, _ body: () throws -> R) rethrows
 /// - Returns: `body`'s result.
 @discardableResult
 public func withInferenceMode<R>(_ enabled: Bool = true, _ body: () throws -> R) rethrows -> R {
-    try GradMode.$inference.withValue(enabled, operation: body)
+    GradMode.inferenceEverEntered.store(true, ordering: .relaxed)
+    return try GradMode.$inference.withValue(enabled, operation: body)
 }
 
 /// Runs an async `body` in inference mode; child tasks inherit the setting.
 @discardableResult
 public func withInferenceMode<R>(_ enabled: Bool = true, isolation: isolated (any Actor)? = #isolation,
                                  _ body: () async throws -> R) async rethrows -> R {
-    try await GradMode.$inference.withValue(enabled, operation: body, isolation: isolation)
+    GradMode.inferenceEverEntered.store(true, ordering: .relaxed)
+    return try await GradMode.$inference.withValue(enabled, operation: body, isolation: isolation)
 }
 
 // MARK: - Anomaly detection
@@ -85,8 +95,12 @@ public func withInferenceMode<R>(_ enabled: Bool = true, isolation: isolated (an
 public enum AnomalyMode {
     @TaskLocal static var enabled = false
 
+    /// Set (never cleared) the first time an anomaly-detection scope is entered; until then
+    /// the task-local is not read (every node creation asks).
+    static let everEntered = Atomic<Bool>(false)
+
     /// Whether anomaly detection is active in this task or thread.
-    public static var isEnabled: Bool { enabled }
+    public static var isEnabled: Bool { everEntered.load(ordering: .relaxed) && enabled }
 }
 
 /// Runs `body` with anomaly detection on or off (PyTorch's `torch.autograd.detect_anomaly()`):
@@ -95,7 +109,8 @@ public enum AnomalyMode {
 /// a NaN or an infinity, and where that node was created. Slow: use it to debug.
 @discardableResult
 public func withAnomalyDetection<R>(_ enabled: Bool = true, _ body: () throws -> R) rethrows -> R {
-    try AnomalyMode.$enabled.withValue(enabled, operation: body)
+    AnomalyMode.everEntered.store(true, ordering: .relaxed)
+    return try AnomalyMode.$enabled.withValue(enabled, operation: body)
 }
 
 /// Where a node was created: a backtrace captured in anomaly mode, symbolicated only when an

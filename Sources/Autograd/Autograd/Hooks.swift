@@ -52,6 +52,7 @@ extension Tensor {
         if let fn = gradFn {
             let nr = outputNr
             fn.lock.withLock { _ in fn.tensorPreHooks.append((outputNr: nr, id: id, hook: hook)) }
+            fn.noteHooks()
             return RemovableHandle { [weak fn] in
                 guard let fn else { return }
                 fn.lock.withLock { _ in fn.tensorPreHooks.removeAll { $0.id == id } }
@@ -115,6 +116,7 @@ extension Tensor {
         if alreadyRetaining { return }
         let nr = outputNr
         fn.lock.withLock { _ in fn.retainedGrads.append((outputNr: nr, meta: WeakMeta(meta: meta))) }
+        fn.noteHooks()
     }
 
     /// Throws the message `retainGrad()` traps with, if any.
@@ -135,6 +137,7 @@ extension Tensor {
             old.lock.withLock { _ in old.retainedGrads.removeAll { $0.meta.meta === meta } }
         }
         node.lock.withLock { _ in node.retainedGrads.append((outputNr: 0, meta: WeakMeta(meta: meta))) }
+        node.noteHooks()
     }
 }
 
@@ -150,6 +153,7 @@ extension GradFn {
     public func registerPrehook(_ hook: @escaping @Sendable (_ gradOutputs: [Tensor?]) -> [Tensor?]?) -> RemovableHandle {
         let id = HookID.next()
         lock.withLock { _ in preHooks.append((id: id, hook: hook)) }
+        noteHooks()
         return RemovableHandle { [weak self] in
             guard let self else { return }
             self.lock.withLock { _ in self.preHooks.removeAll { $0.id == id } }
@@ -164,6 +168,7 @@ extension GradFn {
     public func registerHook(_ hook: @escaping @Sendable (_ gradInputs: [Tensor?], _ gradOutputs: [Tensor?]) -> [Tensor?]?) -> RemovableHandle {
         let id = HookID.next()
         lock.withLock { _ in postHooks.append((id: id, hook: hook)) }
+        noteHooks()
         return RemovableHandle { [weak self] in
             guard let self else { return }
             self.lock.withLock { _ in self.postHooks.removeAll { $0.id == id } }

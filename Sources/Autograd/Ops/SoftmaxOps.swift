@@ -7,6 +7,7 @@ extension Tensor {
         let out = withNoGrad { () -> Tensor in
             let x = to(dtype.floatingResult).detached()
             if x.rank == 0 { return Tensor.ones(like: x) }
+            if d == x.rank - 1, let fast = CKernelPaths.softmaxLastDim(x, log: false) { return fast }
             let shifted = x - x.max(dim: d, keepDim: true).values
             let e = shifted.exp()
             return e / e.sum(dim: d, keepDim: true)
@@ -26,6 +27,7 @@ extension Tensor {
         let out = withNoGrad { () -> Tensor in
             let x = to(dtype.floatingResult).detached()
             if x.rank == 0 { return Tensor.zeros(like: x) }
+            if d == x.rank - 1, let fast = CKernelPaths.softmaxLastDim(x, log: true) { return fast }
             let shifted = x - x.max(dim: d, keepDim: true).values
             return shifted - shifted.exp().sum(dim: d, keepDim: true).log()
         }.detached()

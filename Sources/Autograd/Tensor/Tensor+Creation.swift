@@ -14,6 +14,13 @@ extension Tensor {
     /// - Precondition: nested arrays are rectangular; `requiresGrad` only with a floating dtype.
     /// - Complexity: O(n), copies the elements.
     public init<L: TensorLiteralConvertible>(_ value: L, dtype: DType? = nil, requiresGrad: Bool = false) {
+        // A floating scalar into a float32/float64 tensor (`Tensor(5.0, requiresGrad: true)`):
+        // one 0-d allocation, the same rounding as the general path's float64 conversion.
+        if let d = value as? Double, dtype == nil || dtype == .float32 || dtype == .float64 {
+            self = Tensor(scalar: .double(d), dtype: dtype ?? .float32)
+            if requiresGrad { self.requiresGrad = true }
+            return
+        }
         var shape: [Int] = []
         var buffer = TensorLiteralBuffer()
         value.appendTensorLiteral(shape: &shape, depth: 0, into: &buffer)

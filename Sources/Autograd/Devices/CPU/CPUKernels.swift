@@ -153,11 +153,7 @@ enum CPUKernels {
         case .sub: zip(a, b, into: out) { (x: T, y: T) in x - y }
         case .mul: zip(a, b, into: out) { (x: T, y: T) in x * y }
         case .div: zip(a, b, into: out) { (x: T, y: T) in x / y }
-        case .pow: zip(a, b, into: out) { (x: T, y: T) -> T in
-            if y == 2 { return x * x }
-            if y == 1 { return x }
-            return T.mathPow(x, y)
-        }
+        case .pow: zip(a, b, into: out) { (x: T, y: T) -> T in power(x, y) }
         case .maximum: zip(a, b, into: out) { (x: T, y: T) -> T in x.isNaN || y.isNaN ? .nan : Swift.max(x, y) }
         case .minimum: zip(a, b, into: out) { (x: T, y: T) -> T in x.isNaN || y.isNaN ? .nan : Swift.min(x, y) }
         case .remainder: zip(a, b, into: out) { (x: T, y: T) -> T in
@@ -177,6 +173,39 @@ enum CPUKernels {
         case .logicalOr: zip(a, b, into: out) { (x: T, y: T) in x != 0 || y != 0 }
         case .logicalXor: zip(a, b, into: out) { (x: T, y: T) in (x != 0) != (y != 0) }
         }
+    }
+
+    /// `x ** y` as the pow kernels compute it (squares and first powers exactly).
+    @inline(__always)
+    static func power<T: FloatElement>(_ x: T, _ y: T) -> T {
+        if y == 2 { return x * x }
+        if y == 1 { return x }
+        return T.mathPow(x, y)
+    }
+
+    /// `out = x op s` (`s op x` with `scalarOnLeft`): `binaryFloat` with a broadcast scalar,
+    /// element for element the same results.
+    static func binaryFloatScalar<T: FloatElement>(_ op: BinaryOp, _ x: Tensor, _ s: T, scalarOnLeft: Bool, _ out: Tensor) {
+        switch (op, scalarOnLeft) {
+        case (.add, false): map(x, into: out) { (v: T) in v + s }
+        case (.add, true): map(x, into: out) { (v: T) in s + v }
+        case (.sub, false): map(x, into: out) { (v: T) in v - s }
+        case (.sub, true): map(x, into: out) { (v: T) in s - v }
+        case (.mul, false): map(x, into: out) { (v: T) in v * s }
+        case (.mul, true): map(x, into: out) { (v: T) in s * v }
+        case (.div, false): map(x, into: out) { (v: T) in v / s }
+        case (.div, true): map(x, into: out) { (v: T) in s / v }
+        case (.pow, false): map(x, into: out) { (v: T) in power(v, s) }
+        case (.pow, true): map(x, into: out) { (v: T) in power(s, v) }
+        default: preconditionFailure("CPU binaryFloatScalar: \(op) has no scalar kernel")
+        }
+    }
+
+    /// `out = g * (power(x, e - 1) * e)`: the backward of `x.pow(e)` fused into one pass, with
+    /// the exponents rounded to `T` as the scalar ops round them.
+    static func powBackward<T: FloatElement>(_ g: Tensor, _ x: Tensor, exponent e: Double, into out: Tensor, _: T.Type) {
+        let em1 = T(fromDouble: e - 1), et = T(fromDouble: e)
+        zip(g, x, into: out) { (gv: T, xv: T) -> T in gv * (power(xv, em1) * et) }
     }
 
     static func binaryInt<T: IntElement>(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
@@ -319,15 +348,33 @@ enum CPUKernels {
                 if a.isNaN || b.isNaN { return .nan }
                 return isMax ? Swift.max(a, b) : Swift.min(a, b)
             }
-            reduceRows(x, dims, out, row: { (p: UnsafeMutablePointer<T>, s: Int, n: Int, st: Int) -> T in
-                var r: T = isMax ? -.infinity : .infinity
-                var i = s
-                for _ in 0..<n {
-                    r = better(r, p[i])
-                    i &+= st
-                }
-                return r
-            }, combine: better)
+            // The row loops inline `better` per op: NaN ends the row as NaN (it would stay NaN),
+            // otherwise Swift.max(r, v) is `v >= r ? v : r` and Swift.min(r, v) `v < r ? v : r`.
+            if isMax {
+                reduceRows(x, dims, out, row: { (p: UnsafeMutablePointer<T>, s: Int, n: Int, st: Int) -> T in
+                    var r: T = -.infinity
+                    var i = s
+                    for _ in 0..<n {
+                        let v = p[i]
+                        if v.isNaN { return .nan }
+                        r = v >= r ? v : r
+                        i &+= st
+                    }
+                    return r
+                }, combine: better)
+            } else {
+                reduceRows(x, dims, out, row: { (p: UnsafeMutablePointer<T>, s: Int, n: Int, st: Int) -> T in
+                    var r: T = .infinity
+                    var i = s
+                    for _ in 0..<n {
+                        let v = p[i]
+                        if v.isNaN { return .nan }
+                        r = v < r ? v : r
+                        i &+= st
+                    }
+                    return r
+                }, combine: better)
+            }
         case .all, .any:
             preconditionFailure("CPU \(op): inputs are cast to bool by the op layer")
         }
