@@ -14,9 +14,12 @@ let package = Package(
         // Run-time binding to libcudart / libnvrtc / libcublas (dlopen); no CUDA headers needed.
         .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         // Hot CPU kernels with per-function target attributes (AVX2/FMA, NEON) and run-time dispatch.
-        .target(name: "CKernels", linkerSettings: [.linkedLibrary("pthread", .when(platforms: [.linux]))]),
+        .target(name: "CKernels", linkerSettings: [
+            .linkedLibrary("pthread", .when(platforms: [.linux])),
+            .linkedLibrary("m", .when(platforms: [.linux])),
+        ]),
         .target(name: "Autograd", dependencies: ["CCUDA", "CKernels"]),
-        .executableTarget(name: "autograd-tour", dependencies: ["Autograd"]),
+        .executableTarget(name: "autograd-tour", dependencies: ["Autograd"], resources: [.copy("Resources")]),
         .executableTarget(name: "autograd-bench", dependencies: ["Autograd"]),
         // Reads files NumPy wrote and writes its own for NumPy to read (Scripts/io-roundtrip.py).
         .executableTarget(name: "autograd-io-check", dependencies: ["Autograd"]),

@@ -1,2 +1,43 @@
+// autograd-bench: CPU figures (table or --json) and, with --device cuda, the GPU checks.
 import Autograd
-print("autograd-bench")
+import Foundation
+
+let arguments = CommandLine.arguments
+if let index = arguments.firstIndex(of: "--device"), index + 1 < arguments.count, arguments[index + 1] == "cuda" {
+    exit(GPUCheck.run(arguments: Array(arguments.dropFirst())))
+}
+let json = arguments.contains("--json")
+let quick = arguments.contains("--quick")
+let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
+
+if let i = arguments.firstIndex(of: "--profile-seed") {
+    try ProfileSeed.run(Int(arguments[i + 1]) ?? 1000)
+    exit(0)
+}
+if let i = arguments.firstIndex(of: "--profile-chain") {
+    try ProfileSeed.chain(Int(arguments[i + 1]) ?? 10)
+    exit(0)
+}
+
+func run(_ group: String, _ body: () throws -> [Result]) rethrows -> [Result] {
+    if let only, only != group { return [] }
+    if !json { FileHandle.standardError.write(Data("running \(group)…\n".utf8)) }
+    return try body()
+}
+var results: [Result] = []
+results += try run("tape") { try CPUBenchmarks.tape() }
+results += try run("training") { try CPUBenchmarks.mlp() }
+results += run("elementwise") { CPUBenchmarks.elementwise(quick: quick) }
+results += run("gemm") { CPUBenchmarks.gemm(quick: quick) }
+
+if json {
+    let rows = results.map { ["group": $0.group, "name": $0.name, "value": $0.value, "unit": $0.unit] as [String: Any] }
+    let data = try JSONSerialization.data(withJSONObject: ["results": rows], options: [.prettyPrinted, .sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+} else {
+    print("swift-autograd CPU benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+    for r in results {
+        let name = r.name.padding(toLength: 44, withPad: " ", startingAt: 0)
+        print("\(name) \(String(format: "%10.3f", r.value)) \(r.unit)")
+    }
+}

@@ -113,3 +113,4 @@ cell(32, "now we have them")
 show("(horasEstudo.grad!, horasHappyHour.grad!)", "(\(horasEstudo.grad.map { "\($0)" } ?? "nil"), \(horasHappyHour.grad.map { "\($0)" } ?? "nil"))")
 let ok = horasEstudo.grad?.item() == 75 && horasHappyHour.grad?.item() == -12
 print(ok ? "\n✓ autograd agrees with the hand-computed derivatives (75 and −12)." : "\n✗ unexpected gradients")
+trainOnDigits(arguments: CommandLine.arguments)

@@ -1,6 +1,10 @@
+import Dispatch
+import Foundation
 import XCTest
 @testable import Autograd
 
+/// The engine's walk: errors, gradient routing, depth, memory and threads (Engine.swift,
+/// AutogradMeta.swift).
 final class EngineTests: XCTestCase {
     func testBackwardTwiceWithoutRetainGraphThrows() throws {
         let x = Tensor(3.0, requiresGrad: true)
@@ -93,25 +97,6 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(x.grad!.item(), Foundation.exp(2) + 12 + 5, accuracy: 1e-12)
     }
 
-    func testDeepChainBackwardAndTeardownDoNotOverflowTheStack() throws {
-        let x = Tensor(1.0, dtype: .float64, requiresGrad: true)
-        var y = x
-        for _ in 0..<100_000 { y = y * 1.0 }
-        try y.backward()
-        XCTAssertEqual(x.grad!.item(), 1)
-        weak var firstNode: GradFn?
-        do {
-            var z = x
-            for i in 0..<100_000 {
-                z = z + 1.0
-                if i == 0 { firstNode = z.gradFn }
-            }
-            XCTAssertNotNil(firstNode)
-        }
-        // Dropping the last tensor releases the whole chain iteratively.
-        XCTAssertNil(firstNode)
-    }
-
     func testNoGradDoesNotRecord() {
         let x = Tensor(2.0, requiresGrad: true)
         let y = withNoGrad { x * 3 }
@@ -127,6 +112,142 @@ final class EngineTests: XCTestCase {
         XCTAssertFalse(d.requiresGrad)
         XCTAssertTrue(d.isLeaf)
     }
+
+    /// The chain length: 100 000 in the suite (fast in debug builds), 1 000 000 with
+    /// `AUTOGRAD_LONG_CHAIN=1`.
+    private var chainLength: Int {
+        ProcessInfo.processInfo.environment["AUTOGRAD_LONG_CHAIN"] == "1" ? 1_000_000 : 100_000
+    }
+
+    func testLongChainWalksWithoutStackOverflowAndIsFreed() throws {
+        let n = chainLength
+        let x = Tensor(1.0, dtype: .float64, requiresGrad: true)
+        weak var firstNode: GradFn?
+        weak var middleMeta: AutogradMeta?
+        weak var lastNode: GradFn?
+        try scoped {
+            var y = x
+            for i in 0..<n {
+                y = y * 1.0
+                if i == 0 { firstNode = y.gradFn }
+                if i == n / 2 { middleMeta = y.meta }
+            }
+            lastNode = y.gradFn
+            XCTAssertNotNil(firstNode)
+            try y.backward()
+        }
+        XCTAssertEqual(x.grad?.item(), 1)
+        // Dropping the last tensor frees the whole chain (iteratively: no stack overflow).
+        XCTAssertNil(lastNode)
+        XCTAssertNil(middleMeta)
+        XCTAssertNil(firstNode)
+    }
+
+    func testLongChainIsFreedWithoutBackward() {
+        let n = chainLength
+        weak var firstNode: GradFn?
+        scoped {
+            let x = Tensor(1.0, requiresGrad: true)
+            var y = x.exp()
+            firstNode = y.gradFn
+            for _ in 0..<n { y = y + 1.0 }
+        }
+        XCTAssertNil(firstNode)
+    }
+
+    func testNoCyclesBetweenTensorsAndNodes() throws {
+        let counter = DeinitCounter()
+        weak var expNode: GradFn?
+        weak var copySlices: GradFn?
+        weak var customNode: GradFn?
+        weak var baseMeta: AutogradMeta?
+        try scoped {
+            let x = Tensor([1.0, 2.0, 3.0, 4.0], dtype: .float64, requiresGrad: true)
+            let e = x.exp()                  // saves its own output
+            expNode = e.gradFn
+            let b = e * 1
+            baseMeta = b.meta
+            let v = b.reshaped([2, 2])
+            v.mulInPlace(x.reshaped([2, 2]))  // CopySlices; the view keeps its base
+            copySlices = b.gradFn
+            let c = try Tensor.apply(Probe.self, [b], values: ["probe": DeinitProbe(counter)])
+            customNode = c.gradFn
+            XCTAssertEqual(counter.count, 0)
+            try c.sum().backward(retainGraph: true)
+            XCTAssertNotNil(expNode)
+        }
+        XCTAssertNil(expNode)
+        XCTAssertNil(copySlices)
+        XCTAssertNil(customNode)
+        XCTAssertNil(baseMeta)
+        XCTAssertEqual(counter.count, 1)
+    }
+
+    func testIndependentGraphsOnEightThreads() {
+        let failures = EventLog()
+        DispatchQueue.concurrentPerform(iterations: 8) { t in
+            let scale = Double(t + 1)
+            for _ in 0..<20 {
+                let x = Tensor([1.0, 2.0, 3.0], dtype: .float64, requiresGrad: true)
+                let y = ((x * scale).pow(2) + x.sin()).sum()
+                do {
+                    let g = try grad(of: [y], wrt: [x], createGraph: true)[0]!
+                    try g.sum().backward()
+                } catch {
+                    failures.append("thread \(t): \(error)")
+                    return
+                }
+                // d²/dx² (s²x² + sin x) = 2s² - sin x
+                let expected = [1.0, 2.0, 3.0].map { 2 * scale * scale - Foundation.sin($0) }
+                let got = values(x.grad!)
+                for (a, e) in zip(got, expected) where Swift.abs(a - e) > 1e-9 {
+                    failures.append("thread \(t): got \(got), expected \(expected)")
+                    return
+                }
+            }
+        }
+        XCTAssertEqual(failures.events, [])
+    }
+
+    func testConcurrentAccumulationIntoASharedLeaf() throws {
+        let w = Tensor([1.0, 2.0], dtype: .float64, requiresGrad: true)
+        let failures = EventLog()
+        let rounds = 25
+        DispatchQueue.concurrentPerform(iterations: 8) { t in
+            for _ in 0..<rounds {
+                do {
+                    try (w * Double(t + 1)).sum().backward()
+                } catch {
+                    failures.append("\(error)")
+                }
+            }
+        }
+        XCTAssertEqual(failures.events, [])
+        let total = Double(rounds * (1...8).reduce(0, +))
+        assertClose(w.grad!, shape: [2], [total, total])
+    }
+
+    func testConcurrentHooksOnASharedLeaf() throws {
+        let w = Tensor([1.0], dtype: .float64, requiresGrad: true)
+        let log = EventLog()
+        w.registerHook { g in log.append("hook"); return nil }
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            try? (w * 2).sum().backward()
+        }
+        XCTAssertEqual(log.events.count, 8)
+        assertClose(w.grad!, shape: [1], [16])
+    }
 }
 
-import Foundation
+/// Passes its input through, holding a probe in its context.
+private enum Probe: CustomFunction {
+    static func forward(_ ctx: FunctionContext, _ inputs: [Tensor]) throws -> Tensor {
+        ctx.saveForBackward(inputs[0])
+        return inputs[0] * 1
+    }
+
+    static func backward(_ ctx: FunctionContext, _ gradOutput: Tensor) throws -> [Tensor?] { [gradOutput] }
+}
+
+/// Runs `body`; its locals are released when it returns.
+private func scoped(_ body: () throws -> Void) rethrows { try body() }

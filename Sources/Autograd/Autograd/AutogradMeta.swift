@@ -9,8 +9,11 @@ final class AutogradMeta: @unchecked Sendable {
     let lock = Mutex<Void>(())
     var requiresGrad: Bool
     var grad: Tensor?
-    var gradFn: GradFn?
+    /// The node that produced the tensor; read through `gradFn`, which refreshes views.
+    var storedGradFn: GradFn?
     var outputNr: Int
+    /// Set on differentiable views: the base they view and their own geometry.
+    var view: ViewInfo?
     weak var gradAccumulator: AccumulateGrad?
     var retainsGrad = false
     var tensorHooks: [(id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
@@ -19,16 +22,90 @@ final class AutogradMeta: @unchecked Sendable {
 
     init(requiresGrad: Bool = false, gradFn: GradFn? = nil, outputNr: Int = 0) {
         self.requiresGrad = requiresGrad
-        self.gradFn = gradFn
+        self.storedGradFn = gradFn
         self.outputNr = outputNr
     }
 
-    deinit {
-        if gradFn != nil {
-            var objects: [AnyObject] = [gradFn!]  // non-nil: checked on the line above
-            gradFn = nil
-            GraphTeardown.release(&objects)
+    /// The node that produced the tensor. For a view whose storage was written in place since
+    /// its history was last set (through the base or another view), the history is rebuilt
+    /// as a strided view of the base's current history (PyTorch regenerates it the same way,
+    /// as `AsStridedBackward0`).
+    var gradFn: GradFn? {
+        get {
+            if let view, view.version != view.base.storage.version {
+                return lock.withLock { _ in refreshViewHistory(view) }
+            }
+            return storedGradFn
         }
+        set {
+            storedGradFn = newValue
+            if let view { view.version = view.base.storage.version }
+        }
+    }
+
+    private func refreshViewHistory(_ view: ViewInfo) -> GradFn? {
+        let base = view.base
+        let version = base.storage.version
+        if view.version == version { return storedGradFn }
+        // Views made in no-grad mode, and views the user made leaves that require grad, keep
+        // their own (absent) history.
+        if view.createdWithGrad && !requiresGrad && base.requiresGrad {
+            let node = RegeneratedViewBackward(input: base, shape: view.shape, strides: view.strides, offset: view.offset)
+            node.nextFunctions = [base.gradientEdge()]
+            node.inputMetadata = [InputMetadata(base)]
+            storedGradFn = node
+            outputNr = 0
+        }
+        view.version = version
+        return storedGradFn
+    }
+
+    deinit {
+        // Only objects this metadata owns alone can start a cascade of deinits; hand those to
+        // the iterative teardown, drop the rest directly.
+        if storedGradFn == nil && view == nil { return }
+        let teardown = GraphTeardown.state
+        var handedOver = false
+        if storedGradFn != nil && isKnownUniquelyReferenced(&storedGradFn) {
+            teardown.pending.append(storedGradFn!)  // non-nil: checked in the condition
+            handedOver = true
+        }
+        if view != nil && isKnownUniquelyReferenced(&view) {
+            teardown.pending.append(view!)  // non-nil: checked in the condition
+            handedOver = true
+        }
+        storedGradFn = nil
+        view = nil
+        if handedOver { GraphTeardown.drain(teardown) }
+    }
+}
+
+/// What a differentiable view remembers of its base (PyTorch's `DifferentiableViewMeta`):
+/// the base (always the root, never itself a view) and the view's own geometry, so that an
+/// in-place write through the view can rebase the base's history (`CopySlices`).
+final class ViewInfo: @unchecked Sendable {
+    // @unchecked Sendable: `version` is written under the owning meta's lock or by the thread
+    // performing an in-place write, which already owns the tensor (as in PyTorch).
+    let base: Tensor
+    let shape: [Int]
+    let strides: [Int]
+    let offset: Int
+    /// The storage version at which the view's history was last set.
+    var version: Int
+    /// Whether grad mode was on when the view was made (PyTorch's creation meta).
+    let createdWithGrad: Bool
+    /// Whether the view is one of several outputs of one op (split, chunk, unbind), which
+    /// PyTorch does not allow to be modified in place.
+    let multipleOutputs: Bool
+
+    init(base: Tensor, shape: [Int], strides: [Int], offset: Int, createdWithGrad: Bool, multipleOutputs: Bool = false) {
+        self.base = base
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+        self.version = base.storage.version
+        self.createdWithGrad = createdWithGrad
+        self.multipleOutputs = multipleOutputs
     }
 }
 
@@ -51,7 +128,8 @@ enum GraphTeardown {
         return key
     }()
 
-    private static var state: State {
+    /// This thread's teardown list.
+    static var state: State {
         if let raw = pthread_getspecific(key) {
             return Unmanaged<State>.fromOpaque(raw).takeUnretainedValue()
         }
@@ -60,12 +138,20 @@ enum GraphTeardown {
         return s
     }
 
-    /// Takes the references out of `objects` (leaving it empty, so the caller holds none) and
-    /// drops them, iteratively.
+    /// Takes over `objects` (leaving the array empty, so the caller holds no reference that
+    /// would be dropped recursively when it returns) and releases them, draining iteratively
+    /// unless an outer call on this thread is already draining.
     static func release(_ objects: inout [AnyObject]) {
         let s = state
         s.pending.append(contentsOf: objects)
         objects.removeAll()
+        drain(s)
+    }
+
+    /// Releases what `s.pending` holds (objects a deinit appended to this thread's `state`
+    /// after dropping its own references to them), iteratively, unless an outer call on this
+    /// thread is already draining.
+    static func drain(_ s: State) {
         if s.draining { return }
         s.draining = true
         while !s.pending.isEmpty {

@@ -20,93 +20,103 @@ enum Engine {
     /// `accumulateOnly`, only the listed `AccumulateGrad` nodes accumulate.
     static func run(roots: [Root], retainGraph: Bool, createGraph: Bool,
                     captures: [Capture]? = nil, accumulateOnly: Set<ObjectIdentifier>? = nil) throws -> [Capture: Tensor] {
-        // Collect the graph and dependency counts without recursion.
-        var dependencies: [ObjectIdentifier: Int] = [:]
-        var nodes: [ObjectIdentifier: GradFn] = [:]
-        var stack: [GradFn] = []
-        for root in roots where nodes[ObjectIdentifier(root.function)] == nil {
-            nodes[ObjectIdentifier(root.function)] = root.function
-            stack.append(root.function)
+        // Collect the graph and dependency counts without recursion. Every node gets a dense
+        // index into `table`, which holds all per-node bookkeeping of this run.
+        var table = NodeTable()
+        var stack: [Int] = []
+        for root in roots {
+            let (i, inserted) = table.findOrInsert(root.function)
+            if inserted { stack.append(i) }
         }
-        while let node = stack.popLast() {
-            for edge in node.nextFunctions {
+        while let i = stack.popLast() {
+            let edges = table.states[i].node.nextFunctions
+            for edge in edges {
                 guard let next = edge.function else { continue }
-                let id = ObjectIdentifier(next)
-                dependencies[id, default: 0] += 1
-                if nodes[id] == nil {
-                    nodes[id] = next
-                    stack.append(next)
-                }
+                let (j, inserted) = table.findOrInsert(next)
+                if inserted { stack.append(j) }
+                table.states[j].dependencies += 1
             }
         }
-
         // Which nodes must run: with captures or a restricted accumulation set, only those on a
         // path to a target.
-        var needed: Set<ObjectIdentifier>? = nil
+        var needed: [Bool]? = nil
+        var captureSet = Set<Capture>()
+        var isCaptureNode: [Bool]? = nil
         if captures != nil || accumulateOnly != nil {
-            needed = neededNodes(nodes: nodes, runTargets: accumulateOnly ?? [],
-                                 captureTargets: Set(captures?.map(\.function) ?? []))
+            let nodes = table.states.map(\.node)
+            var byID: [ObjectIdentifier: GradFn] = [:]
+            for node in nodes { byID[ObjectIdentifier(node)] = node }
+            let neededIDs = neededNodes(nodes: byID, runTargets: accumulateOnly ?? [],
+                                        captureTargets: Set(captures?.map(\.function) ?? []))
+            needed = nodes.map { neededIDs.contains(ObjectIdentifier($0)) }
+            captureSet = Set(captures ?? [])
+            let captureFunctions = Set(captureSet.map(\.function))
+            isCaptureNode = nodes.map { captureFunctions.contains(ObjectIdentifier($0)) }
         }
-        let captureSet = Set(captures ?? [])
         var captured: [Capture: Tensor] = [:]
 
-        var buffers: [ObjectIdentifier: [Tensor?]] = [:]
         var ready = ReadyQueue()
         for root in roots {
-            let id = ObjectIdentifier(root.function)
-            var buffer = buffers[id] ?? [Tensor?](repeating: nil, count: root.function.outputCount)
+            guard let i = table.find(root.function) else { continue }
+            var buffer = table.states[i].buffer ?? [Tensor?](repeating: nil, count: root.function.outputCount)
             buffer[root.index] = accumulate(buffer[root.index], root.gradient)
-            buffers[id] = buffer
+            table.states[i].buffer = buffer
         }
-        for root in roots where (dependencies[ObjectIdentifier(root.function)] ?? 0) == 0 {
-            ready.pushIfAbsent(root.function)
+        for root in roots {
+            guard let i = table.find(root.function), table.states[i].dependencies == 0 else { continue }
+            ready.pushIfAbsent(i, table: &table)
         }
 
         try GradMode.$enabled.withValue(createGraph) {
-            while let node = ready.pop() {
-                let id = ObjectIdentifier(node)
-                var inputs = buffers.removeValue(forKey: id) ?? [Tensor?](repeating: nil, count: node.outputCount)
+            while let i = ready.pop() {
+                let node = table.states[i].node
+                var inputs = table.states[i].buffer ?? [Tensor?](repeating: nil, count: node.outputCount)
+                table.states[i].buffer = nil
 
-                // Captures for grad(of:wrt:).
-                if !captureSet.isEmpty {
+                var shouldRun = needed?[i] ?? true
+                if let only = accumulateOnly, node is AccumulateGrad, !only.contains(ObjectIdentifier(node)) { shouldRun = false }
+                let isCaptured = isCaptureNode?[i] ?? false
+                // Tensor hooks and retained gradients run for every node that executes or is
+                // captured, before the capture (PyTorch's call_tensor_pre_hooks).
+                if shouldRun || isCaptured { inputs = callTensorPreHooks(node, inputs) }
+                if isCaptured {
+                    let id = ObjectIdentifier(node)
                     for (slot, g) in inputs.enumerated() {
                         let key = Capture(function: id, index: slot)
-                        if captureSet.contains(key), let g {
-                            var h = g
-                            for hook in node.tensorPreHooks where hook.outputNr == slot {
-                                if let r = hook.hook(h) { h = r }
-                            }
-                            captured[key] = h
-                        }
+                        if captureSet.contains(key), let g { captured[key] = g }
                     }
                 }
-                var shouldRun = needed.map { $0.contains(id) } ?? true
-                if node is AccumulateGrad, let only = accumulateOnly, !only.contains(id) { shouldRun = false }
                 var outputs: [Tensor?] = []
                 if shouldRun {
-                    inputs = try runPreHooks(node, inputs)
+                    let hooks = node.hasHooks
+                    if hooks { inputs = callPreHooks(node, inputs) }
                     if inputs.allSatisfy({ $0 == nil }) {
                         outputs = [Tensor?](repeating: nil, count: node.nextFunctions.count)
                     } else {
                         outputs = try node.apply(inputs)
                     }
-                    outputs = try runPostHooks(node, inputs, outputs)
+                    if hooks { outputs = callPostHooks(node, inputs, outputs) }
                     if AnomalyMode.isEnabled { try checkAnomaly(node, outputs) }
                     if !retainGraph { node.releaseSaved() }
                 }
 
-                for (i, edge) in node.nextFunctions.enumerated() {
-                    guard let next = edge.function else { continue }
-                    let nextID = ObjectIdentifier(next)
-                    if i < outputs.count, var g = outputs[i] {
-                        if let meta = node.inputMetadata[i] { g = try conform(g, to: meta, node: node, input: i) }
-                        var buffer = buffers[nextID] ?? [Tensor?](repeating: nil, count: next.outputCount)
-                        buffer[edge.inputIndex] = accumulate(buffer[edge.inputIndex], g)
-                        buffers[nextID] = buffer
+                let edges = node.nextFunctions
+                for k in edges.indices {
+                    let edge = edges[k]
+                    guard let next = edge.function, let j = table.find(next) else { continue }
+                    if k < outputs.count, var g = outputs[k] {
+                        if let meta = node.inputMetadata[k] { g = try conform(g, to: meta, node: node, input: k) }
+                        if table.states[j].buffer == nil {
+                            var buffer = [Tensor?](repeating: nil, count: next.outputCount)
+                            buffer[edge.inputIndex] = g
+                            table.states[j].buffer = buffer
+                        } else {
+                            let existing = table.states[j].buffer![edge.inputIndex]  // non-nil: checked above
+                            table.states[j].buffer![edge.inputIndex] = accumulate(existing, g)
+                        }
                     }
-                    let remaining = (dependencies[nextID] ?? 1) - 1
-                    dependencies[nextID] = remaining
-                    if remaining == 0 { ready.pushIfAbsent(next) }
+                    table.states[j].dependencies -= 1
+                    if table.states[j].dependencies == 0 { ready.pushIfAbsent(j, table: &table) }
                 }
             }
         }
@@ -159,7 +169,7 @@ enum Engine {
         var g = g
         if g.shape != meta.shape {
             guard Shape.isExpandable(meta.shape, to: g.shape) else {
-                throw AutogradError.invalidGradient(node: node.name, message: "gradient of input \(input) has shape \(Shape.describe(g.shape)) but the input has shape \(Shape.describe(meta.shape))")
+                throw AutogradError.invalidGradient(node: node.name, message: "at index \(input) - got \(Shape.describe(g.shape)) but expected shape compatible with \(Shape.describe(meta.shape))")
             }
             g = g.sumToSize(meta.shape)
         }
@@ -168,26 +178,42 @@ enum Engine {
         return g
     }
 
-    private static func runPreHooks(_ node: GradFn, _ inputs: [Tensor?]) throws -> [Tensor?] {
-        let (tensorHooks, preHooks, retained) = node.lock.withLock { _ in (node.tensorPreHooks, node.preHooks, node.retainedGrads) }
+    /// Hooks registered on the tensors whose gradient `node` receives (for `AccumulateGrad`, on
+    /// its leaf), then the gradients of non-leaves that called `retainGrad()`.
+    private static func callTensorPreHooks(_ node: GradFn, _ inputs: [Tensor?]) -> [Tensor?] {
         var inputs = inputs
+        let (tensorHooks, retained) = node.hasHooks ? node.lock.withLock { _ in (node.tensorPreHooks, node.retainedGrads) } : ([], [])
         for hook in tensorHooks where hook.outputNr < inputs.count {
             if let g = inputs[hook.outputNr], let r = hook.hook(g) { inputs[hook.outputNr] = r }
+        }
+        if let accumulator = node as? AccumulateGrad, !inputs.isEmpty {
+            let leafHooks = accumulator.variable.lock.withLock { _ in accumulator.variable.tensorHooks }
+            for hook in leafHooks {
+                if let g = inputs[0], let r = hook.hook(g) { inputs[0] = r }
+            }
         }
         for (outputNr, weakMeta) in retained where outputNr < inputs.count {
             if let meta = weakMeta.meta, let g = inputs[outputNr] {
                 meta.lock.withLock { _ in
-                    if let existing = meta.grad { meta.grad = existing + g } else { meta.grad = GradMode.isEnabled ? g : g.detached().clone() }
+                    if let existing = meta.grad { meta.grad = existing + g } else { meta.grad = g.clone() }
                 }
             }
         }
-        for hook in preHooks {
+        return inputs
+    }
+
+    /// Hooks registered on the node with `registerPrehook`.
+    private static func callPreHooks(_ node: GradFn, _ inputs: [Tensor?]) -> [Tensor?] {
+        let hooks = node.lock.withLock { _ in node.preHooks }
+        var inputs = inputs
+        for hook in hooks {
             if let r = hook.hook(inputs) { inputs = r }
         }
         return inputs
     }
 
-    private static func runPostHooks(_ node: GradFn, _ inputs: [Tensor?], _ outputs: [Tensor?]) throws -> [Tensor?] {
+    /// Hooks registered on the node with `registerHook`: `(gradInputs, gradOutputs)`.
+    private static func callPostHooks(_ node: GradFn, _ inputs: [Tensor?], _ outputs: [Tensor?]) -> [Tensor?] {
         let hooks = node.lock.withLock { _ in node.postHooks }
         var outputs = outputs
         for hook in hooks {
@@ -208,28 +234,29 @@ enum Engine {
     }
 }
 
-/// A max-heap of nodes by sequence number; `AccumulateGrad` nodes come out first.
+/// A max-heap of node indices by sequence number; `AccumulateGrad` nodes come out first.
 struct ReadyQueue {
-    private var heap: [GradFn] = []
-    private var queued = Set<ObjectIdentifier>()
+    private var heap: [(priority: Int, index: Int)] = []
 
     private static func priority(_ node: GradFn) -> Int {
         node is AccumulateGrad ? Int.max : node.sequenceNr
     }
 
-    mutating func pushIfAbsent(_ node: GradFn) {
-        guard queued.insert(ObjectIdentifier(node)).inserted else { return }
-        heap.append(node)
+    /// Queues node `index` of `table` unless it was queued before in this run.
+    mutating func pushIfAbsent(_ index: Int, table: inout NodeTable) {
+        if table.states[index].queued { return }
+        table.states[index].queued = true
+        heap.append((ReadyQueue.priority(table.states[index].node), index))
         var i = heap.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
-            if ReadyQueue.priority(heap[parent]) >= ReadyQueue.priority(heap[i]) { break }
+            if heap[parent].priority >= heap[i].priority { break }
             heap.swapAt(parent, i)
             i = parent
         }
     }
 
-    mutating func pop() -> GradFn? {
+    mutating func pop() -> Int? {
         guard !heap.isEmpty else { return nil }
         heap.swapAt(0, heap.count - 1)
         let top = heap.removeLast()
@@ -237,12 +264,123 @@ struct ReadyQueue {
         while true {
             let l = 2 * i + 1, r = l + 1
             var largest = i
-            if l < heap.count && ReadyQueue.priority(heap[l]) > ReadyQueue.priority(heap[largest]) { largest = l }
-            if r < heap.count && ReadyQueue.priority(heap[r]) > ReadyQueue.priority(heap[largest]) { largest = r }
+            if l < heap.count && heap[l].priority > heap[largest].priority { largest = l }
+            if r < heap.count && heap[r].priority > heap[largest].priority { largest = r }
             if largest == i { break }
             heap.swapAt(i, largest)
             i = largest
         }
-        return top
+        return top.index
+    }
+}
+
+/// What one engine run keeps per node.
+struct NodeState {
+    let node: GradFn
+    /// Edges from nodes that have not run yet.
+    var dependencies = 0
+    /// The gradients received so far, one slot per output of the node.
+    var buffer: [Tensor?]? = nil
+    /// Whether the node entered the ready queue.
+    var queued = false
+}
+
+/// The nodes of one engine run with their state, found by identity: a linear scan while the
+/// graph is small (most graphs), a hash index past `linearLimit` nodes.
+struct NodeTable {
+    static let linearLimit = 16
+    var states: [NodeState] = []
+    private var index: NodeIndex? = nil
+
+    init() { states.reserveCapacity(NodeTable.linearLimit) }
+
+    func find(_ node: GradFn) -> Int? {
+        if let index { return index.find(node) }
+        for i in states.indices where states[i].node === node { return i }
+        return nil
+    }
+
+    mutating func findOrInsert(_ node: GradFn) -> (index: Int, inserted: Bool) {
+        if index == nil {
+            if let i = find(node) { return (i, false) }
+            states.append(NodeState(node: node))
+            if states.count > NodeTable.linearLimit {
+                var built = NodeIndex(capacity: states.count * 2)
+                for i in states.indices { _ = built.findOrInsert(states[i].node, next: i) }
+                index = built
+            }
+            return (states.count - 1, true)
+        }
+        let (i, inserted) = index!.findOrInsert(node, next: states.count)  // non-nil: checked above
+        if inserted { states.append(NodeState(node: node)) }
+        return (i, inserted)
+    }
+}
+
+/// Dense indices for the nodes of one engine run: open addressing on the node's address with
+/// Fibonacci hashing, which costs a few instructions where `Dictionary` runs SipHash.
+struct NodeIndex {
+    private var keys: [UInt]
+    private var values: [Int]
+    private var shift: Int
+    private var count = 0
+
+    init(capacity: Int) {
+        var bits = 4
+        while (1 << bits) < capacity * 2 { bits += 1 }
+        keys = [UInt](repeating: 0, count: 1 << bits)
+        values = [Int](repeating: 0, count: 1 << bits)
+        shift = 64 - bits
+    }
+
+    @inline(__always)
+    private func slot(_ key: UInt) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt(shift))
+    }
+
+    /// The index stored for `node`, if any.
+    func find(_ node: GradFn) -> Int? {
+        let key = UInt(bitPattern: ObjectIdentifier(node))
+        let mask = keys.count - 1
+        var s = slot(key)
+        while true {
+            let k = keys[s]
+            if k == key { return values[s] }
+            if k == 0 { return nil }
+            s = (s + 1) & mask
+        }
+    }
+
+    /// The index of `node`, storing `next` for it first if it has none.
+    mutating func findOrInsert(_ node: GradFn, next: Int) -> (index: Int, inserted: Bool) {
+        if (count + 1) * 2 > keys.count { grow() }
+        let key = UInt(bitPattern: ObjectIdentifier(node))
+        let mask = keys.count - 1
+        var s = slot(key)
+        while true {
+            let k = keys[s]
+            if k == key { return (values[s], false) }
+            if k == 0 {
+                keys[s] = key
+                values[s] = next
+                count += 1
+                return (next, true)
+            }
+            s = (s + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        keys = [UInt](repeating: 0, count: oldKeys.count * 2)
+        values = [Int](repeating: 0, count: oldKeys.count * 2)
+        shift -= 1
+        let mask = keys.count - 1
+        for (k, v) in zip(oldKeys, oldValues) where k != 0 {
+            var s = slot(k)
+            while keys[s] != 0 { s = (s + 1) & mask }
+            keys[s] = k
+            values[s] = v
+        }
     }
 }

@@ -27,7 +27,7 @@ public func grad(of outputs: [Tensor], wrt inputs: [Tensor], gradOutputs: [Tenso
     }
     var captures: [Engine.Capture] = []
     for (i, input) in inputs.enumerated() {
-        guard input.requiresGrad else { throw AutogradError.doesNotRequireGrad(index: i) }
+        guard input.requiresGrad else { throw AutogradError.inputDoesNotRequireGrad(index: i) }
         if let fn = input.gradFn {
             captures.append(Engine.Capture(function: ObjectIdentifier(fn), index: input.outputNr))
         } else {

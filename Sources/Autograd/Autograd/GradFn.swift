@@ -27,8 +27,12 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     /// How many outputs the forward op had (gradients this node receives).
     var outputCount: Int { 1 }
 
-    /// Where the node was created, kept for anomaly mode.
-    var creationContext: String?
+    /// Where the node was created, captured in anomaly mode.
+    var creationTrace: CreationTrace?
+
+    /// Where the node was created (`file:line in function` of the call outside this library),
+    /// when it was recorded in anomaly mode.
+    public var creationContext: String? { creationTrace?.description }
 
     let lock = Mutex<Void>(())
     var preHooks: [(id: Int, hook: @Sendable ([Tensor?]) -> [Tensor?]?)] = []
@@ -37,12 +41,21 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     var tensorPreHooks: [(outputNr: Int, id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
     /// Non-leaf tensors that called `retainGrad()`, by output number.
     var retainedGrads: [(outputNr: Int, meta: WeakMeta)] = []
+    /// Set (never cleared) once any hook or retained gradient is registered on the node, so
+    /// the engine skips the locked hook lookups for the common node that has none.
+    private let hookFlag = Atomic<Bool>(false)
+
+    /// Whether hooks or retained gradients may be registered on this node.
+    var hasHooks: Bool { hookFlag.load(ordering: .acquiring) }
+
+    /// Records that a hook or retained gradient was registered (after it was stored).
+    func noteHooks() { hookFlag.store(true, ordering: .releasing) }
 
     private static let counter = Atomic<Int>(0)
 
     init() {
         sequenceNr = GradFn.counter.add(1, ordering: .relaxed).newValue
-        if AnomalyMode.isEnabled { creationContext = AnomalyMode.currentContext() }
+        if AnomalyMode.isEnabled { creationTrace = CreationTrace.capture() }
     }
 
     /// PyTorch's name for this node, such as `"MulBackward0"`.
@@ -59,11 +72,22 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     /// Drops saved tensors after a backward that does not retain the graph.
     func releaseSaved() {
-        if saved.isEmpty { return }
-        var objects: [AnyObject] = saved.compactMap { $0.retainedObject }
-        saved = []
-        savedWereReleased = true
-        GraphTeardown.release(&objects)
+        // Locked: two threads may walk one retained graph at once.
+        var released = lock.withLock { _ -> [SavedTensor] in
+            if saved.isEmpty { return [] }
+            let slots = saved
+            saved = []
+            savedWereReleased = true
+            return slots
+        }
+        if released.isEmpty { return }
+        // Hand what the slots kept alive to the iterative teardown (no intermediate array).
+        let teardown = GraphTeardown.state
+        for slot in released {
+            if let o = slot.retainedObject { teardown.pending.append(o) }
+        }
+        released = []
+        GraphTeardown.drain(teardown)
     }
 
     /// Saves a tensor for backward, returning its slot. `isOutput` marks this node's own
@@ -76,10 +100,11 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     /// Unpacks saved slot `index`, checking it was not released or modified in place.
     func savedTensor(_ index: Int) throws -> Tensor {
-        if savedWereReleased || index >= saved.count {
-            throw AutogradError.graphFreed
+        let slot = lock.withLock { _ -> SavedTensor? in
+            savedWereReleased || index < 0 || index >= saved.count ? nil : saved[index]
         }
-        return try saved[index].unpack(for: self)
+        guard let slot else { throw AutogradError.graphFreed }
+        return try slot.unpack(for: self)
     }
 
     /// Whether input `index` needs a gradient (PyTorch's `needs_input_grad`).
@@ -94,16 +119,25 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     }
 
     deinit {
-        var objects: [AnyObject] = []
-        for edge in nextFunctions {
-            if let fn = edge.function { objects.append(fn) }
+        // Nodes and metadata only this node keeps alive would deinit recursively when it goes;
+        // move those to the iterative teardown. Shared ones are simply released.
+        let teardown = GraphTeardown.state
+        var handedOver = false
+        for i in nextFunctions.indices where nextFunctions[i].function != nil {
+            if isKnownUniquelyReferenced(&nextFunctions[i].function) {
+                teardown.pending.append(nextFunctions[i].function!)  // non-nil: checked in the loop
+                handedOver = true
+            }
         }
         nextFunctions = []
         for s in saved {
-            if let o = s.retainedObject { objects.append(o) }
+            if let o = s.retainedObject {
+                teardown.pending.append(o)
+                handedOver = true
+            }
         }
         saved = []
-        if !objects.isEmpty { GraphTeardown.release(&objects) }
+        if handedOver { GraphTeardown.drain(teardown) }
     }
 }
 
@@ -153,10 +187,8 @@ public final class AccumulateGrad: GradFn, @unchecked Sendable {
     }
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard var g = gradOutputs[0] else { return [] }
-        for entry in variable.lock.withLock({ _ in variable.tensorHooks }) {
-            if let replaced = entry.hook(g) { g = replaced }
-        }
+        // The leaf's tensor hooks already ran in the engine (before any node pre-hooks).
+        guard let g = gradOutputs[0] else { return [] }
         let createGraph = GradMode.isEnabled
         variable.lock.withLock { _ in
             if let existing = variable.grad {
@@ -166,7 +198,9 @@ public final class AccumulateGrad: GradFn, @unchecked Sendable {
                     existing.addInPlaceUnchecked(g)
                 }
             } else {
-                variable.grad = createGraph ? g : g.detached().clone()
+                // A copy, so `.grad` never aliases a tensor the caller holds; recorded when
+                // the graph is being created.
+                variable.grad = g.clone()
             }
         }
         let hooks = variable.lock.withLock { _ in variable.postAccumulateHooks }

@@ -144,6 +144,13 @@ func truncatingToInt64(_ value: Double) -> Int64 {
     return Int64(value)
 }
 
+/// The same for targets of 32 bits or fewer (x86's 32-bit cvttsd2si): Int32.min when out of range.
+@inline(__always)
+func truncatingToInt32(_ value: Double) -> Int32 {
+    if value.isNaN || value >= 2_147_483_648.0 || value <= -2_147_483_649.0 { return Int32.min }
+    return Int32(value)
+}
+
 extension Bool: Element {
     static var dtype: DType { .bool }
     static var zero: Bool { false }
@@ -157,7 +164,7 @@ extension UInt8: Element {
     static var dtype: DType { .uint8 }
     var doubleValue: Double { Double(self) }
     var int64Value: Int64 { Int64(self) }
-    init(fromDouble value: Double) { self = UInt8(truncatingIfNeeded: truncatingToInt64(value)) }
+    init(fromDouble value: Double) { self = UInt8(truncatingIfNeeded: truncatingToInt32(value)) }
     init(fromInt64 value: Int64) { self = UInt8(truncatingIfNeeded: value) }
 }
 
@@ -165,7 +172,7 @@ extension Int8: Element {
     static var dtype: DType { .int8 }
     var doubleValue: Double { Double(self) }
     var int64Value: Int64 { Int64(self) }
-    init(fromDouble value: Double) { self = Int8(truncatingIfNeeded: truncatingToInt64(value)) }
+    init(fromDouble value: Double) { self = Int8(truncatingIfNeeded: truncatingToInt32(value)) }
     init(fromInt64 value: Int64) { self = Int8(truncatingIfNeeded: value) }
 }
 
@@ -173,7 +180,7 @@ extension Int16: Element {
     static var dtype: DType { .int16 }
     var doubleValue: Double { Double(self) }
     var int64Value: Int64 { Int64(self) }
-    init(fromDouble value: Double) { self = Int16(truncatingIfNeeded: truncatingToInt64(value)) }
+    init(fromDouble value: Double) { self = Int16(truncatingIfNeeded: truncatingToInt32(value)) }
     init(fromInt64 value: Int64) { self = Int16(truncatingIfNeeded: value) }
 }
 
@@ -181,7 +188,7 @@ extension Int32: Element {
     static var dtype: DType { .int32 }
     var doubleValue: Double { Double(self) }
     var int64Value: Int64 { Int64(self) }
-    init(fromDouble value: Double) { self = Int32(truncatingIfNeeded: truncatingToInt64(value)) }
+    init(fromDouble value: Double) { self = Int32(truncatingIfNeeded: truncatingToInt32(value)) }
     init(fromInt64 value: Int64) { self = Int32(truncatingIfNeeded: value) }
 }
 

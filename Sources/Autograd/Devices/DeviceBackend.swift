@@ -5,10 +5,10 @@
 /// device. Inputs arrive already cast to the op's compute dtype (one of bool, uint8, int8,
 /// int16, int32, int64, float32, float64; half types are widened to float32 by the op layer).
 /// A new device is a new conformance.
-protocol DeviceBackend: AnyObject, Sendable {
+protocol DeviceBackend: AnyObject, Sendable, IndexingKernels, ScanKernels, ConvKernels {
     /// The device this backend serves.
     var device: Device { get }
-    /// Allocates `byteCount` bytes of device memory (at least 64-byte aligned).
+    /// Allocates `byteCount` bytes of device memory (64-byte aligned from 4 KiB, 16 below).
     func allocate(byteCount: Int) throws -> UnsafeMutableRawPointer
     /// Returns memory obtained from `allocate`.
     func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int)
@@ -29,9 +29,12 @@ protocol DeviceBackend: AnyObject, Sendable {
     /// `out[b] = a[b] @ b[b]` for 3-D operands `[B, M, K] @ [B, K, N] -> [B, M, N]`, any strides.
     func matmul(_ a: Tensor, _ b: Tensor, into out: Tensor)
     /// Copies the elements of a contiguous `source` to host memory at `destination`.
-    func copyToHost(_ source: Tensor, _ destination: UnsafeMutableRawPointer)
+    ///
+    /// Throws because a device reports its asynchronous failures (a kernel fault, a lost
+    /// device) at the next synchronising transfer; the CPU never throws.
+    func copyToHost(_ source: Tensor, _ destination: UnsafeMutableRawPointer) throws
     /// Copies `byteCount` host bytes into the contiguous tensor `destination`.
-    func copyFromHost(_ source: UnsafeRawPointer, into destination: Tensor)
+    func copyFromHost(_ source: UnsafeRawPointer, into destination: Tensor) throws
 }
 
 /// A scalar value of any dtype, as passed to `fill` and scalar operands.
@@ -87,7 +90,7 @@ public enum Scalar: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Elementwise single-input kernels.
-enum UnaryOp: Sendable {
+enum UnaryOp: Sendable, CaseIterable {
     case neg, exp, log, sqrt, rsqrt, sin, cos, tan, tanh, sigmoid, relu, abs, sign
     case floor, ceil, round, trunc, reciprocal, expm1, log1p, log2, erf, square
     case asin, acos, atan, sinh, cosh
@@ -95,10 +98,19 @@ enum UnaryOp: Sendable {
 }
 
 /// Elementwise two-input kernels.
-enum BinaryOp: Sendable {
+enum BinaryOp: Sendable, CaseIterable {
     case add, sub, mul, div, pow, maximum, minimum, remainder, floorDivide, atan2
     case eq, ne, lt, le, gt, ge
     case logicalAnd, logicalOr, logicalXor
+
+    /// Whether the CPU backend has a kernel taking the second operand as a Swift scalar
+    /// (`CPUBackend.binaryScalar`).
+    var hasScalarKernel: Bool {
+        switch self {
+        case .add, .sub, .mul, .div, .pow: return true
+        default: return false
+        }
+    }
 
     var isComparison: Bool {
         switch self {
@@ -109,12 +121,12 @@ enum BinaryOp: Sendable {
 }
 
 /// Reductions over a set of dims.
-enum ReduceOp: Sendable {
+enum ReduceOp: Sendable, CaseIterable {
     case sum, prod, max, min, all, any
 }
 
 /// Reductions over one dim that also return the index of the chosen element.
-enum IndexReduceOp: Sendable {
+enum IndexReduceOp: Sendable, CaseIterable {
     case max, min
 }
 

@@ -32,9 +32,29 @@ extension Tensor {
     static func planBinary(_ op: BinaryOp, _ lhs: Operand, _ rhs: Operand, name: String) throws(ShapeError)
         -> (result: DType, compute: DType, shape: [Int], device: Device)
     {
-        var device = lhs.tensor?.device ?? rhs.tensor?.device ?? .cpu
-        if let a = lhs.tensor, let b = rhs.tensor { device = try commonDevice(a, b, op: name) }
-        var result = DType.resultType([lhs.promotion, rhs.promotion])
+        // One switch over the operand kinds: each tensor is taken out once (copying an Operand
+        // retains four references).
+        var device = Device.cpu
+        var result: DType
+        let shape: [Int]
+        switch (lhs, rhs) {
+        case (.tensor(let a), .tensor(let b)):
+            device = try commonDevice(a, b, op: name)
+            result = a.dtype == b.dtype ? a.dtype : DType.resultType([lhs.promotion, rhs.promotion])
+            shape = a.shape == b.shape ? a.shape : try Shape.broadcast(a.shape, b.shape, op: name)
+        case (.tensor(let a), .scalar(let s)):
+            device = a.device
+            // A scalar of the same or lower category never changes the dtype.
+            result = s.defaultDType.category <= a.dtype.category ? a.dtype : DType.resultType([lhs.promotion, rhs.promotion])
+            shape = a.shape
+        case (.scalar(let s), .tensor(let b)):
+            device = b.device
+            result = s.defaultDType.category <= b.dtype.category ? b.dtype : DType.resultType([lhs.promotion, rhs.promotion])
+            shape = b.shape
+        case (.scalar, .scalar):
+            result = DType.resultType([lhs.promotion, rhs.promotion])
+            shape = []
+        }
         var compute = result
         switch op {
         case .div, .atan2:
@@ -51,13 +71,29 @@ extension Tensor {
             break
         }
         if compute == .float16 || compute == .bfloat16 { compute = .float32 }
-        let shape = try Shape.broadcast(lhs.shape, rhs.shape, op: name)
         return (result, compute, shape, device)
     }
 
     /// Runs a binary kernel without recording: promotion, broadcasting, half widening.
     static func computeBinary(_ op: BinaryOp, _ lhs: Operand, _ rhs: Operand, name: String) -> Tensor {
         let plan = check { () throws(ShapeError) in try planBinary(op, lhs, rhs, name: name) }
+        // Scalar fast path: a CPU float tensor with a Swift scalar of its own dtype runs a
+        // kernel that takes the scalar by value, without materializing a 0-d tensor for it.
+        if plan.device == .cpu, plan.result == plan.compute, plan.compute == .float32 || plan.compute == .float64,
+           op.hasScalarKernel {
+            switch (lhs, rhs) {
+            case (.tensor(let x), .scalar(let s)) where x.dtype == plan.compute:
+                let out = Tensor(uninitializedShape: x.shape, dtype: plan.compute, device: .cpu)
+                Backends.cpu.binaryScalar(op, x, s, scalarOnLeft: false, into: out)
+                return out
+            case (.scalar(let s), .tensor(let x)) where x.dtype == plan.compute:
+                let out = Tensor(uninitializedShape: x.shape, dtype: plan.compute, device: .cpu)
+                Backends.cpu.binaryScalar(op, x, s, scalarOnLeft: true, into: out)
+                return out
+            default:
+                break
+            }
+        }
         func materialize(_ operand: Operand) -> Tensor {
             switch operand {
             case .tensor(let t):
@@ -318,8 +354,27 @@ final class PowBackward0: GradFn, @unchecked Sendable {
         let x = try savedTensor(selfSlot)
         if exponent == 0 { return [Tensor.zeros(like: g)] }
         let e = exponent
+        // Not recording (no createGraph): one fused CPU kernel computing the same expression,
+        // element for element, instead of three ops.
+        if !GradMode.isEnabled, let fused = Tensor.powBackwardFused(g, x, exponent: e) { return [fused] }
         let power = e - 1 == e.rounded() ? x.pow(Int(e - 1)) : x.pow(e - 1)
         return [g * (power * e)]
+    }
+}
+
+extension Tensor {
+    /// `g * (x.pow(e - 1) * e)` in one pass for CPU float32/float64 operands of one shape and
+    /// dtype (nil otherwise), rounding each step as the three separate ops do.
+    static func powBackwardFused(_ g: Tensor, _ x: Tensor, exponent e: Double) -> Tensor? {
+        guard g.device == .cpu, x.device == .cpu, g.dtype == x.dtype, g.shape == x.shape,
+              g.dtype == .float32 || g.dtype == .float64 else { return nil }
+        let out = Tensor(uninitializedShape: g.shape, dtype: g.dtype)
+        if g.dtype == .float32 {
+            CPUKernels.powBackward(g, x, exponent: e, into: out, Float.self)
+        } else {
+            CPUKernels.powBackward(g, x, exponent: e, into: out, Double.self)
+        }
+        return out
     }
 }
 

@@ -89,3 +89,46 @@ final class WhereBackward0: GradFn, @unchecked Sendable {
                 needsInputGrad(1) ? Tensor.where(c, zero, g) : nil]
     }
 }
+
+// MARK: - Integer scalars and scalars on the left
+
+extension Tensor {
+    /// Elementwise `== integer`; an integer tensor compares exactly (no float rounding).
+    public static func .== (lhs: Tensor, rhs: Int) -> Tensor { compare(.eq, .tensor(lhs), .scalar(.int(Int64(rhs))), "eq") }
+    /// Elementwise `!= integer`; a bool tensor.
+    public static func .!= (lhs: Tensor, rhs: Int) -> Tensor { compare(.ne, .tensor(lhs), .scalar(.int(Int64(rhs))), "ne") }
+    /// Elementwise `< integer`; a bool tensor.
+    public static func .< (lhs: Tensor, rhs: Int) -> Tensor { compare(.lt, .tensor(lhs), .scalar(.int(Int64(rhs))), "lt") }
+    /// Elementwise `<= integer`; a bool tensor.
+    public static func .<= (lhs: Tensor, rhs: Int) -> Tensor { compare(.le, .tensor(lhs), .scalar(.int(Int64(rhs))), "le") }
+    /// Elementwise `> integer`; a bool tensor.
+    public static func .> (lhs: Tensor, rhs: Int) -> Tensor { compare(.gt, .tensor(lhs), .scalar(.int(Int64(rhs))), "gt") }
+    /// Elementwise `>= integer`; a bool tensor.
+    public static func .>= (lhs: Tensor, rhs: Int) -> Tensor { compare(.ge, .tensor(lhs), .scalar(.int(Int64(rhs))), "ge") }
+
+    /// Elementwise `scalar == tensor`; a bool tensor.
+    public static func .== (lhs: Double, rhs: Tensor) -> Tensor { rhs .== lhs }
+    /// Elementwise `scalar != tensor`; a bool tensor.
+    public static func .!= (lhs: Double, rhs: Tensor) -> Tensor { rhs .!= lhs }
+    /// Elementwise `scalar < tensor`; a bool tensor.
+    public static func .< (lhs: Double, rhs: Tensor) -> Tensor { rhs .> lhs }
+    /// Elementwise `scalar <= tensor`; a bool tensor.
+    public static func .<= (lhs: Double, rhs: Tensor) -> Tensor { rhs .>= lhs }
+    /// Elementwise `scalar > tensor`; a bool tensor.
+    public static func .> (lhs: Double, rhs: Tensor) -> Tensor { rhs .< lhs }
+    /// Elementwise `scalar >= tensor`; a bool tensor.
+    public static func .>= (lhs: Double, rhs: Tensor) -> Tensor { rhs .<= lhs }
+
+    /// Elementwise `integer == tensor`; a bool tensor.
+    public static func .== (lhs: Int, rhs: Tensor) -> Tensor { rhs .== lhs }
+    /// Elementwise `integer != tensor`; a bool tensor.
+    public static func .!= (lhs: Int, rhs: Tensor) -> Tensor { rhs .!= lhs }
+    /// Elementwise `integer < tensor`; a bool tensor.
+    public static func .< (lhs: Int, rhs: Tensor) -> Tensor { rhs .> lhs }
+    /// Elementwise `integer <= tensor`; a bool tensor.
+    public static func .<= (lhs: Int, rhs: Tensor) -> Tensor { rhs .>= lhs }
+    /// Elementwise `integer > tensor`; a bool tensor.
+    public static func .> (lhs: Int, rhs: Tensor) -> Tensor { rhs .< lhs }
+    /// Elementwise `integer >= tensor`; a bool tensor.
+    public static func .>= (lhs: Int, rhs: Tensor) -> Tensor { rhs .<= lhs }
+}

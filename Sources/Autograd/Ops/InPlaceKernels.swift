@@ -13,6 +13,6 @@ extension Tensor {
             Backends.backend(for: device).binary(.add, widened, o, into: widened)
             Backends.backend(for: device).copy(widened, into: self)
         }
-        storage.version += 1
+        storage.bumpVersion()
     }
 }

@@ -1,7 +1,8 @@
 extension Tensor {
-    /// Normalized, sorted, de-duplicated reduction dims (all dims when `dims` is nil).
+    /// Normalized, sorted, de-duplicated reduction dims (all dims when `dims` is nil or
+    /// empty, as PyTorch's `dim=[]`).
     func reductionDims(_ dims: [Int]?, op: String) throws(ShapeError) -> [Int] {
-        guard let dims else { return Array(0..<rank) }
+        guard let dims, !dims.isEmpty else { return Array(0..<rank) }
         var result = Set<Int>()
         for d in dims {
             let n = try Shape.normalize(dim: d, rank: rank, op: op)

@@ -71,23 +71,6 @@ extension Tensor {
         s[dim] = length
         return viewing(shape: s, strides: strides, offset: offset + start * strides[dim])
     }
-
-    /// `length` entries of `dim` from `start`, as a view (PyTorch's `narrow`).
-    /// Differentiable (`SliceBackward0`).
-    /// - Precondition: `dim` in range; `0 <= start`, `start + length <= shape[dim]`.
-    public func narrow(dim: Int, start: Int, length: Int) -> Tensor {
-        let d = check { () throws(ShapeError) -> Int in
-            let d = try Shape.normalize(dim: dim, rank: rank, op: "narrow")
-            let s = start < 0 ? start + shape[d] : start
-            guard s >= 0, length >= 0, s + length <= shape[d] else {
-                throw ShapeError("narrow: start (\(start)) + length (\(length)) exceeds dimension size (\(shape[d])) of shape \(Shape.describe(shape))")
-            }
-            return d
-        }
-        let s = start < 0 ? start + shape[d] : start
-        let out = narrowView(dim: d, start: s, length: length)
-        return Tensor.record(out, inputs: [self]) { SliceBackward0(inputShape: shape, dim: d, start: s, length: length) }
-    }
 }
 
 // MARK: - Backward nodes
@@ -123,29 +106,5 @@ final class StackBackward0: GradFn, @unchecked Sendable {
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
         guard let g = gradOutputs[0] else { return (0..<count).map { _ in nil } }
         return (0..<count).map { i in needsInputGrad(i) ? g.narrow(dim: dim, start: i, length: 1).squeezed(dim: dim) : nil }
-    }
-}
-
-/// Backward of `narrow`: the gradient placed in its slice of zeros.
-final class SliceBackward0: GradFn, @unchecked Sendable {
-    let inputShape: [Int], dim: Int, start: Int, length: Int
-    init(inputShape: [Int], dim: Int, start: Int, length: Int) {
-        self.inputShape = inputShape
-        self.dim = dim
-        self.start = start
-        self.length = length
-        super.init()
-    }
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        var parts: [Tensor] = []
-        var before = inputShape
-        before[dim] = start
-        var after = inputShape
-        after[dim] = inputShape[dim] - start - length
-        if start > 0 { parts.append(Tensor.zeros(before, dtype: g.dtype, device: g.device)) }
-        parts.append(g)
-        if after[dim] > 0 { parts.append(Tensor.zeros(after, dtype: g.dtype, device: g.device)) }
-        return [parts.count == 1 ? g : Tensor.cat(parts, dim: dim)]
     }
 }

@@ -22,13 +22,32 @@ extension Tensor {
         if value && !dtype.isFloatingPoint {
             throw ShapeError("only Tensors of floating point and complex dtype can require gradients (got \(dtype))")
         }
+        if value && storage.isInference && !GradMode.isInferenceMode {
+            throw ShapeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
+        }
     }
 
     /// The accumulated gradient of a leaf (or of a non-leaf that called `retainGrad()`);
-    /// `nil` until a backward pass reaches it. Set to `nil` to clear it.
+    /// `nil` until a backward pass reaches it. Set to `nil` to clear it (PyTorch's
+    /// `x.grad = None`); a later backward then starts from a fresh gradient.
+    ///
+    /// A backward pass without `createGraph` adds into the existing gradient tensor in place,
+    /// so a reference to `.grad` taken earlier sees later accumulations, as in PyTorch.
+    /// - Precondition: an assigned gradient has this tensor's shape, dtype and device
+    ///   ("assigned grad has data of a different size").
     public var grad: Tensor? {
         get { meta.lock.withLock { _ in meta.grad } }
-        nonmutating set { meta.lock.withLock { _ in meta.grad = newValue } }
+        nonmutating set {
+            if let newValue { check { () throws(ShapeError) in try validateAssignedGrad(newValue) } }
+            meta.lock.withLock { _ in meta.grad = newValue }
+        }
+    }
+
+    /// Throws the message assigning `grad` to `.grad` traps with, if any.
+    func validateAssignedGrad(_ grad: Tensor) throws(ShapeError) {
+        if grad.dtype != dtype { throw ShapeError("assigned grad has data of a different type") }
+        if grad.device != device { throw ShapeError("assigned grad has data located on a different device") }
+        if grad.shape != shape { throw ShapeError("assigned grad has data of a different size") }
     }
 
     /// The node that produced this tensor, or `nil` for leaves and tensors outside the graph.
@@ -44,6 +63,10 @@ extension Tensor {
 
     /// Internal spelling of `detach()`.
     func detached() -> Tensor { withFreshMeta() }
+
+    /// Whether the tensor was created in inference mode (PyTorch's `is_inference()`): such a
+    /// tensor cannot be saved for backward, nor written in place outside inference mode.
+    public var isInference: Bool { storage.isInference }
 
     /// Which output of its `gradFn` this tensor is.
     var outputNr: Int { meta.outputNr }
@@ -71,8 +94,13 @@ extension Tensor {
 extension Tensor {
     /// Attaches a backward node to `output` when grad mode is on and an input requires grad.
     /// `makeNode` is only called in that case, so forward-only code pays nothing for it.
+    ///
+    /// An output that shares its single input's storage is a view of it: it is marked as one
+    /// (whether or not grad mode is on, as PyTorch marks views), so in-place writes through it
+    /// rebase the input's history (see ViewHistory.swift).
     @inline(__always)
     static func record(_ output: Tensor, inputs: [Tensor], _ makeNode: () -> GradFn) -> Tensor {
+        if inputs.count == 1, output.storage === inputs[0].storage { output.markAsView(of: inputs[0]) }
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return output }
         let node = makeNode()
         node.connect(inputs)
@@ -83,6 +111,11 @@ extension Tensor {
 
     /// Like `record` for ops with several differentiable outputs.
     static func recordOutputs(_ outputs: [Tensor], inputs: [Tensor], _ makeNode: () -> GradFn) {
+        if inputs.count == 1 {
+            for out in outputs where out.storage === inputs[0].storage {
+                out.markAsView(of: inputs[0], multipleOutputs: true)
+            }
+        }
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return }
         let node = makeNode()
         node.connect(inputs)
@@ -90,6 +123,16 @@ extension Tensor {
             out.meta.gradFn = node
             out.meta.outputNr = i
         }
+    }
+}
+
+extension Tensor {
+    /// Records that this new tensor views `input`'s storage (PyTorch's differentiable views):
+    /// the base is `input`'s own base when `input` is itself a view.
+    func markAsView(of input: Tensor, multipleOutputs: Bool = false) {
+        guard meta.view == nil, meta !== input.meta else { return }
+        meta.view = ViewInfo(base: input.meta.view?.base ?? input, shape: shape, strides: strides, offset: offset,
+                             createdWithGrad: GradMode.isEnabled, multipleOutputs: multipleOutputs)
     }
 }
 
@@ -126,7 +169,7 @@ extension Tensor {
             var only = Set<ObjectIdentifier>()
             var caps: [Engine.Capture] = []
             for (i, input) in inputs.enumerated() {
-                guard input.requiresGrad else { throw AutogradError.doesNotRequireGrad(index: i) }
+                guard input.requiresGrad else { throw AutogradError.inputDoesNotRequireGrad(index: i) }
                 if let fn = input.gradFn {
                     let c = Engine.Capture(function: ObjectIdentifier(fn), index: input.outputNr)
                     caps.append(c)
@@ -138,12 +181,19 @@ extension Tensor {
             accumulateOnly = only
             captures = caps
         }
-        let captured = try Engine.run(roots: [root], retainGraph: retainGraph || createGraph, createGraph: createGraph,
-                                      captures: captures, accumulateOnly: accumulateOnly)
+        // Keep the leaves' AccumulateGrad nodes alive while the engine runs, so their
+        // identities stay unique.
+        let accumulators = (inputs ?? []).filter(\.isLeaf).map { $0.gradAccumulator() }
+        let captured = try withExtendedLifetime(accumulators) {
+            try Engine.run(roots: [root], retainGraph: retainGraph || createGraph, createGraph: createGraph,
+                           captures: captures, accumulateOnly: accumulateOnly)
+        }
         for (input, c) in nonLeafInputs {
             guard let g = captured[c] else { continue }
-            input.meta.lock.withLock { _ in
-                if let existing = input.meta.grad { input.meta.grad = existing + g } else { input.meta.grad = createGraph ? g : g.detached().clone() }
+            GradMode.$enabled.withValue(createGraph) {
+                input.meta.lock.withLock { _ in
+                    if let existing = input.meta.grad { input.meta.grad = existing + g } else { input.meta.grad = g.clone() }
+                }
             }
         }
     }

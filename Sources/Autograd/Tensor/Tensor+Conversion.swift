@@ -49,14 +49,14 @@ extension Tensor {
         let out = Tensor(storage: storage, shape: shape, strides: Shape.contiguousStrides(shape), offset: 0, dtype: dtype)
         if count == 0 { return out }
         if source.device == .cpu {
-            backend.copyFromHost(source.storage.pointer + source.offset * dtype.byteCount, into: out)
+            try backend.copyFromHost(source.storage.pointer + source.offset * dtype.byteCount, into: out)
         } else if device == .cpu {
-            source.storage.backend.copyToHost(source, out.storage.pointer)
+            try source.storage.backend.copyToHost(source, out.storage.pointer)
         } else {
             let host = UnsafeMutableRawPointer.allocate(byteCount: count * dtype.byteCount, alignment: 64)
             defer { host.deallocate() }
-            source.storage.backend.copyToHost(source, host)
-            backend.copyFromHost(host, into: out)
+            try source.storage.backend.copyToHost(source, host)
+            try backend.copyFromHost(host, into: out)
         }
         return out
     }

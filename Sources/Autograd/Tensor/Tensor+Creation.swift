@@ -14,6 +14,13 @@ extension Tensor {
     /// - Precondition: nested arrays are rectangular; `requiresGrad` only with a floating dtype.
     /// - Complexity: O(n), copies the elements.
     public init<L: TensorLiteralConvertible>(_ value: L, dtype: DType? = nil, requiresGrad: Bool = false) {
+        // A floating scalar into a float32/float64 tensor (`Tensor(5.0, requiresGrad: true)`):
+        // one 0-d allocation, the same rounding as the general path's float64 conversion.
+        if let d = value as? Double, dtype == nil || dtype == .float32 || dtype == .float64 {
+            self = Tensor(scalar: .double(d), dtype: dtype ?? .float32)
+            if requiresGrad { self.requiresGrad = true }
+            return
+        }
         var shape: [Int] = []
         var buffer = TensorLiteralBuffer()
         value.appendTensorLiteral(shape: &shape, depth: 0, into: &buffer)
@@ -105,11 +112,15 @@ extension Tensor {
         return t
     }
 
-    /// Zeros with `other`'s shape, dtype and device.
-    public static func zeros(like other: Tensor) -> Tensor { zeros(other.shape, dtype: other.dtype, device: other.device) }
+    /// Zeros with `other`'s shape, and its dtype and device unless given (PyTorch's `zeros_like`).
+    public static func zeros(like other: Tensor, dtype: DType? = nil, device: Device? = nil, requiresGrad: Bool = false) -> Tensor {
+        zeros(other.shape, dtype: dtype ?? other.dtype, device: device ?? other.device, requiresGrad: requiresGrad)
+    }
 
-    /// Ones with `other`'s shape, dtype and device.
-    public static func ones(like other: Tensor) -> Tensor { ones(other.shape, dtype: other.dtype, device: other.device) }
+    /// Ones with `other`'s shape, and its dtype and device unless given (PyTorch's `ones_like`).
+    public static func ones(like other: Tensor, dtype: DType? = nil, device: Device? = nil, requiresGrad: Bool = false) -> Tensor {
+        ones(other.shape, dtype: dtype ?? other.dtype, device: device ?? other.device, requiresGrad: requiresGrad)
+    }
 
     /// `[start, start + step, …]` up to but excluding `end` (PyTorch's `arange`). The dtype is
     /// int64 when all three are integral and no dtype is given, else float32.

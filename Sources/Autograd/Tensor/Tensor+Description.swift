@@ -145,8 +145,7 @@ enum TensorFormatter {
             }
             let finite = values.filter { $0.isFinite && $0 != 0 }
             if finite.isEmpty {
-                // Only zeros and non-finite values: int mode prints "0." / "nan" / "inf".
-                for v in values { width = Swift.max(width, TensorFormatter.Formatter.intModeString(v).count) }
+                // Only zeros and non-finite values: int mode, width 1 (PyTorch returns early).
                 return
             }
             let absValues = finite.map { Swift.abs($0) }
@@ -168,18 +167,11 @@ enum TensorFormatter {
             } else {
                 for v in finite { width = Swift.max(width, fixed(v).count) }
             }
-            // Non-finite values also need room.
-            for v in values where !v.isFinite { width = Swift.max(width, nonFinite(v).count + (intMode && !sciMode ? 0 : 0)) }
         }
 
         func integerString(_ v: Double) -> String {
             if isBool { return v != 0 ? "True" : "False" }
             return String(Int64(v))
-        }
-
-        static func intModeString(_ v: Double) -> String {
-            if !v.isFinite { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
-            return String(format: "%.0f", v) + "."
         }
 
         func nonFinite(_ v: Double) -> String { v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }

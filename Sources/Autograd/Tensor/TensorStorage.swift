@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A flat block of device memory shared by a tensor and all views of it.
 ///
 /// Storage is a reference: every `Tensor` value that views the same elements (copies of a
@@ -6,19 +8,32 @@
 /// PyTorch shares it between a tensor and its views.
 final class TensorStorage: @unchecked Sendable {
     // @unchecked Sendable: `pointer`, `byteCount`, `device` and `backend` are immutable; the
-    // element bytes and `version` are mutated only by in-place ops, whose ordering across
-    // threads is the caller's responsibility (as in PyTorch).
+    // version counter is atomic (as PyTorch's is); the element bytes are mutated only by
+    // in-place ops, whose ordering across threads is the caller's responsibility (as in PyTorch).
     let device: Device
     let backend: any DeviceBackend
     let pointer: UnsafeMutableRawPointer
     let byteCount: Int
-    /// Bumped by every in-place write; saved tensors compare it at backward time.
-    var version: Int = 0
+    private let versionCounter = Atomic<Int>(0)
+
+    /// Bumped by every in-place write (`bumpVersion()`); saved tensors compare it at backward
+    /// time.
+    var version: Int {
+        get { versionCounter.load(ordering: .acquiring) }
+        set { versionCounter.store(newValue, ordering: .releasing) }
+    }
+
+    /// Records an in-place write.
+    func bumpVersion() { versionCounter.add(1, ordering: .acquiringAndReleasing) }
+    /// Whether the storage was allocated in inference mode (PyTorch's inference tensors:
+    /// they cannot be saved for backward nor written in place outside inference mode).
+    let isInference: Bool
 
     init(backend: any DeviceBackend, byteCount: Int) throws {
         self.backend = backend
         self.device = backend.device
         self.byteCount = byteCount
+        self.isInference = GradMode.isInferenceMode
         self.pointer = try backend.allocate(byteCount: byteCount)
     }
 

@@ -1,5 +1,267 @@
+/*
+ * CKernels: hot CPU kernels for swift-autograd.
+ *
+ * A plain C99 interface over hand-vectorized kernels. Every x86-64 kernel exists in three
+ * builds chosen once at run time from the CPU's features: AVX-512 (F, DQ, BW, VL), AVX2 + FMA,
+ * and portable C. On arm64 the NEON build is always used. No compiler flags are needed: the
+ * vector code is selected through per-function target attributes, so the target builds under
+ * SwiftPM without unsafe flags.
+ *
+ * Conventions
+ * - Functions that can fail return an int status (CKERNELS_OK or a negative CKERNELS_E*) and
+ *   write results through out-pointers. Queries (`ckernels_num_threads`, `ckernels_isa`) return
+ *   their value directly.
+ * - Sizes and strides are `long` and counted in elements, not bytes. Strides may be any value,
+ *   including negative or zero for read-only operands.
+ * - Multithreading goes through the process-wide pool below. Every kernel may be called from
+ *   any thread at any time; see `ckernels_parallel_for` for what concurrent callers get.
+ *
+ * Environment variables (read once, on first use)
+ * - AUTOGRAD_NUM_THREADS: number of threads the pool uses, caller included (1 = no workers).
+ *   Default: the CPUs this process may run on (sched_getaffinity), else online CPUs.
+ * - AUTOGRAD_CPU_ISA: cap the instruction set: "scalar", "avx2", "avx512" (or "neon").
+ *   A level the CPU lacks is never selected. Same as `ckernels_set_isa`.
+ * - AUTOGRAD_SPIN_US: microseconds an idle pool thread spins before sleeping (default 50,
+ *   0 = sleep at once). Lower it when the process shares its cores with other busy threads.
+ */
 #ifndef CKERNELS_H
 #define CKERNELS_H
-/* Hot CPU kernels (filled in by the CPU speed work). */
-int ckernels_placeholder(void);
+
+#ifdef __cplusplus
+extern "C" {
 #endif
+
+/* ---------------------------------------------------------------------------------------- */
+/* Status codes                                                                              */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Success. */
+#define CKERNELS_OK 0
+/** An argument is invalid: a negative size, a null pointer where data is needed, an unknown op. */
+#define CKERNELS_EINVAL (-1)
+/** A scratch buffer (GEMM packing) could not be allocated. */
+#define CKERNELS_ENOMEM (-2)
+
+/* ---------------------------------------------------------------------------------------- */
+/* Instruction set                                                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Instruction-set levels, in increasing order on x86-64. */
+#define CKERNELS_ISA_SCALAR 0
+#define CKERNELS_ISA_AVX2 1   /* AVX2 + FMA */
+#define CKERNELS_ISA_AVX512 2 /* AVX-512 F, DQ, BW, VL */
+#define CKERNELS_ISA_NEON 3   /* arm64 Advanced SIMD */
+
+/** The instruction-set level the kernels use now (one of CKERNELS_ISA_*). */
+int ckernels_isa(void);
+
+/** A short name for `ckernels_isa()`: "scalar", "avx2", "avx512" or "neon". Static storage. */
+const char *ckernels_isa_name(void);
+
+/**
+ * Caps the instruction-set level used from now on, for tests and benchmarks that want to
+ * exercise a fallback path. A level the CPU does not support is lowered to the best it has;
+ * CKERNELS_ISA_SCALAR always works. Not meant to be called while kernels run on other threads
+ * (they may finish with the previous level).
+ * - Returns: the level now in use.
+ */
+int ckernels_set_isa(int level);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Thread pool                                                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * The number of threads parallel work is split over, the calling thread included (>= 1).
+ * Default: AUTOGRAD_NUM_THREADS if set to a positive integer, else the CPUs this process may
+ * run on.
+ */
+int ckernels_num_threads(void);
+
+/**
+ * Sets the number of threads parallel work uses, the caller included. `n <= 0` restores the
+ * default (environment, then CPU count). Values above 256 are clamped. Workers are created on
+ * demand and never destroyed; extra ones sleep. Waits for a parallel region in progress on
+ * another thread to finish.
+ * - Returns: CKERNELS_OK.
+ */
+int ckernels_set_num_threads(int n);
+
+/** A body for `ckernels_parallel_for`: processes the items [begin, end). */
+typedef void (*ckernels_range_fn)(void *ctx, long begin, long end);
+
+/**
+ * Runs `fn` over [0, n) split into contiguous chunks, on the pool's threads and the caller.
+ *
+ * Each chunk holds at least `grain` items (except possibly the last); the chunks are disjoint,
+ * cover [0, n) exactly once, run in no particular order and on no particular thread, and all
+ * have finished when this returns. Chunks are handed out dynamically, so a thread slowed down
+ * by other load simply takes fewer.
+ *
+ * Runs everything inline on the calling thread, as `fn(ctx, 0, n)`, when
+ * - `n < 2 * grain` or the pool has one thread;
+ * - it is called from inside a parallel region (a pool worker, or the caller while it takes part
+ *   in a region): nested parallelism never oversubscribes the cores;
+ * - another thread of the process is using the pool right now: two user threads calling at once
+ *   never block each other; the later one runs its work inline.
+ *
+ * Idle workers spin for at most AUTOGRAD_SPIN_US microseconds after a region (so back-to-back
+ * regions start fast), then sleep on a condition variable and cost nothing.
+ * - Parameters:
+ *   - n: number of items (n <= 0: nothing to do).
+ *   - grain: the smallest chunk worth sending to another thread (values < 1 count as 1).
+ * - Returns: CKERNELS_OK, or CKERNELS_EINVAL when `fn` is null.
+ */
+int ckernels_parallel_for(long n, long grain, ckernels_range_fn fn, void *ctx);
+
+/** 1 when called from inside a parallel region (where nested calls run inline), else 0. */
+int ckernels_in_parallel_region(void);
+
+/* ---------------------------------------------------------------------------------------- */
+/* GEMM                                                                                      */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * C = alpha * A * B + beta * C, single precision, with arbitrary element strides.
+ *
+ * A is M x K with element (i, p) at A[i*rsA + p*csA]; B is K x N with (p, j) at B[p*rsB + j*csB];
+ * C is M x N with (i, j) at C[i*rsC + j*csC]. A row-major contiguous matrix has (rs, cs) =
+ * (columns, 1); its transpose is described by swapping the two strides, so transposed and
+ * strided views need no copy. A and B may alias each other; C must not overlap A or B, and
+ * distinct (i, j) must address distinct elements of C.
+ *
+ * When beta == 0, C is written without being read (NaN and Inf in C are ignored), as in BLAS.
+ * When K == 0 or alpha == 0, C = beta * C (C = 0 when beta == 0) and A, B are not read.
+ *
+ * Blocked (BLIS-style) with packed panels and a register-tiled micro-kernel: 12x32 AVX-512,
+ * 6x16 AVX2+FMA, 8x12 NEON, 4x8 portable C. Multithreaded over the pool above ~64^3 multiply-adds.
+ * Each element of C is a dot product accumulated in k order within each K block (K blocks of
+ * 256 to 384) with FMA where the ISA has it, so results can differ from a naive loop by
+ * rounding (relative ~ sqrt(K) * eps) but do not depend on the number of threads.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for a negative size or a null pointer that would be
+ *   used; CKERNELS_ENOMEM when packing buffers cannot be allocated (C is then unchanged).
+ */
+int ckernels_sgemm(long M, long N, long K, float alpha,
+                   const float *A, long rsA, long csA,
+                   const float *B, long rsB, long csB,
+                   float beta, float *C, long rsC, long csC);
+
+/** Double-precision `ckernels_sgemm` (micro-kernels 12x16 AVX-512, 6x8 AVX2+FMA, 8x6 NEON). */
+int ckernels_dgemm(long M, long N, long K, double alpha,
+                   const double *A, long rsA, long csA,
+                   const double *B, long rsB, long csB,
+                   double beta, double *C, long rsC, long csC);
+
+/**
+ * `batch` independent sgemms: matrix b uses A + b*bsA, B + b*bsB, C + b*bsC with the strides
+ * of `ckernels_sgemm`. A batch stride of 0 reuses one operand for every product (not allowed
+ * for C). Small products run in parallel across the batch, large ones one after another, each
+ * in parallel.
+ * - Returns: as `ckernels_sgemm`; CKERNELS_EINVAL also when batch < 0.
+ */
+int ckernels_sgemm_batched(long batch, long M, long N, long K, float alpha,
+                           const float *A, long bsA, long rsA, long csA,
+                           const float *B, long bsB, long rsB, long csB,
+                           float beta, float *C, long bsC, long rsC, long csC);
+
+/** Double-precision `ckernels_sgemm_batched`. */
+int ckernels_dgemm_batched(long batch, long M, long N, long K, double alpha,
+                           const double *A, long bsA, long rsA, long csA,
+                           const double *B, long bsB, long rsB, long csB,
+                           double beta, double *C, long bsC, long rsC, long csC);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Element-wise                                                                              */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Binary operations for `ckernels_sbinary` / `ckernels_dbinary`. */
+#define CKERNELS_ADD 0 /* a + b */
+#define CKERNELS_SUB 1 /* a - b */
+#define CKERNELS_MUL 2 /* a * b */
+#define CKERNELS_DIV 3 /* a / b (IEEE: x/0 = +-inf, 0/0 = NaN) */
+#define CKERNELS_MAX 4 /* maximum(a, b), NaN if either is NaN */
+#define CKERNELS_MIN 5 /* minimum(a, b), NaN if either is NaN */
+
+/**
+ * out[i] = a[i*incA] op b[i*incB] for i in [0, n).
+ *
+ * An increment of 0 broadcasts a single value: (incA, incB) = (1, 0) is array-scalar,
+ * (0, 1) scalar-array, (1, 1) array-array; these three take the vector fast path, any other
+ * increments a plain strided loop. Results are exactly the IEEE operation on each pair (no FMA,
+ * no approximation), identical on every ISA. `out` is contiguous; it may be the same array as a
+ * contiguous `a` or `b` (in-place), but must not otherwise overlap them. Runs in parallel above
+ * 256K elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an unknown op, n < 0 or a null pointer with n > 0.
+ */
+int ckernels_sbinary(int op, long n, const float *a, long incA, const float *b, long incB,
+                     float *out);
+
+/** Double-precision `ckernels_sbinary`. */
+int ckernels_dbinary(int op, long n, const double *a, long incA, const double *b, long incB,
+                     double *out);
+
+/** Unary operations for `ckernels_sunary` / `ckernels_dunary`. */
+#define CKERNELS_EXP 0     /* e^x */
+#define CKERNELS_LOG 1     /* natural logarithm; log(0) = -inf, log(x < 0) = NaN */
+#define CKERNELS_TANH 2    /* hyperbolic tangent */
+#define CKERNELS_SIGMOID 3 /* 1 / (1 + e^-x) */
+#define CKERNELS_NEG 4     /* -x (exact) */
+#define CKERNELS_ABS 5     /* |x| (exact) */
+#define CKERNELS_SQRT 6    /* correctly rounded square root */
+#define CKERNELS_RELU 7    /* max(x, 0); NaN stays NaN */
+
+/**
+ * out[i] = f(x[i]) for contiguous x and out (which may be the same array), i in [0, n).
+ *
+ * exp, log, tanh and sigmoid are polynomial approximations, vectorized on every ISA except the
+ * portable C path (which calls libm). Accuracy (measured over all 2^32 float inputs, against
+ * results computed in double and rounded): float32 within 2 ulp for exp/log/tanh/sigmoid,
+ * including denormal inputs and results, +-0, +-inf, NaN, overflow to inf and underflow to 0.
+ * float64 within 2 ulp on sampled inputs. Special values follow C99 Annex F (exp(-inf) = 0,
+ * log(+inf) = +inf, tanh(+-inf) = +-1, sigmoid(-inf) = 0, NaN in, NaN out). Runs in parallel
+ * above 64K elements (256K for the exact ops).
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an unknown op, n < 0 or a null pointer with n > 0.
+ */
+int ckernels_sunary(int op, long n, const float *x, float *out);
+
+/** Double-precision `ckernels_sunary`. */
+int ckernels_dunary(int op, long n, const double *x, double *out);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reductions                                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * The sum of x[0..<n) (contiguous) into *result, in the element type, in a fixed order.
+ *
+ * Order (the same on every ISA and for any number of threads, so the result is bit-for-bit
+ * reproducible): x is cut into blocks of 1024 elements (the last may be shorter). Within a block,
+ * 32 lanes accumulate sequentially (lane j adds elements j, j+32, j+64, ...), starting from -0.0;
+ * the lanes are then combined by halving (lane j + lane j+16, then j + j+8, ..., j + j+1). Block
+ * sums are combined pairwise: a range of b blocks splits at the largest power of two below b.
+ * The error bound is ~ (32 + log2(n/1024)) * eps * sum|x|. Sum of n = 0 is +0.0.
+ * NaN in, NaN out; +inf and -inf together give NaN.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for n < 0 or a null pointer.
+ */
+int ckernels_ssum(long n, const float *x, float *result);
+
+/** Double-precision `ckernels_ssum` (same order, blocks of 1024 and 32 lanes). */
+int ckernels_dsum(long n, const double *x, double *result);
+
+/**
+ * The largest element of x[0..<n) (contiguous) into *result, and its index (the first one
+ * holding that value) into *index when `index` is not null. NaN wins: if any element is NaN,
+ * *result is NaN and *index the first NaN's position. For n == 0 the result is -inf, index -1.
+ * -0.0 and +0.0 compare equal (the first one is reported).
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for n < 0 or a null `x`/`result`.
+ */
+int ckernels_smax(long n, const float *x, float *result, long *index);
+
+/** Double-precision `ckernels_smax`. */
+int ckernels_dmax(long n, const double *x, double *result, long *index);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CKERNELS_H */

@@ -78,6 +78,7 @@ final class CPUBackend: DeviceBackend {
     // MARK: - Elementwise
 
     func unary(_ op: UnaryOp, _ x: Tensor, into out: Tensor) {
+        if CKernelPaths.unary(op, x, out) { return }
         switch x.dtype {
         case .float32: CPUKernels.unaryFloat(op, x, out, Float.self)
         case .float64: CPUKernels.unaryFloat(op, x, out, Double.self)
@@ -93,6 +94,7 @@ final class CPUBackend: DeviceBackend {
     }
 
     func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into out: Tensor) {
+        if out.count >= 16, CKernelPaths.binary(op, a, b, out) { return }
         switch a.dtype {
         case .float32: CPUKernels.binaryFloat(op, a, b, out, Float.self)
         case .float64: CPUKernels.binaryFloat(op, a, b, out, Double.self)
@@ -104,6 +106,17 @@ final class CPUBackend: DeviceBackend {
         case .int64: CPUKernels.binaryInt(op, a, b, out, Int64.self)
         case .float16, .bfloat16:
             preconditionFailure("CPU binary \(op): half types are computed in float32 by the op layer")
+        }
+    }
+
+    /// `out = x op s` (or `s op x` with `scalarOnLeft`) for a float32/float64 `x` and an op
+    /// with `hasScalarKernel`; the same results as `binary` with `s` filled into a 0-d tensor.
+    func binaryScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, into out: Tensor) {
+        if CKernelPaths.binaryScalar(op, x, s, scalarOnLeft: scalarOnLeft, out) { return }
+        switch x.dtype {
+        case .float32: CPUKernels.binaryFloatScalar(op, x, s.value(as: Float.self), scalarOnLeft: scalarOnLeft, out)
+        case .float64: CPUKernels.binaryFloatScalar(op, x, s.value(as: Double.self), scalarOnLeft: scalarOnLeft, out)
+        default: preconditionFailure("CPU binaryScalar \(op): \(x.dtype) has no scalar kernel")
         }
     }
 
@@ -133,6 +146,10 @@ final class CPUBackend: DeviceBackend {
     // MARK: - Reductions
 
     func reduce(_ op: ReduceOp, _ x: Tensor, dims: [Int], into out: Tensor) {
+        if x.count >= 16, dims.count == x.rank {
+            if op == .sum, CKernelPaths.sumAll(x, out) { return }
+            if op == .max, CKernelPaths.maxAll(x, out) { return }
+        }
         switch x.dtype {
         case .float32: CPUKernels.reduceFloat(op, x, dims, out, Float.self)
         case .float64: CPUKernels.reduceFloat(op, x, dims, out, Double.self)
@@ -161,6 +178,7 @@ final class CPUBackend: DeviceBackend {
     // MARK: - Matmul
 
     func matmul(_ a: Tensor, _ b: Tensor, into out: Tensor) {
+        if CKernelPaths.matmul(a, b, out) { return }
         switch a.dtype {
         case .float32: CPUKernels.matmulFloat(a, b, out, Float.self)
         case .float64: CPUKernels.matmulFloat(a, b, out, Double.self)
@@ -172,19 +190,5 @@ final class CPUBackend: DeviceBackend {
         case .bool, .float16, .bfloat16:
             preconditionFailure("CPU matmul: \(a.dtype) is widened by the op layer")
         }
-    }
-}
-
-/// Aligned host allocation. Kept behind one type so a caching pool can replace it.
-final class CPUAllocator: @unchecked Sendable {
-    // @unchecked Sendable: stateless wrapper over the thread-safe system allocator.
-    static let shared = CPUAllocator()
-
-    func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
-        UnsafeMutableRawPointer.allocate(byteCount: Swift.max(byteCount, 1), alignment: 64)
-    }
-
-    func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-        pointer.deallocate()
     }
 }

@@ -6,6 +6,11 @@ enum CPUKernels {
     /// `out[i] = f(x[i])` over out's shape (x broadcast to it).
     @inline(__always)
     static func map<T: Element, R: Element>(_ x: Tensor, into out: Tensor, _ f: (T) -> R) {
+        if x.shape == out.shape && x.isContiguous && out.isContiguous {
+            let po = out.pointer(R.self) + out.offset, px = x.pointer(T.self) + x.offset
+            for i in 0..<out.count { po[i] = f(px[i]) }
+            return
+        }
         let loop = StridedLoop(shape: out.shape, operands: [(out.strides, out.offset), x.operand(over: out.shape)])
         let po = out.pointer(R.self), px = x.pointer(T.self)
         loop.forEachRow { off, n, st in
@@ -26,6 +31,26 @@ enum CPUKernels {
     /// `out[i] = f(a[i], b[i])` over out's shape (a and b broadcast to it).
     @inline(__always)
     static func zip<T: Element, R: Element>(_ a: Tensor, _ b: Tensor, into out: Tensor, _ f: (T, T) -> R) {
+        if out.isContiguous {
+            // Dense fast paths: equal shapes, or one side a single broadcast value.
+            let n = out.count
+            let po = out.pointer(R.self) + out.offset, pa = a.pointer(T.self) + a.offset, pb = b.pointer(T.self) + b.offset
+            let aDense = a.shape == out.shape && a.isContiguous, bDense = b.shape == out.shape && b.isContiguous
+            if aDense && bDense {
+                for i in 0..<n { po[i] = f(pa[i], pb[i]) }
+                return
+            }
+            if aDense && b.count == 1 {
+                let vb = pb[0]
+                for i in 0..<n { po[i] = f(pa[i], vb) }
+                return
+            }
+            if bDense && a.count == 1 {
+                let va = pa[0]
+                for i in 0..<n { po[i] = f(va, pb[i]) }
+                return
+            }
+        }
         let loop = StridedLoop(shape: out.shape, operands: [
             (out.strides, out.offset), a.operand(over: out.shape), b.operand(over: out.shape),
         ])
@@ -128,11 +153,7 @@ enum CPUKernels {
         case .sub: zip(a, b, into: out) { (x: T, y: T) in x - y }
         case .mul: zip(a, b, into: out) { (x: T, y: T) in x * y }
         case .div: zip(a, b, into: out) { (x: T, y: T) in x / y }
-        case .pow: zip(a, b, into: out) { (x: T, y: T) -> T in
-            if y == 2 { return x * x }
-            if y == 1 { return x }
-            return T.mathPow(x, y)
-        }
+        case .pow: zip(a, b, into: out) { (x: T, y: T) -> T in power(x, y) }
         case .maximum: zip(a, b, into: out) { (x: T, y: T) -> T in x.isNaN || y.isNaN ? .nan : Swift.max(x, y) }
         case .minimum: zip(a, b, into: out) { (x: T, y: T) -> T in x.isNaN || y.isNaN ? .nan : Swift.min(x, y) }
         case .remainder: zip(a, b, into: out) { (x: T, y: T) -> T in
@@ -152,6 +173,39 @@ enum CPUKernels {
         case .logicalOr: zip(a, b, into: out) { (x: T, y: T) in x != 0 || y != 0 }
         case .logicalXor: zip(a, b, into: out) { (x: T, y: T) in (x != 0) != (y != 0) }
         }
+    }
+
+    /// `x ** y` as the pow kernels compute it (squares and first powers exactly).
+    @inline(__always)
+    static func power<T: FloatElement>(_ x: T, _ y: T) -> T {
+        if y == 2 { return x * x }
+        if y == 1 { return x }
+        return T.mathPow(x, y)
+    }
+
+    /// `out = x op s` (`s op x` with `scalarOnLeft`): `binaryFloat` with a broadcast scalar,
+    /// element for element the same results.
+    static func binaryFloatScalar<T: FloatElement>(_ op: BinaryOp, _ x: Tensor, _ s: T, scalarOnLeft: Bool, _ out: Tensor) {
+        switch (op, scalarOnLeft) {
+        case (.add, false): map(x, into: out) { (v: T) in v + s }
+        case (.add, true): map(x, into: out) { (v: T) in s + v }
+        case (.sub, false): map(x, into: out) { (v: T) in v - s }
+        case (.sub, true): map(x, into: out) { (v: T) in s - v }
+        case (.mul, false): map(x, into: out) { (v: T) in v * s }
+        case (.mul, true): map(x, into: out) { (v: T) in s * v }
+        case (.div, false): map(x, into: out) { (v: T) in v / s }
+        case (.div, true): map(x, into: out) { (v: T) in s / v }
+        case (.pow, false): map(x, into: out) { (v: T) in power(v, s) }
+        case (.pow, true): map(x, into: out) { (v: T) in power(s, v) }
+        default: preconditionFailure("CPU binaryFloatScalar: \(op) has no scalar kernel")
+        }
+    }
+
+    /// `out = g * (power(x, e - 1) * e)`: the backward of `x.pow(e)` fused into one pass, with
+    /// the exponents rounded to `T` as the scalar ops round them.
+    static func powBackward<T: FloatElement>(_ g: Tensor, _ x: Tensor, exponent e: Double, into out: Tensor, _: T.Type) {
+        let em1 = T(fromDouble: e - 1), et = T(fromDouble: e)
+        zip(g, x, into: out) { (gv: T, xv: T) -> T in gv * (power(xv, em1) * et) }
     }
 
     static func binaryInt<T: IntElement>(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
@@ -294,15 +348,33 @@ enum CPUKernels {
                 if a.isNaN || b.isNaN { return .nan }
                 return isMax ? Swift.max(a, b) : Swift.min(a, b)
             }
-            reduceRows(x, dims, out, row: { (p: UnsafeMutablePointer<T>, s: Int, n: Int, st: Int) -> T in
-                var r: T = isMax ? -.infinity : .infinity
-                var i = s
-                for _ in 0..<n {
-                    r = better(r, p[i])
-                    i &+= st
-                }
-                return r
-            }, combine: better)
+            // The row loops inline `better` per op: NaN ends the row as NaN (it would stay NaN),
+            // otherwise Swift.max(r, v) is `v >= r ? v : r` and Swift.min(r, v) `v < r ? v : r`.
+            if isMax {
+                reduceRows(x, dims, out, row: { (p: UnsafeMutablePointer<T>, s: Int, n: Int, st: Int) -> T in
+                    var r: T = -.infinity
+                    var i = s
+                    for _ in 0..<n {
+                        let v = p[i]
+                        if v.isNaN { return .nan }
+                        r = v >= r ? v : r
+                        i &+= st
+                    }
+                    return r
+                }, combine: better)
+            } else {
+                reduceRows(x, dims, out, row: { (p: UnsafeMutablePointer<T>, s: Int, n: Int, st: Int) -> T in
+                    var r: T = .infinity
+                    var i = s
+                    for _ in 0..<n {
+                        let v = p[i]
+                        if v.isNaN { return .nan }
+                        r = v < r ? v : r
+                        i &+= st
+                    }
+                    return r
+                }, combine: better)
+            }
         case .all, .any:
             preconditionFailure("CPU \(op): inputs are cast to bool by the op layer")
         }

@@ -7,6 +7,15 @@ enum CUDAKernelArgument {
     case int64(Int64)
     case float(Float)
     case double(Double)
+    /// A struct passed by value: its bytes, laid out as the kernel's C declaration (8-byte
+    /// aligned, as every struct the backend passes is made of 64-bit fields).
+    case bytes([UInt8])
+
+    /// The bytes the parameter occupies in the argument buffer (a multiple of 8).
+    var slotBytes: Int {
+        if case let .bytes(value) = self { return max(8, (value.count + 7) / 8 * 8) }
+        return 8
+    }
 }
 
 /// A kernel image loaded with `cudaLibraryLoadData`, which is context-independent: one load
@@ -76,20 +85,27 @@ struct CUDAKernel: @unchecked Sendable {
         let blockDim = ccuda_dim3(x: dimension(block.x, "block"), y: dimension(block.y, "block"),
                                   z: dimension(block.z, "block"))
         let count = max(arguments.count, 1)
-        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { slots in
+        let words = max(arguments.reduce(0) { $0 + $1.slotBytes } / 8, 1)
+        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { slots in
             try withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: count) { pointers in
-                // Each parameter's value sits in its own 8-byte slot; CUDA reads it through the
-                // slot's address during cudaLaunchKernel. `count >= 1`, so baseAddress is not nil.
+                // Each parameter's value sits in its own 8-byte-aligned slot; CUDA reads it through
+                // the slot's address during cudaLaunchKernel. `words >= 1` and `count >= 1`, so
+                // both base addresses are not nil.
+                var slot = UnsafeMutableRawPointer(slots.baseAddress!)
                 for (i, argument) in arguments.enumerated() {
-                    let slot = UnsafeMutableRawPointer(slots.baseAddress! + i)
                     switch argument {
                     case let .pointer(value): slot.storeBytes(of: value, as: UnsafeRawPointer?.self)
                     case let .int32(value): slot.storeBytes(of: value, as: Int32.self)
                     case let .int64(value): slot.storeBytes(of: value, as: Int64.self)
                     case let .float(value): slot.storeBytes(of: value, as: Float.self)
                     case let .double(value): slot.storeBytes(of: value, as: Double.self)
+                    case let .bytes(value):
+                        value.withUnsafeBytes { raw in
+                            if let base = raw.baseAddress { slot.copyMemory(from: base, byteCount: raw.count) }
+                        }
                     }
                     pointers[i] = slot
+                    slot += argument.slotBytes
                 }
                 try CUDA.withDevice(device) {
                     try withExtendedLifetime(module) {
@@ -111,7 +127,7 @@ final class CUDAKernelRegistry: @unchecked Sendable {
 
     private struct ModuleKey: Hashable {
         var source: String
-        var target: String
+        var deviceArchitecture: Int
         var options: [String]
     }
 
@@ -120,19 +136,31 @@ final class CUDAKernelRegistry: @unchecked Sendable {
 
     /// The `extern "C"` kernel `name` defined in `source`, compiled for device `device`.
     ///
+    /// A source defining several kernels is compiled and loaded once: the module is looked up
+    /// by source, architecture and options before compiling.
+    ///
+    /// - Parameters:
+    ///   - name: The kernel.
+    ///   - source: CUDA C source defining it.
+    ///   - module: The source's name in compiler messages and the disk cache's key (the
+    ///     kernel's name by default); give the same one for every kernel of a source.
+    ///   - device: The device ordinal.
+    ///   - options: Extra NVRTC options.
     /// - Throws: The errors of `CUDA.properties(of:)`, `CUDAKernelCompiler.compile` and
     ///   `CUDAModule`.
-    func kernel(named name: String, source: String, device: Int, options: [String] = []) throws -> CUDAKernel {
+    func kernel(named name: String, source: String, module: String? = nil, device: Int,
+                options: [String] = []) throws -> CUDAKernel {
         let architecture = try CUDA.properties(of: device).architecture
-        let binary = try CUDAKernelCompiler.compile(source: source, name: name,
+        let key = ModuleKey(source: source, deviceArchitecture: architecture, options: options)
+        if let loaded = lock.withLock({ modules[key] }) { return try loaded.kernel(named: name) }
+        let binary = try CUDAKernelCompiler.compile(source: source, name: module ?? name,
                                                     deviceArchitecture: architecture, options: options)
-        let key = ModuleKey(source: source, target: binary.target, options: options)
-        let module = try lock.withLock {
-            if let module = modules[key] { return module }
-            let module = try CUDAModule(binary: binary)
-            modules[key] = module
-            return module
+        let loaded = try lock.withLock {
+            if let loaded = modules[key] { return loaded }
+            let loaded = try CUDAModule(binary: binary)
+            modules[key] = loaded
+            return loaded
         }
-        return try module.kernel(named: name)
+        return try loaded.kernel(named: name)
     }
 }

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Runs the CKernels C benchmark, NumPy and PyTorch on the same work, in turns, and prints
+the median of each figure with ratios.
+
+    python3 Benchmarks/ckernels_compare.py [--rounds 5] [--threads 2] [--only PREFIX]
+                                           [--torch /tmp/ref/bin/python] [--secs 0.3]
+
+NumPy comes from the `python3` running this script (numpy 2.x, OpenBLAS); PyTorch from the
+interpreter given by --torch (default /tmp/ref/bin/python if it exists; a venv with
+`pip install torch numpy` works). Both run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed
+from the environment and their thread count set to --threads. Each round runs the three
+(in rotating order); the table shows medians over rounds. Outputs are preallocated (out=) on
+every side, so the figures compare kernels, not allocators.
+"""
+import argparse, json, os, platform, statistics, subprocess, sys, tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# The same cases as ckernels_bench.c, as (name, kind, params).
+SQ = [64, 128, 256, 384, 512, 768, 1024, 1536, 2048]
+GEMMS = [(n, n, n, False, False, "f32") for n in SQ] + [
+    (128, 512, 784, False, True, "f32"), (128, 10, 512, False, True, "f32"),
+    (512, 784, 128, True, False, "f32"), (128, 784, 512, False, False, "f32"),
+    (8192, 64, 256, False, False, "f32"), (64, 8192, 256, False, False, "f32"),
+    (4096, 4096, 32, False, False, "f32"), (32, 32, 65536, False, False, "f32"),
+    (1, 4096, 4096, False, False, "f32"), (4096, 1, 4096, False, False, "f32"),
+    (512, 512, 512, False, False, "f64"), (1024, 1024, 1024, False, False, "f64"),
+]
+N = 16 << 20
+EW = [("add", "f32"), ("mul", "f32"), ("mul scalar", "f32"), ("exp", "f32"), ("log", "f32"),
+      ("tanh", "f32"), ("sigmoid", "f32"), ("relu", "f32"), ("sum", "f32"), ("max", "f32"),
+      ("add", "f64"), ("exp", "f64"), ("sum", "f64")]
+
+
+def gemm_name(M, N_, K, ta, tb, dt):
+    p = "d" if dt == "f64" else "s"
+    if M == N_ == K and not ta and not tb:
+        return f"{p}gemm {M}"
+    return f"{p}gemm {'T' if ta else ''}{M}x{N_}x{K}{'T' if tb else ''}"
+
+
+# Runs inside numpy's or torch's interpreter; prints a JSON list like ckernels_bench --json.
+PY_BENCH = r'''
+import json, sys, time
+lib, threads, secs, only = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+cases = json.loads(sys.stdin.read())
+import numpy as np
+if lib == "torch":
+    import torch
+    torch.set_num_threads(threads)
+def timeit(fn):
+    fn()
+    t0 = time.perf_counter(); calls = 0
+    while time.perf_counter() - t0 < secs / 10 or calls < 2:
+        fn(); calls += 1
+    per = (time.perf_counter() - t0) / calls
+    reps = max(1, int(secs / 5 / per))
+    ts = []
+    for _ in range(5):
+        s = time.perf_counter()
+        for _ in range(reps): fn()
+        ts.append((time.perf_counter() - s) / reps)
+    ts.sort(); return ts[2]
+out = []
+def emit(name, unit, value, t):
+    out.append({"name": name, "unit": unit, "value": value, "us": t * 1e6})
+for c in cases:
+    name = c["name"]
+    if only and not name.startswith(only): continue
+    if c["kind"] == "gemm":
+        M, N, K, ta, tb, dt = c["M"], c["N"], c["K"], c["ta"], c["tb"], c["dt"]
+        npdt = np.float32 if dt == "f32" else np.float64
+        a = (np.arange(M * K) % 17 * 0.1).astype(npdt).reshape((K, M) if ta else (M, K))
+        b = (np.arange(K * N) % 13 * 0.1).astype(npdt).reshape((N, K) if tb else (K, N))
+        c_ = np.empty((M, N), npdt)
+        if lib == "torch":
+            a, b, c_ = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(c_)
+            A = a.t() if ta else a; B = b.t() if tb else b
+            fn = lambda: torch.matmul(A, B, out=c_)
+        else:
+            A = a.T if ta else a; B = b.T if tb else b
+            fn = lambda: np.matmul(A, B, out=c_)
+        t = timeit(fn); emit(name, "GFLOP/s", 2.0 * M * N * K / t / 1e9, t)
+    else:
+        op, dt, n = c["op"], c["dt"], c["n"]
+        npdt = np.float32 if dt == "f32" else np.float64
+        x = ((np.arange(n) * 7919) % 1000 / 250.0 - 2.0 + 1e-3).astype(npdt)
+        if op == "log": x = np.abs(x)
+        y = (x + 3).astype(npdt); o = np.empty_like(x)
+        if lib == "torch":
+            x, y, o = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(o)
+            T = torch
+            fns = {"add": lambda: T.add(x, y, out=o), "mul": lambda: T.mul(x, y, out=o),
+                   "mul scalar": lambda: T.mul(x, 3.0, out=o), "exp": lambda: T.exp(x, out=o),
+                   "log": lambda: T.log(x, out=o), "tanh": lambda: T.tanh(x, out=o),
+                   "sigmoid": lambda: T.sigmoid(x, out=o), "relu": lambda: T.clamp_min(x, 0, out=o),
+                   "sum": lambda: T.sum(x), "max": lambda: T.max(x)}
+        else:
+            s3 = npdt(3.0)
+            fns = {"add": lambda: np.add(x, y, out=o), "mul": lambda: np.multiply(x, y, out=o),
+                   "mul scalar": lambda: np.multiply(x, s3, out=o), "exp": lambda: np.exp(x, out=o),
+                   "log": lambda: np.log(x, out=o), "tanh": lambda: np.tanh(x, out=o),
+                   "relu": lambda: np.maximum(x, npdt(0), out=o),
+                   "sum": lambda: x.sum(), "max": lambda: x.max()}
+        if op not in fns: continue
+        t = timeit(fns[op])
+        streams = 3 if op in ("add", "mul") else 1 if op in ("sum", "max") else 2
+        emit(name, "GB/s", streams * x.itemsize * n / t / 1e9, t)
+print(json.dumps(out))
+'''
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--secs", type=float, default=0.3)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--torch", default="/tmp/ref/bin/python")
+    ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
+    args = ap.parse_args()
+
+    exe = os.path.join(tempfile.gettempdir(), "ckernels_bench")
+    srcs = sorted(os.path.join(ROOT, "Sources/CKernels", f)
+                  for f in os.listdir(os.path.join(ROOT, "Sources/CKernels")) if f.endswith(".c"))
+    subprocess.run([args.cc, "-O2", "-I" + os.path.join(ROOT, "Sources/CKernels/include"), *srcs,
+                    os.path.join(HERE, "ckernels_bench.c"), "-o", exe, "-lpthread", "-lm"], check=True)
+
+    cases = [{"kind": "gemm", "name": gemm_name(*g), "M": g[0], "N": g[1], "K": g[2], "ta": g[3],
+              "tb": g[4], "dt": g[5]} for g in GEMMS]
+    cases += [{"kind": "ew", "name": f"{op} {dt} {N >> 20}M", "op": op, "dt": dt, "n": N} for op, dt in EW]
+    payload = json.dumps(cases)
+
+    env = dict(os.environ)
+    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(k, None)
+    t = str(args.threads)
+    env.update(OPENBLAS_NUM_THREADS=t, OMP_NUM_THREADS=t, MKL_NUM_THREADS=t)
+    cenv = dict(os.environ, AUTOGRAD_NUM_THREADS=t)
+
+    sides = {"ckernels": lambda: subprocess.run(
+                 [exe, "--json", "--threads", t, "--secs", str(args.secs)] + (["--only", args.only] if args.only else []),
+                 env=cenv, capture_output=True, text=True, check=True).stdout,
+             "numpy": lambda: subprocess.run(
+                 [sys.executable, "-c", PY_BENCH, "numpy", t, str(args.secs), args.only], input=payload,
+                 env=env, capture_output=True, text=True, check=True).stdout}
+    if args.torch and os.path.exists(args.torch):
+        sides["torch"] = lambda: subprocess.run(
+            [args.torch, "-c", PY_BENCH, "torch", t, str(args.secs), args.only], input=payload,
+            env=env, capture_output=True, text=True, check=True).stdout
+    order = list(sides)
+    results = {s: {} for s in sides}
+    load0 = os.getloadavg()
+    for r in range(args.rounds):
+        rot = order[r % len(order):] + order[:r % len(order)]
+        for s in rot:
+            for item in json.loads(sides[s]()):
+                results[s].setdefault(item["name"], []).append(item["value"])
+        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+    load1 = os.getloadavg()
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip(); break
+    except OSError:
+        pass
+    print(f"# {cpu}, {os.cpu_count()} CPUs, {args.threads} threads, {args.rounds} rounds in turns, "
+          f"load avg {load0[0]:.2f} -> {load1[0]:.2f}")
+    hdr = f"{'case':34} {'unit':8} {'ckernels':>9} {'numpy':>9} {'torch':>9} {'vs numpy':>9} {'vs torch':>9} {'vs best':>8}"
+    print(hdr); print("-" * len(hdr))
+    for c in cases:
+        name = c["name"]
+        med = {s: statistics.median(results[s][name]) for s in sides if name in results[s]}
+        if "ckernels" not in med:
+            continue
+        unit = "GFLOP/s" if c["kind"] == "gemm" else "GB/s"
+        ours = med["ckernels"]
+        others = [med[s] for s in ("numpy", "torch") if s in med]
+        cell = lambda s: f"{med[s]:9.1f}" if s in med else f"{'-':>9}"
+        ratio = lambda s: f"{ours / med[s]:8.2f}x" if s in med else f"{'-':>9}"
+        best = f"{ours / max(others):7.2f}x" if others else f"{'-':>8}"
+        print(f"{name:34} {unit:8} {ours:9.1f} {cell('numpy')} {cell('torch')} {ratio('numpy')} {ratio('torch')} {best}")
+
+
+if __name__ == "__main__":
+    main()

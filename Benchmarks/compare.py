@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Runs autograd-bench and the same work in PyTorch and NumPy, in one run, and prints ratios.
+
+Setup (once):
+    python3 -m venv /tmp/ref && /tmp/ref/bin/pip install torch numpy
+    swift build -c release --product autograd-bench
+Run:
+    /tmp/ref/bin/python Benchmarks/compare.py [--quick] [--threads 2] [--json out.json]
+
+Every figure is a median of repeated runs after a warm-up. For throughput (GFLOP/s) the ratio
+is ours / theirs; for times (ms, us) it is theirs / ours, so > 1 always means we are faster.
+NumPy is run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (the machine sets them for old
+OpenBLAS builds; they slow a current one), only in its own measurements.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def median_time(fn, repeats=7, warmup=1, inner=1):
+    for _ in range(warmup):
+        for _ in range(inner):
+            fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        samples.append((time.perf_counter() - start) / inner)
+    return statistics.median(samples)
+
+
+def calibrated_inner(fn, target=0.05):
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-7)
+    return max(1, min(100000, int(target / once)))
+
+
+def torch_figures(quick, threads):
+    import torch
+    torch.set_num_threads(threads)
+    out = {}
+    def seed():
+        s = torch.tensor(5.0, requires_grad=True)
+        h = torch.tensor(6.0, requires_grad=True)
+        (s ** 3 - h ** 2).backward()
+    out["seed graph fwd+bwd"] = median_time(seed, repeats=9, inner=200) * 1e6
+    def chain():
+        x = torch.tensor(1.0, requires_grad=True)
+        y = x
+        for _ in range(1000):
+            y = y * 1.0001
+        y.backward()
+    out["scalar chain, per op (1000 ops fwd+bwd)"] = median_time(chain, repeats=5) / 1000 * 1e6
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(128, 784, generator=g)
+    t = torch.arange(128) % 10
+    w1 = (torch.randn(784, 512, generator=g) * 0.03).requires_grad_()
+    b1 = torch.zeros(512, requires_grad=True)
+    w2 = (torch.randn(512, 10, generator=g) * 0.04).requires_grad_()
+    b2 = torch.zeros(10, requires_grad=True)
+    def step():
+        loss = torch.nn.functional.cross_entropy(torch.relu(x @ w1 + b1) @ w2 + b2, t)
+        loss.backward()
+        with torch.no_grad():
+            for p in (w1, b1, w2, b2):
+                p -= 0.01 * p.grad
+                p.grad = None
+    out["MLP step 784-512-10, batch 128"] = median_time(step, repeats=9, warmup=3) * 1e3
+    n = (1 << 20) if quick else (16 << 20)
+    label = "1M" if quick else "16M"
+    a = torch.randn(n, generator=g)
+    b = torch.randn(n, generator=g)
+    for name, fn in [("add", lambda: a + b), ("mul", lambda: a * b), ("exp", lambda: a.exp()),
+                     ("tanh", lambda: a.tanh()), ("sigmoid", lambda: a.sigmoid()), ("sum", lambda: a.sum()),
+                     ("max", lambda: a.max())]:
+        out[f"{name} {label} f32"] = median_time(fn) * 1e3
+    s = torch.randn(4096, 1000, generator=g)
+    out["softmax [4096, 1000]"] = median_time(lambda: s.softmax(dim=1), repeats=5) * 1e3
+    out.update(gemm_figures(lambda shape, dt: torch.randn(*shape, dtype=dt, generator=g),
+                            lambda a, b: a @ b, torch.float32, torch.float64, quick))
+    return out
+
+
+def gemm_figures(make, matmul, f32, f64, quick):
+    out = {}
+    sizes = [64, 256, 512] if quick else [64, 128, 256, 512, 1024, 2048]
+    for dt, prefix in [(f32, "sgemm"), (f64, "dgemm")]:
+        for n in sizes:
+            a, b = make((n, n), dt), make((n, n), dt)
+            inner = calibrated_inner(lambda: matmul(a, b))
+            t = median_time(lambda: matmul(a, b), repeats=3 if n >= 1024 else 5, inner=inner)
+            out[f"{prefix} {n}"] = 2 * n ** 3 / t / 1e9
+    shapes = [(4096, 256, 64)] if quick else [(8192, 256, 64), (64, 4096, 64), (4096, 64, 4096), (128, 784, 512)]
+    for m, k, n in shapes:
+        a, b = make((m, k), f32), make((k, n), f32)
+        inner = calibrated_inner(lambda: matmul(a, b))
+        t = median_time(lambda: matmul(a, b), repeats=5, inner=inner)
+        out[f"sgemm {m}x{k}x{n}"] = 2 * m * k * n / t / 1e9
+    return out
+
+
+NUMPY_SCRIPT = r"""
+import json, sys, time, statistics
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+from compare import gemm_figures, median_time
+quick = sys.argv[1] == "1"
+rng = np.random.default_rng(0)
+out = gemm_figures(lambda shape, dt: rng.standard_normal(shape).astype(dt), lambda a, b: a @ b,
+                   np.float32, np.float64, quick)
+n = (1 << 20) if quick else (16 << 20)
+label = "1M" if quick else "16M"
+a = rng.standard_normal(n).astype(np.float32); b = rng.standard_normal(n).astype(np.float32)
+for name, fn in [("add", lambda: a + b), ("mul", lambda: a * b), ("exp", lambda: np.exp(a)),
+                 ("tanh", lambda: np.tanh(a)), ("sum", lambda: a.sum()), ("max", lambda: a.max())]:
+    out[f"{name} {label} f32"] = median_time(fn) * 1e3
+print(json.dumps(out))
+"""
+
+
+def numpy_figures(quick, threads):
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    env["OPENBLAS_NUM_THREADS"] = str(threads)
+    here = os.path.dirname(os.path.abspath(__file__))
+    result = subprocess.run([sys.executable, "-c", NUMPY_SCRIPT, "1" if quick else "0", here],
+                            env=env, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def ours(quick, threads, binary):
+    env = dict(os.environ)
+    env["AUTOGRAD_NUM_THREADS"] = str(threads)
+    args = [binary, "--json"] + (["--quick"] if quick else [])
+    result = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    return {r["name"]: (r["value"], r["unit"]) for r in json.loads(result.stdout)["results"]}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--binary", default=".build/release/autograd-bench")
+    parser.add_argument("--json", help="also write the table as JSON here")
+    args = parser.parse_args()
+    mine = ours(args.quick, args.threads, args.binary)
+    theirs_torch = torch_figures(args.quick, args.threads)
+    theirs_numpy = numpy_figures(args.quick, args.threads)
+    rows = []
+    print(f"{'figure':44} {'swift-autograd':>16} {'PyTorch':>10} {'NumPy':>10} {'vs torch':>9} {'vs numpy':>9}")
+    for name, (value, unit) in mine.items():
+        higher = unit.startswith("GFLOP")
+        def ratio(other):
+            if other is None or value == 0:
+                return None
+            return value / other if higher else other / value
+        t, n = theirs_torch.get(name), theirs_numpy.get(name)
+        rt, rn = ratio(t), ratio(n)
+        fmt = lambda v: f"{v:10.3f}" if v is not None else f"{'-':>10}"
+        fr = lambda v: f"{v:8.2f}x" if v is not None else f"{'-':>9}"
+        print(f"{name:44} {value:10.3f} {unit:5} {fmt(t)} {fmt(n)} {fr(rt)} {fr(rn)}")
+        rows.append({"name": name, "unit": unit, "swift": value, "torch": t, "numpy": n, "vsTorch": rt, "vsNumpy": rn})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#endif
+import Synchronization
+
+/// Host memory for CPU tensors: a caching allocator for buffers of 4 KiB and more, the system
+/// allocator below that.
+///
+/// Large buffers are what a training loop allocates and frees every step (activations,
+/// gradients), and each fresh one costs the system allocator a `mmap`/`munmap` pair and a page
+/// fault per 4 KiB on first touch (a fresh 64 MB output costs tens of milliseconds). Freed
+/// large buffers are therefore kept in size-bucketed free lists (4 classes per power of two, so
+/// a block is at most 25% larger than asked) and handed out again for a request of the same
+/// class. Small buffers go to `malloc`, whose per-thread caches are cheaper than a lock.
+///
+/// The cache is bounded: at most `limit` bytes are kept (`AUTOGRAD_CPU_CACHE_MB`, default
+/// 1024 MiB; `0` disables caching); a block that would exceed it goes back to the system.
+/// `emptyCache()` returns everything.
+final class CPUAllocator: @unchecked Sendable {
+    // @unchecked Sendable: the free lists live in `state`, a Mutex; `limit` is immutable.
+    static let shared = CPUAllocator()
+
+    /// Requests of this many bytes and more use the cache (and are 64-byte aligned).
+    static let cachedThreshold = 4096
+
+    struct State {
+        /// Free blocks by size class, as addresses (plain integers cross the lock's isolation
+        /// boundary; pointers are not `Sendable`).
+        var free: [Int: [UInt]] = [:]
+        var cachedBytes = 0
+    }
+
+    private let state = Mutex(State())
+    let limit: Int
+
+    init(limit: Int? = nil) {
+        if let limit {
+            self.limit = limit
+        } else if let raw = getenv("AUTOGRAD_CPU_CACHE_MB"), let mb = Int(String(cString: raw)), mb >= 0 {
+            self.limit = mb << 20
+        } else {
+            self.limit = 1 << 30
+        }
+    }
+
+    /// The block size a request of `byteCount` bytes (>= `cachedThreshold`) gets: rounded up to
+    /// a multiple of a quarter of its power of two.
+    static func sizeClass(_ byteCount: Int) -> Int {
+        let top = Int.bitWidth - 1 - byteCount.leadingZeroBitCount   // 2^top <= byteCount
+        let step = 1 << (top - 2)
+        return (byteCount + step - 1) & ~(step - 1)
+    }
+
+    func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        if byteCount < CPUAllocator.cachedThreshold {
+            // Small buffers (scalars, tiny tensors) take malloc's natural 16-byte alignment,
+            // much cheaper than an aligned allocation.
+            return UnsafeMutableRawPointer.allocate(byteCount: Swift.max(byteCount, 1), alignment: 16)
+        }
+        let size = CPUAllocator.sizeClass(byteCount)
+        let reused = state.withLock { s -> UInt? in
+            guard let p = s.free[size]?.popLast() else { return nil }
+            s.cachedBytes -= size
+            return p
+        }
+        if let reused, let p = UnsafeMutableRawPointer(bitPattern: reused) { return p }
+        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    }
+
+    /// Returns memory from `allocate(byteCount:)`; `byteCount` must be the same value.
+    func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        if byteCount < CPUAllocator.cachedThreshold {
+            pointer.deallocate()
+            return
+        }
+        let size = CPUAllocator.sizeClass(byteCount)
+        let address = UInt(bitPattern: pointer)
+        let limit = self.limit
+        let kept = state.withLock { s -> Bool in
+            guard s.cachedBytes + size <= limit else { return false }
+            s.free[size, default: []].append(address)
+            s.cachedBytes += size
+            return true
+        }
+        if !kept { pointer.deallocate() }
+    }
+
+    /// Bytes held in the free lists now.
+    var cachedBytes: Int { state.withLock { $0.cachedBytes } }
+
+    /// Returns every cached block to the system.
+    func emptyCache() {
+        let blocks = state.withLock { s -> [UInt] in
+            let all = s.free.values.flatMap { $0 }
+            s.free = [:]
+            s.cachedBytes = 0
+            return all
+        }
+        for address in blocks { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
+    }
+}

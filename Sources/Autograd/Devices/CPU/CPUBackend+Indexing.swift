@@ -1,0 +1,200 @@
+/// CPU implementations of the indexing and scan kernel families.
+extension CPUBackend {
+    func gather(_ x: Tensor, dim: Int, index: Tensor, into out: Tensor) {
+        out.dtype.visit(Gather(x: x, dim: dim, index: index, out: out))
+    }
+
+    private struct Gather: ElementVisitor {
+        let x: Tensor, dim: Int, index: Tensor, out: Tensor
+        func visit<T: Element>(_: T.Type) {
+            var xs = x.strides
+            xs[dim] = 0
+            let loop = StridedLoop(shape: index.shape, operands: [
+                (out.strides, out.offset), (xs, x.offset), (index.strides, index.offset),
+            ])
+            let po = out.pointer(T.self), px = x.pointer(T.self), pi = index.pointer(Int64.self)
+            let step = x.strides[dim]
+            loop.forEachRow { off, n, st in
+                var o = off
+                for _ in 0..<n {
+                    po[o[0]] = px[o[1] &+ Int(pi[o[2]]) &* step]
+                    o &+= st
+                }
+            }
+        }
+    }
+
+    func scatter(_ src: Tensor, dim: Int, index: Tensor, into target: Tensor, accumulate: Bool) {
+        target.dtype.visit(Scatter(src: src, dim: dim, index: index, target: target, accumulate: accumulate))
+    }
+
+    private struct Scatter: ElementVisitor {
+        let src: Tensor, dim: Int, index: Tensor, target: Tensor, accumulate: Bool
+        func visit<T: Element>(_: T.Type) {
+            var ts = target.strides
+            ts[dim] = 0
+            let loop = StridedLoop(shape: index.shape, operands: [
+                (ts, target.offset), (src.strides, src.offset), (index.strides, index.offset),
+            ])
+            let pt = target.pointer(T.self), ps = src.pointer(T.self), pi = index.pointer(Int64.self)
+            let step = target.strides[dim]
+            let accumulate = self.accumulate
+            loop.forEachRow { off, n, st in
+                var o = off
+                for _ in 0..<n {
+                    let t = o[0] &+ Int(pi[o[2]]) &* step
+                    pt[t] = accumulate ? ElementArithmetic.add(pt[t], ps[o[1]]) : ps[o[1]]
+                    o &+= st
+                }
+            }
+        }
+    }
+
+    func take(_ base: Tensor, offsets: Tensor, into out: Tensor) {
+        out.dtype.visit(Take(base: base, offsets: offsets, out: out))
+    }
+
+    private struct Take: ElementVisitor {
+        let base: Tensor, offsets: Tensor, out: Tensor
+        func visit<T: Element>(_: T.Type) {
+            let b = offsets.rank
+            let outer = StridedLoop(shape: offsets.shape, operands: [
+                (Array(out.strides.prefix(b)), out.offset), (offsets.strides, offsets.offset),
+            ])
+            let innerStrides = Array(out.strides.dropFirst(b))
+            let po = out.pointer(T.self), px = base.pointer(T.self), pk = offsets.pointer(Int64.self)
+            outer.forEachRow { off, n, st in
+                var o = off
+                for _ in 0..<n {
+                    let inner = StridedLoop(shape: base.shape, operands: [
+                        (innerStrides, o[0]), (base.strides, base.offset &+ Int(pk[o[1]])),
+                    ])
+                    inner.forEachRow { io, m, ist in
+                        var p = io
+                        for _ in 0..<m {
+                            po[p[0]] = px[p[1]]
+                            p &+= ist
+                        }
+                    }
+                    o &+= st
+                }
+            }
+        }
+    }
+
+    func put(_ values: Tensor, offsets: Tensor, into base: Tensor, accumulate: Bool) {
+        base.dtype.visit(Put(values: values, offsets: offsets, base: base, accumulate: accumulate))
+    }
+
+    private struct Put: ElementVisitor {
+        let values: Tensor, offsets: Tensor, base: Tensor, accumulate: Bool
+        func visit<T: Element>(_: T.Type) {
+            let b = offsets.rank
+            let outer = StridedLoop(shape: offsets.shape, operands: [
+                (Array(values.strides.prefix(b)), values.offset), (offsets.strides, offsets.offset),
+            ])
+            let innerStrides = Array(values.strides.dropFirst(b))
+            let pv = values.pointer(T.self), px = base.pointer(T.self), pk = offsets.pointer(Int64.self)
+            let accumulate = self.accumulate
+            outer.forEachRow { off, n, st in
+                var o = off
+                for _ in 0..<n {
+                    let inner = StridedLoop(shape: base.shape, operands: [
+                        (innerStrides, o[0]), (base.strides, base.offset &+ Int(pk[o[1]])),
+                    ])
+                    inner.forEachRow { io, m, ist in
+                        var p = io
+                        for _ in 0..<m {
+                            px[p[1]] = accumulate ? ElementArithmetic.add(px[p[1]], pv[p[0]]) : pv[p[0]]
+                            p &+= ist
+                        }
+                    }
+                    o &+= st
+                }
+            }
+        }
+    }
+
+    // MARK: - Scans
+
+    func scan(_ op: ScanOp, _ x: Tensor, dim: Int, into out: Tensor) {
+        if x.rank == 0 {
+            copy(x, into: out)
+            return
+        }
+        switch x.dtype {
+        case .float32: scanFloat(op, x, dim, out, Float.self)
+        case .float64: scanFloat(op, x, dim, out, Double.self)
+        case .bool, .uint8, .int8, .int16, .int32, .int64:
+            x.dtype.visit(ScanInt(op: op, x: x, dim: dim, out: out))
+        case .float16, .bfloat16:
+            preconditionFailure("CPU scan \(op): half types are computed in float32 by the op layer")
+        }
+    }
+
+    private func scanFloat<T: FloatElement>(_ op: ScanOp, _ x: Tensor, _ dim: Int, _ out: Tensor, _: T.Type) {
+        let others = (0..<x.rank).filter { $0 != dim }
+        let loop = StridedLoop(shape: others.map { x.shape[$0] }, operands: [
+            (others.map { out.strides[$0] }, out.offset), (others.map { x.strides[$0] }, x.offset),
+        ])
+        let po = out.pointer(T.self), px = x.pointer(T.self)
+        let n = x.shape[dim], xs = x.strides[dim], os = out.strides[dim]
+        let isSum = op == .sum
+        loop.forEachRow { off, count, st in
+            var o = off
+            for _ in 0..<count {
+                var acc: Double = isSum ? 0 : 1
+                var i = o[1], j = o[0]
+                for _ in 0..<n {
+                    let v = Double(px[i])
+                    acc = isSum ? acc + v : acc * v
+                    po[j] = T(acc)
+                    i &+= xs
+                    j &+= os
+                }
+                o &+= st
+            }
+        }
+    }
+
+    private struct ScanInt: ElementVisitor {
+        let op: ScanOp, x: Tensor, dim: Int, out: Tensor
+        func visit<T: Element>(_: T.Type) {
+            let others = (0..<x.rank).filter { $0 != dim }
+            let loop = StridedLoop(shape: others.map { x.shape[$0] }, operands: [
+                (others.map { out.strides[$0] }, out.offset), (others.map { x.strides[$0] }, x.offset),
+            ])
+            let po = out.pointer(Int64.self), px = x.pointer(T.self)
+            let n = x.shape[dim], xs = x.strides[dim], os = out.strides[dim]
+            let isSum = op == .sum
+            loop.forEachRow { off, count, st in
+                var o = off
+                for _ in 0..<count {
+                    var acc: Int64 = isSum ? 0 : 1
+                    var i = o[1], j = o[0]
+                    for _ in 0..<n {
+                        let v = px[i].int64Value
+                        acc = isSum ? acc &+ v : acc &* v
+                        po[j] = acc
+                        i &+= xs
+                        j &+= os
+                    }
+                    o &+= st
+                }
+            }
+        }
+    }
+}
+
+/// Addition for any element type, as accumulating kernels need it: floats (half types
+/// widened to float32), integers wrapping, bool as logical or.
+enum ElementArithmetic {
+    @inline(__always)
+    static func add<T: Element>(_ a: T, _ b: T) -> T {
+        switch T.dtype {
+        case .float64, .float32: return T(fromDouble: a.doubleValue + b.doubleValue)
+        case .float16, .bfloat16: return T(fromDouble: Double(Float(a.doubleValue) + Float(b.doubleValue)))
+        default: return T(fromInt64: a.int64Value &+ b.int64Value)
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import CKernels
+
+/// The CPU backend's entries into the CKernels target (AVX2/FMA, AVX-512 or NEON chosen at run
+/// time, one process-wide thread pool honoring `AUTOGRAD_NUM_THREADS`): GEMM, and contiguous
+/// element-wise and sum fast paths. Each entry returns `false` when its case is not covered
+/// (dtype, layout, op), and the caller then runs the generic Swift loop, which stays the
+/// reference implementation the tests compare these paths against.
+enum CKernelPaths {
+    /// Below this many elements the unary transcendental functions keep libm's results (the
+    /// vectorized ones are within 2 ulp of them, not bit-identical), and small tensors skip the
+    /// call overhead.
+    static let unaryThreshold = 32
+
+    // MARK: - GEMM
+
+    /// `out[b] = a[b] @ b[b]` for 3-D float32/float64 operands with any strides.
+    static func matmul(_ a: Tensor, _ b: Tensor, _ out: Tensor) -> Bool {
+        guard a.dtype == b.dtype, a.dtype == out.dtype, a.dtype == .float32 || a.dtype == .float64 else { return false }
+        let batch = a.shape[0], m = a.shape[1], k = a.shape[2], n = b.shape[2]
+        // Distinct (i, j) of the output must be distinct elements: true for fresh outputs;
+        // a broadcast (stride 0) output dimension of extent > 1 goes to the Swift loop.
+        if (batch > 1 && out.strides[0] == 0) || (m > 1 && out.strides[1] == 0) || (n > 1 && out.strides[2] == 0) { return false }
+        let status: Int32
+        if a.dtype == .float32 {
+            status = withExtendedLifetime((a, b, out)) {
+                ckernels_sgemm_batched(batch, m, n, k, 1,
+                                       a.pointer(Float.self) + a.offset, a.strides[0], a.strides[1], a.strides[2],
+                                       b.pointer(Float.self) + b.offset, b.strides[0], b.strides[1], b.strides[2],
+                                       0, out.pointer(Float.self) + out.offset, out.strides[0], out.strides[1], out.strides[2])
+            }
+        } else {
+            status = withExtendedLifetime((a, b, out)) {
+                ckernels_dgemm_batched(batch, m, n, k, 1,
+                                       a.pointer(Double.self) + a.offset, a.strides[0], a.strides[1], a.strides[2],
+                                       b.pointer(Double.self) + b.offset, b.strides[0], b.strides[1], b.strides[2],
+                                       0, out.pointer(Double.self) + out.offset, out.strides[0], out.strides[1], out.strides[2])
+            }
+        }
+        // ENOMEM (packing buffers) leaves `out` unchanged: the Swift loop then computes it.
+        return status == CKERNELS_OK
+    }
+
+    // MARK: - Element-wise
+
+    private static func code(_ op: BinaryOp) -> Int32? {
+        switch op {
+        case .add: return CKERNELS_ADD
+        case .sub: return CKERNELS_SUB
+        case .mul: return CKERNELS_MUL
+        case .div: return CKERNELS_DIV
+        default: return nil   // maximum/minimum: signed zeros may differ from the Swift loop
+        }
+    }
+
+    /// `out = a op b` for float32/float64 when `out` is contiguous and each input is either
+    /// dense with out's shape or a single broadcast value.
+    static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor) -> Bool {
+        guard let code = code(op), a.dtype == b.dtype, a.dtype == out.dtype,
+              a.dtype == .float32 || a.dtype == .float64, out.isContiguous else { return false }
+        let n = out.count
+        let aDense = a.shape == out.shape && a.isContiguous, bDense = b.shape == out.shape && b.isContiguous
+        let incA: Int, incB: Int
+        if aDense && bDense {
+            (incA, incB) = (1, 1)
+        } else if aDense && b.count == 1 {
+            (incA, incB) = (1, 0)
+        } else if bDense && a.count == 1 {
+            (incA, incB) = (0, 1)
+        } else {
+            return false
+        }
+        let status: Int32 = withExtendedLifetime((a, b, out)) {
+            if a.dtype == .float32 {
+                return ckernels_sbinary(code, n, a.pointer(Float.self) + a.offset, incA,
+                                        b.pointer(Float.self) + b.offset, incB, out.pointer(Float.self) + out.offset)
+            }
+            return ckernels_dbinary(code, n, a.pointer(Double.self) + a.offset, incA,
+                                    b.pointer(Double.self) + b.offset, incB, out.pointer(Double.self) + out.offset)
+        }
+        return status == CKERNELS_OK
+    }
+
+    /// `out = x op s` (`s op x`) for a contiguous float32/float64 `x` and contiguous `out`.
+    static func binaryScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, _ out: Tensor) -> Bool {
+        guard let code = code(op), x.dtype == out.dtype, x.isContiguous, out.isContiguous, x.count >= 16 else { return false }
+        let n = x.count
+        let status: Int32 = withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                var v = s.value(as: Float.self)
+                let px = UnsafePointer(x.pointer(Float.self) + x.offset), po = out.pointer(Float.self) + out.offset
+                return scalarOnLeft ? ckernels_sbinary(code, n, &v, 0, px, 1, po) : ckernels_sbinary(code, n, px, 1, &v, 0, po)
+            }
+            if x.dtype == .float64 {
+                var v = s.value(as: Double.self)
+                let px = UnsafePointer(x.pointer(Double.self) + x.offset), po = out.pointer(Double.self) + out.offset
+                return scalarOnLeft ? ckernels_dbinary(code, n, &v, 0, px, 1, po) : ckernels_dbinary(code, n, px, 1, &v, 0, po)
+            }
+            return CKERNELS_EINVAL
+        }
+        return status == CKERNELS_OK
+    }
+
+    private static func code(_ op: UnaryOp) -> Int32? {
+        switch op {
+        case .exp: return CKERNELS_EXP
+        case .log: return CKERNELS_LOG
+        case .tanh: return CKERNELS_TANH
+        case .sigmoid: return CKERNELS_SIGMOID
+        case .neg: return CKERNELS_NEG
+        case .abs: return CKERNELS_ABS
+        case .sqrt: return CKERNELS_SQRT
+        default: return nil   // relu: the sign of a zero result may differ from the Swift loop
+        }
+    }
+
+    /// `out = f(x)` for contiguous float32/float64 tensors of at least `unaryThreshold` elements.
+    static func unary(_ op: UnaryOp, _ x: Tensor, _ out: Tensor) -> Bool {
+        guard let code = code(op), x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64,
+              x.count >= unaryThreshold, x.shape == out.shape, x.isContiguous, out.isContiguous else { return false }
+        let n = x.count
+        let status: Int32 = withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                return ckernels_sunary(code, n, x.pointer(Float.self) + x.offset, out.pointer(Float.self) + out.offset)
+            }
+            return ckernels_dunary(code, n, x.pointer(Double.self) + x.offset, out.pointer(Double.self) + out.offset)
+        }
+        return status == CKERNELS_OK
+    }
+
+    // MARK: - Reductions
+
+    /// The sum of every element of a contiguous float32/float64 `x` into the one-element
+    /// `out`, in CKernels' fixed blocked order (blocks of 1024, 32 lanes, pairwise across
+    /// blocks; the same on every ISA and thread count).
+    static func sumAll(_ x: Tensor, _ out: Tensor) -> Bool {
+        guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.isContiguous, out.count == 1 else { return false }
+        let n = x.count
+        let status: Int32 = withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                return ckernels_ssum(n, x.pointer(Float.self) + x.offset, out.pointer(Float.self) + out.offset)
+            }
+            return ckernels_dsum(n, x.pointer(Double.self) + x.offset, out.pointer(Double.self) + out.offset)
+        }
+        return status == CKERNELS_OK
+    }
+
+    /// The largest element of a contiguous float32/float64 `x` into the one-element `out`.
+    /// NaN wins, as in the Swift loop. A zero maximum is left to the Swift loop, which
+    /// reports the sign of the last of equal zeros where CKernels reports the first.
+    static func maxAll(_ x: Tensor, _ out: Tensor) -> Bool {
+        guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.isContiguous, out.count == 1 else { return false }
+        let n = x.count
+        return withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                var r: Float = 0
+                guard ckernels_smax(n, x.pointer(Float.self) + x.offset, &r, nil) == CKERNELS_OK, r != 0 else { return false }
+                out.pointer(Float.self)[out.offset] = r
+            } else {
+                var r: Double = 0
+                guard ckernels_dmax(n, x.pointer(Double.self) + x.offset, &r, nil) == CKERNELS_OK, r != 0 else { return false }
+                out.pointer(Double.self)[out.offset] = r
+            }
+            return true
+        }
+    }
+
+    // MARK: - Softmax rows
+
+    /// `softmax` (or `logSoftmax` with `log`) along the last dim of a contiguous float32/float64
+    /// CPU tensor, one row at a time while the row is in cache, computing the same steps as
+    /// the op-by-op path: m = max(row) (NaN if any), y = x - m, e = exp(y) (vectorized), then
+    /// e / pairwiseSum(e), or y - log(pairwiseSum(e)).
+    static func softmaxLastDim(_ x: Tensor, log: Bool) -> Tensor? {
+        guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.rank >= 1, x.isContiguous,
+              x.count > 0, x.shape[x.rank - 1] > 0 else { return nil }
+        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        if x.dtype == .float32 {
+            softmaxRows(x, out, log: log, Float.self, exp: { n, src, dst in _ = ckernels_sunary(CKERNELS_EXP, n, src, dst) })
+        } else {
+            softmaxRows(x, out, log: log, Double.self, exp: { n, src, dst in _ = ckernels_dunary(CKERNELS_EXP, n, src, dst) })
+        }
+        return out
+    }
+
+    private static func softmaxRows<T: FloatElement>(_ x: Tensor, _ out: Tensor, log: Bool, _: T.Type,
+                                                     exp: (Int, UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) {
+        let n = x.shape[x.rank - 1], rows = x.count / n
+        let scratch = UnsafeMutablePointer<T>.allocate(capacity: n)
+        defer { scratch.deallocate() }
+        withExtendedLifetime((x, out)) {
+            let px = x.pointer(T.self) + x.offset, po = out.pointer(T.self) + out.offset
+            for r in 0..<rows {
+                let xr = px + r * n, orow = po + r * n
+                var m: T = -.infinity
+                for j in 0..<n {
+                    let v = xr[j]
+                    if v.isNaN { m = .nan; break }
+                    m = v >= m ? v : m
+                }
+                for j in 0..<n { orow[j] = xr[j] - m }
+                if n >= unaryThreshold {
+                    exp(n, UnsafePointer(orow), scratch)
+                } else {
+                    for j in 0..<n { scratch[j] = T.mathExp(orow[j]) }
+                }
+                let s = CPUKernels.pairwiseSum(scratch, 0, n, 1)
+                if log {
+                    let ls = T.mathLog(s)
+                    for j in 0..<n { orow[j] = orow[j] - ls }
+                } else {
+                    for j in 0..<n { orow[j] = scratch[j] / s }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+/* Element-wise operations and reductions: argument checks, dispatch, parallel splitting. */
+#include "ck_internal.h"
+
+#include <math.h>
+
+/* Parallel above these sizes (elements). Memory-bound ops need more work per thread to pay
+ * for the hand-off than the transcendental ones. Measured on 2 cores: see the commit log. */
+#define CK_PAR_EXACT (1L << 18)
+#define CK_PAR_TRANSC (1L << 15)
+#define CK_PAR_REDUCE (1L << 18)
+/* Chunks start at multiples of this many elements (whole cache lines, aligned vectors). */
+#define CK_UNIT 256L
+
+static int ck_is_transcendental(int op) {
+    return op == CKERNELS_EXP || op == CKERNELS_LOG || op == CKERNELS_TANH || op == CKERNELS_SIGMOID;
+}
+
+/* Splits [0, n) into units of CK_UNIT elements over the pool. */
+static void ck_parallel_units(long n, long threshold, ckernels_range_fn fn, void *ctx) {
+    int threads = ck_threads_available();
+    if (n < threshold || threads <= 1) {
+        fn(ctx, 0, n);
+        return;
+    }
+    long units = (n + CK_UNIT - 1) / CK_UNIT;
+    long chunk = (units - 1) / (4L * threads) + 1; /* ~4 chunks per thread */
+    long min_chunk = threshold / (2 * CK_UNIT);
+    if (chunk < min_chunk) chunk = min_chunk;
+    ck_parallel_chunks(n, chunk * CK_UNIT, fn, ctx);
+}
+
+/* ======================================================================================== */
+/* binary / unary                                                                             */
+/* ======================================================================================== */
+
+#define CK_ELEMENTWISE(P, T, BINFIELD, UNFIELD)                                               \
+    typedef struct {                                                                          \
+        ck_##P##bin_fn fn;                                                                    \
+        const T *a, *b;                                                                       \
+        int mode;                                                                             \
+        T *out;                                                                               \
+    } ck_##P##bin_ctx;                                                                        \
+    static void ck_##P##bin_chunk(void *v, long begin, long end) {                            \
+        ck_##P##bin_ctx *c = (ck_##P##bin_ctx *)v;                                            \
+        const T *a = c->mode == 2 ? c->a : c->a + begin;                                      \
+        const T *b = c->mode == 1 ? c->b : c->b + begin;                                      \
+        c->fn(end - begin, a, b, c->out + begin);                                             \
+    }                                                                                         \
+    static void ck_##P##strided(int op, long n, const T *a, long ia, const T *b, long ib,     \
+                                T *out) {                                                     \
+        for (long i = 0; i < n; i++) {                                                        \
+            T x = a[i * ia], y = b[i * ib], r;                                                \
+            switch (op) {                                                                     \
+            case CKERNELS_ADD: r = x + y; break;                                              \
+            case CKERNELS_SUB: r = x - y; break;                                              \
+            case CKERNELS_MUL: r = x * y; break;                                              \
+            case CKERNELS_DIV: r = x / y; break;                                              \
+            case CKERNELS_MAX: r = x != x || y != y ? x + y : (x > y ? x : y); break;         \
+            default: r = x != x || y != y ? x + y : (x < y ? x : y); break;                   \
+            }                                                                                 \
+            out[i] = r;                                                                       \
+        }                                                                                     \
+    }                                                                                         \
+    int ckernels_##P##binary(int op, long n, const T *a, long incA, const T *b, long incB,    \
+                             T *out) {                                                        \
+        if (op < 0 || op >= CK_NBINARY || n < 0) return CKERNELS_EINVAL;                      \
+        if (n == 0) return CKERNELS_OK;                                                       \
+        if (a == NULL || b == NULL || out == NULL) return CKERNELS_EINVAL;                    \
+        int mode = incA == 1 && incB == 1 ? 0 : incA == 1 && incB == 0 ? 1                   \
+                                              : incA == 0 && incB == 1 ? 2 : -1;              \
+        if (mode < 0) {                                                                       \
+            ck_##P##strided(op, n, a, incA, b, incB, out);                                    \
+            return CKERNELS_OK;                                                               \
+        }                                                                                     \
+        ck_##P##bin_ctx c = {ck_vec_now()->BINFIELD[op][mode], a, b, mode, out};              \
+        ck_parallel_units(n, CK_PAR_EXACT, ck_##P##bin_chunk, &c);                            \
+        return CKERNELS_OK;                                                                   \
+    }                                                                                         \
+    typedef struct {                                                                          \
+        ck_##P##un_fn fn;                                                                     \
+        const T *x;                                                                           \
+        T *out;                                                                               \
+    } ck_##P##un_ctx;                                                                         \
+    static void ck_##P##un_chunk(void *v, long begin, long end) {                             \
+        ck_##P##un_ctx *c = (ck_##P##un_ctx *)v;                                              \
+        c->fn(end - begin, c->x + begin, c->out + begin);                                     \
+    }                                                                                         \
+    int ckernels_##P##unary(int op, long n, const T *x, T *out) {                             \
+        if (op < 0 || op >= CK_NUNARY || n < 0) return CKERNELS_EINVAL;                       \
+        if (n == 0) return CKERNELS_OK;                                                       \
+        if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
+        ck_##P##un_ctx c = {ck_vec_now()->UNFIELD[op], x, out};                               \
+        ck_parallel_units(n, ck_is_transcendental(op) ? CK_PAR_TRANSC : CK_PAR_EXACT,         \
+                          ck_##P##un_chunk, &c);                                              \
+        return CKERNELS_OK;                                                                   \
+    }
+
+CK_ELEMENTWISE(s, float, sbinary, sunary)
+CK_ELEMENTWISE(d, double, dbinary, dunary)
+
+/* ======================================================================================== */
+/* sum: fixed order (see CKernels.h)                                                          */
+/* ======================================================================================== */
+
+/* The largest power of two strictly below n (n >= 2). */
+static long ck_pow2_below(long n) {
+    long p = 1;
+    while (p * 2 < n) p *= 2;
+    return p;
+}
+
+#define CK_SUM(P, T, BLOCKFIELD)                                                              \
+    /* Pairwise sum of blocks [first, first + count) of x (n elements in all). */            \
+    static T ck_##P##sum_blocks(T (*block)(const T *, long), const T *x, long n, long first, \
+                                long count) {                                                 \
+        if (count == 1) {                                                                     \
+            long begin = first * CK_SUM_BLOCK;                                                \
+            long len = n - begin < CK_SUM_BLOCK ? n - begin : CK_SUM_BLOCK;                   \
+            return block(x + begin, len);                                                     \
+        }                                                                                     \
+        long h = ck_pow2_below(count);                                                        \
+        return ck_##P##sum_blocks(block, x, n, first, h) +                                    \
+               ck_##P##sum_blocks(block, x, n, first + h, count - h);                         \
+    }                                                                                         \
+    /* The same tree over precomputed partial sums of groups of blocks. */                   \
+    static T ck_##P##sum_partials(const T *part, long first, long count) {                    \
+        if (count == 1) return part[first];                                                   \
+        long h = ck_pow2_below(count);                                                        \
+        return ck_##P##sum_partials(part, first, h) +                                         \
+               ck_##P##sum_partials(part, first + h, count - h);                              \
+    }                                                                                         \
+    typedef struct {                                                                          \
+        T (*block)(const T *, long);                                                          \
+        const T *x;                                                                           \
+        long n, nblocks, group; /* group: blocks per chunk, a power of two */                 \
+        T *part;                                                                              \
+    } ck_##P##sum_ctx;                                                                        \
+    static void ck_##P##sum_chunk(void *v, long begin, long end) {                            \
+        ck_##P##sum_ctx *c = (ck_##P##sum_ctx *)v;                                            \
+        for (long g = begin; g < end; g++) {                                                  \
+            long first = g * c->group;                                                        \
+            long count = c->nblocks - first < c->group ? c->nblocks - first : c->group;       \
+            c->part[g] = ck_##P##sum_blocks(c->block, c->x, c->n, first, count);              \
+        }                                                                                     \
+    }                                                                                         \
+    int ckernels_##P##sum(long n, const T *x, T *result) {                                    \
+        if (n < 0 || result == NULL || (n > 0 && x == NULL)) return CKERNELS_EINVAL;          \
+        if (n == 0) {                                                                         \
+            *result = (T)0;                                                                   \
+            return CKERNELS_OK;                                                               \
+        }                                                                                     \
+        T (*block)(const T *, long) = ck_vec_now()->BLOCKFIELD;                               \
+        long nblocks = (n + CK_SUM_BLOCK - 1) / CK_SUM_BLOCK;                                 \
+        int threads = ck_threads_available();                                                 \
+        if (n < CK_PAR_REDUCE || threads <= 1) {                                              \
+            *result = ck_##P##sum_blocks(block, x, n, 0, nblocks);                            \
+            return CKERNELS_OK;                                                               \
+        }                                                                                     \
+        /* Groups of 2^k blocks are whole subtrees of the pairwise tree, so summing the       \
+         * group partials with the same tree gives the same result bit for bit. */            \
+        long group = 1;                                                                       \
+        while ((nblocks + group - 1) / group > 4L * threads) group *= 2;                       \
+        long ngroups = (nblocks + group - 1) / group;                                         \
+        T part[4 * 256 + 1];                                                                  \
+        ck_##P##sum_ctx c = {block, x, n, nblocks, group, part};                              \
+        ck_parallel_chunks(ngroups, 1, ck_##P##sum_chunk, &c);                                \
+        *result = ck_##P##sum_partials(part, 0, ngroups);                                     \
+        return CKERNELS_OK;                                                                   \
+    }
+
+CK_SUM(s, float, ssum_block)
+CK_SUM(d, double, dsum_block)
+
+/* ======================================================================================== */
+/* max with index                                                                             */
+/* ======================================================================================== */
+
+#define CK_MAX_BLOCK 4096L /* elements scanned per step; the winning block is rescanned */
+
+#define CK_MAX(P, T, MAXFIELD)                                                                \
+    typedef struct {                                                                          \
+        T value;                                                                              \
+        long index;                                                                           \
+        int nan;                                                                              \
+    } ck_##P##max_res;                                                                        \
+    static ck_##P##max_res ck_##P##max_range(int (*vmax)(const T *, long, T *), const T *x,   \
+                                             long lo, long hi) {                              \
+        ck_##P##max_res r = {(T)0, -1, 0};                                                    \
+        T best = (T)0;                                                                        \
+        long best_blk = -1;                                                                   \
+        for (long blk = lo; blk < hi; blk += CK_MAX_BLOCK) {                                  \
+            long m = hi - blk < CK_MAX_BLOCK ? hi - blk : CK_MAX_BLOCK;                       \
+            T v;                                                                              \
+            if (vmax(x + blk, m, &v)) {                                                       \
+                for (long i = blk; i < blk + m; i++)                                          \
+                    if (x[i] != x[i]) {                                                       \
+                        r.value = x[i];                                                       \
+                        r.index = i;                                                          \
+                        r.nan = 1;                                                            \
+                        return r;                                                             \
+                    }                                                                         \
+            }                                                                                 \
+            if (best_blk < 0 || v > best) {                                                   \
+                best = v;                                                                     \
+                best_blk = blk;                                                               \
+            }                                                                                 \
+        }                                                                                     \
+        long end = hi - best_blk < CK_MAX_BLOCK ? hi : best_blk + CK_MAX_BLOCK;               \
+        for (long i = best_blk; i < end; i++)                                                 \
+            if (x[i] == best) {                                                               \
+                r.value = x[i];                                                               \
+                r.index = i;                                                                  \
+                break;                                                                        \
+            }                                                                                 \
+        return r;                                                                             \
+    }                                                                                         \
+    typedef struct {                                                                          \
+        int (*vmax)(const T *, long, T *);                                                    \
+        const T *x;                                                                           \
+        long n, chunk;                                                                        \
+        ck_##P##max_res *res;                                                                 \
+    } ck_##P##max_ctx;                                                                        \
+    static void ck_##P##max_chunk(void *v, long begin, long end) {                            \
+        ck_##P##max_ctx *c = (ck_##P##max_ctx *)v;                                            \
+        for (long g = begin; g < end; g++) {                                                  \
+            long lo = g * c->chunk, hi = lo + c->chunk < c->n ? lo + c->chunk : c->n;         \
+            c->res[g] = ck_##P##max_range(c->vmax, c->x, lo, hi);                             \
+        }                                                                                     \
+    }                                                                                         \
+    int ckernels_##P##max(long n, const T *x, T *result, long *index) {                       \
+        if (n < 0 || result == NULL || (n > 0 && x == NULL)) return CKERNELS_EINVAL;          \
+        if (n == 0) {                                                                         \
+            *result = (T)-INFINITY;                                                           \
+            if (index != NULL) *index = -1;                                                   \
+            return CKERNELS_OK;                                                               \
+        }                                                                                     \
+        int (*vmax)(const T *, long, T *) = ck_vec_now()->MAXFIELD;                           \
+        int threads = ck_threads_available();                                                 \
+        ck_##P##max_res r;                                                                    \
+        if (n < CK_PAR_REDUCE || threads <= 1) {                                              \
+            r = ck_##P##max_range(vmax, x, 0, n);                                             \
+        } else {                                                                              \
+            long nparts = 4L * threads;                                                       \
+            long chunk = ((n - 1) / nparts + CK_MAX_BLOCK) / CK_MAX_BLOCK * CK_MAX_BLOCK;      \
+            nparts = (n - 1) / chunk + 1;                                                     \
+            ck_##P##max_res res[4 * 256];                                                     \
+            ck_##P##max_ctx c = {vmax, x, n, chunk, res};                                     \
+            ck_parallel_chunks(nparts, 1, ck_##P##max_chunk, &c);                             \
+            r = res[0];                                                                       \
+            for (long g = 1; g < nparts && !r.nan; g++)                                       \
+                if (res[g].nan || res[g].value > r.value) r = res[g];                         \
+        }                                                                                     \
+        *result = r.value;                                                                    \
+        if (index != NULL) *index = r.index;                                                  \
+        return CKERNELS_OK;                                                                   \
+    }
+
+CK_MAX(s, float, smax)
+CK_MAX(d, double, dmax)

@@ -1,0 +1,274 @@
+/* AVX-512 GEMM micro-kernels: 12x32 (float) and 12x16 (double), 24 zmm accumulators. */
+#include "ck_internal.h"
+
+#if CK_X86
+#include <immintrin.h>
+
+#define CK_R12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+
+CK_TARGET_AVX512
+static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *c, long rsc,
+                                 float alpha_in, float beta_in, int m, int n) {
+    /* alpha and beta wait in memory during the k loop: kept in registers, they push GCC into
+     * spilling a B vector inside the loop (clang is unaffected) */
+    volatile float ab[2] = {alpha_in, beta_in};
+#define DECL(r) __m512 c##r##a = _mm512_setzero_ps(), c##r##b = _mm512_setzero_ps();
+    CK_R12(DECL)
+#undef DECL
+#define PF(r) _mm_prefetch((const char *)(c + (r) * rsc), _MM_HINT_T0); \
+              _mm_prefetch((const char *)(c + (r) * rsc + 31), _MM_HINT_T0);
+    CK_R12(PF)
+#undef PF
+    for (long p = 0; p < k; p++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#define STEP(r) { __m512 ar = _mm512_set1_ps(a[r]); \
+                  c##r##a = _mm512_fmadd_ps(ar, b0, c##r##a); \
+                  c##r##b = _mm512_fmadd_ps(ar, b1, c##r##b); }
+        CK_R12(STEP)
+#undef STEP
+        a += 12;
+        b += 32;
+    }
+    const float alpha = ab[0], beta = ab[1];
+    __m512 va = _mm512_set1_ps(alpha);
+    __m512 vb = _mm512_set1_ps(beta);
+    if (m == 12 && n == 32) {
+        if (beta == 0.0f) {
+#define ST(r) _mm512_storeu_ps(c + (r) * rsc, _mm512_mul_ps(va, c##r##a)); \
+              _mm512_storeu_ps(c + (r) * rsc + 16, _mm512_mul_ps(va, c##r##b));
+            CK_R12(ST)
+#undef ST
+        } else {
+#define ST(r) _mm512_storeu_ps(c + (r) * rsc, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + (r) * rsc), \
+                                                               _mm512_mul_ps(va, c##r##a))); \
+              _mm512_storeu_ps(c + (r) * rsc + 16, \
+                               _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + (r) * rsc + 16), \
+                                               _mm512_mul_ps(va, c##r##b)));
+            CK_R12(ST)
+#undef ST
+        }
+    } else { /* an edge tile: rows below m, columns below n */
+        __mmask16 k0 = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1);
+        __mmask16 k1 = (__mmask16)(n >= 32 ? 0xFFFF : n <= 16 ? 0 : (1u << (n - 16)) - 1);
+#define ST(r) if ((r) < m) { \
+            float *cr = c + (r) * rsc; \
+            __m512 v0 = _mm512_mul_ps(va, c##r##a), v1 = _mm512_mul_ps(va, c##r##b); \
+            if (beta != 0.0f) { \
+                v0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k0, cr), v0); \
+                v1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, cr + 16), v1); \
+            } \
+            _mm512_mask_storeu_ps(cr, k0, v0); \
+            _mm512_mask_storeu_ps(cr + 16, k1, v1); \
+        }
+        CK_R12(ST)
+#undef ST
+    }
+}
+
+CK_TARGET_AVX512
+static void ck_dukr_avx512_12x16(long k, const double *a, const double *b, double *c, long rsc,
+                                 double alpha_in, double beta_in, int m, int n) {
+    /* alpha and beta wait in memory during the k loop: kept in registers, they push GCC into
+     * spilling a B vector inside the loop (clang is unaffected) */
+    volatile double ab[2] = {alpha_in, beta_in};
+#define DECL(r) __m512d c##r##a = _mm512_setzero_pd(), c##r##b = _mm512_setzero_pd();
+    CK_R12(DECL)
+#undef DECL
+#define PF(r) _mm_prefetch((const char *)(c + (r) * rsc), _MM_HINT_T0); \
+              _mm_prefetch((const char *)(c + (r) * rsc + 15), _MM_HINT_T0);
+    CK_R12(PF)
+#undef PF
+    for (long p = 0; p < k; p++) {
+        __m512d b0 = _mm512_load_pd(b), b1 = _mm512_load_pd(b + 8);
+#define STEP(r) { __m512d ar = _mm512_set1_pd(a[r]); \
+                  c##r##a = _mm512_fmadd_pd(ar, b0, c##r##a); \
+                  c##r##b = _mm512_fmadd_pd(ar, b1, c##r##b); }
+        CK_R12(STEP)
+#undef STEP
+        a += 12;
+        b += 16;
+    }
+    const double alpha = ab[0], beta = ab[1];
+    __m512d va = _mm512_set1_pd(alpha);
+    __m512d vb = _mm512_set1_pd(beta);
+    if (m == 12 && n == 16) {
+        if (beta == 0.0) {
+#define ST(r) _mm512_storeu_pd(c + (r) * rsc, _mm512_mul_pd(va, c##r##a)); \
+              _mm512_storeu_pd(c + (r) * rsc + 8, _mm512_mul_pd(va, c##r##b));
+            CK_R12(ST)
+#undef ST
+        } else {
+#define ST(r) _mm512_storeu_pd(c + (r) * rsc, _mm512_fmadd_pd(vb, _mm512_loadu_pd(c + (r) * rsc), \
+                                                               _mm512_mul_pd(va, c##r##a))); \
+              _mm512_storeu_pd(c + (r) * rsc + 8, \
+                               _mm512_fmadd_pd(vb, _mm512_loadu_pd(c + (r) * rsc + 8), \
+                                               _mm512_mul_pd(va, c##r##b)));
+            CK_R12(ST)
+#undef ST
+        }
+    } else {
+        __mmask8 k0 = (__mmask8)(n >= 8 ? 0xFF : (1u << n) - 1);
+        __mmask8 k1 = (__mmask8)(n >= 16 ? 0xFF : n <= 8 ? 0 : (1u << (n - 8)) - 1);
+#define ST(r) if ((r) < m) { \
+            double *cr = c + (r) * rsc; \
+            __m512d v0 = _mm512_mul_pd(va, c##r##a), v1 = _mm512_mul_pd(va, c##r##b); \
+            if (beta != 0.0) { \
+                v0 = _mm512_fmadd_pd(vb, _mm512_maskz_loadu_pd(k0, cr), v0); \
+                v1 = _mm512_fmadd_pd(vb, _mm512_maskz_loadu_pd(k1, cr + 8), v1); \
+            } \
+            _mm512_mask_storeu_pd(cr, k0, v0); \
+            _mm512_mask_storeu_pd(cr + 8, k1, v1); \
+        }
+        CK_R12(ST)
+#undef ST
+    }
+}
+
+/* ---- packing ---- */
+
+/* Transposes the 16x16 block held in r[0..15] (row i in r[i]) in place. */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void ck_tr16x16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    /* r[4i + j], 128-bit lane L, now holds column 4L + j of rows 4i .. 4i+3 */
+    for (int j = 0; j < 4; j++) {
+        __m512 u0 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44);
+        __m512 u1 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xEE);
+        __m512 v0 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44);
+        __m512 v1 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xEE);
+        t[j] = _mm512_shuffle_f32x4(u0, v0, 0x88);
+        t[4 + j] = _mm512_shuffle_f32x4(u0, v0, 0xDD);
+        t[8 + j] = _mm512_shuffle_f32x4(u1, v1, 0x88);
+        t[12 + j] = _mm512_shuffle_f32x4(u1, v1, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/* 12 rows of a row-major A: dst[p*12 + r] = a[r*rsA + p] */
+CK_TARGET_AVX512 static void ck_spack_a_rm_avx512(long kb, const float *a, long rsA, float *dst) {
+    long p = 0;
+    for (; p + 16 <= kb; p += 16) {
+        __m512 r[16];
+        for (int i = 0; i < 12; i++) r[i] = _mm512_loadu_ps(a + i * rsA + p);
+        for (int i = 12; i < 16; i++) r[i] = _mm512_setzero_ps();
+        ck_tr16x16(r);
+        for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(dst + (p + j) * 12, 0x0FFF, r[j]);
+    }
+    for (; p < kb; p++)
+        for (int i = 0; i < 12; i++) dst[p * 12 + i] = a[i * rsA + p];
+}
+
+/* 12 rows of a column-major A: dst[p*12 + r] = a[p*csA + r] */
+CK_TARGET_AVX512 static void ck_spack_a_cm_avx512(long kb, const float *a, long csA, float *dst) {
+    for (long p = 0; p < kb; p++)
+        _mm512_mask_storeu_ps(dst + p * 12, 0x0FFF, _mm512_maskz_loadu_ps(0x0FFF, a + p * csA));
+}
+
+/* 32 columns of a row-major B: dst[p*32 + c] = b[p*rsB + c] */
+CK_TARGET_AVX512 static void ck_spack_b_rm_avx512(long kb, const float *b, long rsB, float *dst) {
+    for (long p = 0; p < kb; p++) {
+        _mm512_store_ps(dst + p * 32, _mm512_loadu_ps(b + p * rsB));
+        _mm512_store_ps(dst + p * 32 + 16, _mm512_loadu_ps(b + p * rsB + 16));
+    }
+}
+
+/* 32 columns of a column-major B: dst[p*32 + c] = b[c*csB + p] */
+CK_TARGET_AVX512 static void ck_spack_b_cm_avx512(long kb, const float *b, long csB, float *dst) {
+    long p = 0;
+    for (; p + 16 <= kb; p += 16)
+        for (int h = 0; h < 2; h++) {
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(b + (16 * h + i) * csB + p);
+            ck_tr16x16(r);
+            for (int j = 0; j < 16; j++) _mm512_store_ps(dst + (p + j) * 32 + 16 * h, r[j]);
+        }
+    for (; p < kb; p++)
+        for (int c = 0; c < 32; c++) dst[p * 32 + c] = b[c * csB + p];
+}
+
+
+/* Transposes the 8x8 double block in r[0..7] in place. */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void ck_tr8x8d(__m512d r[8]) {
+    __m512d t[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);     /* lane L: column 2L */
+        t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]); /* lane L: column 2L+1 */
+    }
+    for (int e = 0; e < 2; e++) {
+        __m512d u0 = _mm512_shuffle_f64x2(t[e], t[2 + e], 0x44);
+        __m512d u1 = _mm512_shuffle_f64x2(t[e], t[2 + e], 0xEE);
+        __m512d v0 = _mm512_shuffle_f64x2(t[4 + e], t[6 + e], 0x44);
+        __m512d v1 = _mm512_shuffle_f64x2(t[4 + e], t[6 + e], 0xEE);
+        r[e] = _mm512_shuffle_f64x2(u0, v0, 0x88);
+        r[2 + e] = _mm512_shuffle_f64x2(u0, v0, 0xDD);
+        r[4 + e] = _mm512_shuffle_f64x2(u1, v1, 0x88);
+        r[6 + e] = _mm512_shuffle_f64x2(u1, v1, 0xDD);
+    }
+}
+
+/* 12 rows of a row-major A (double): dst[p*12 + r] = a[r*rsA + p] */
+CK_TARGET_AVX512 static void ck_dpack_a_rm_avx512(long kb, const double *a, long rsA, double *dst) {
+    long p = 0;
+    for (; p + 8 <= kb; p += 8) {
+        __m512d lo[8], hi[8];
+        for (int i = 0; i < 8; i++) lo[i] = _mm512_loadu_pd(a + i * rsA + p);
+        for (int i = 0; i < 4; i++) hi[i] = _mm512_loadu_pd(a + (8 + i) * rsA + p);
+        for (int i = 4; i < 8; i++) hi[i] = _mm512_setzero_pd();
+        ck_tr8x8d(lo);
+        ck_tr8x8d(hi);
+        for (int j = 0; j < 8; j++) {
+            _mm512_storeu_pd(dst + (p + j) * 12, lo[j]);
+            _mm512_mask_storeu_pd(dst + (p + j) * 12 + 8, 0x0F, hi[j]);
+        }
+    }
+    for (; p < kb; p++)
+        for (int i = 0; i < 12; i++) dst[p * 12 + i] = a[i * rsA + p];
+}
+
+CK_TARGET_AVX512 static void ck_dpack_a_cm_avx512(long kb, const double *a, long csA, double *dst) {
+    for (long p = 0; p < kb; p++) {
+        _mm512_storeu_pd(dst + p * 12, _mm512_loadu_pd(a + p * csA));
+        _mm512_mask_storeu_pd(dst + p * 12 + 8, 0x0F, _mm512_maskz_loadu_pd(0x0F, a + p * csA + 8));
+    }
+}
+
+CK_TARGET_AVX512 static void ck_dpack_b_rm_avx512(long kb, const double *b, long rsB, double *dst) {
+    for (long p = 0; p < kb; p++) {
+        _mm512_store_pd(dst + p * 16, _mm512_loadu_pd(b + p * rsB));
+        _mm512_store_pd(dst + p * 16 + 8, _mm512_loadu_pd(b + p * rsB + 8));
+    }
+}
+
+/* 16 columns of a column-major B (double): dst[p*16 + c] = b[c*csB + p] */
+CK_TARGET_AVX512 static void ck_dpack_b_cm_avx512(long kb, const double *b, long csB, double *dst) {
+    long p = 0;
+    for (; p + 8 <= kb; p += 8)
+        for (int h = 0; h < 2; h++) {
+            __m512d r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm512_loadu_pd(b + (8 * h + i) * csB + p);
+            ck_tr8x8d(r);
+            for (int j = 0; j < 8; j++) _mm512_store_pd(dst + (p + j) * 16 + 8 * h, r[j]);
+        }
+    for (; p < kb; p++)
+        for (int c = 0; c < 16; c++) dst[p * 16 + c] = b[c * csB + p];
+}
+
+static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32, 1,
+                                              ck_spack_a_rm_avx512, ck_spack_a_cm_avx512,
+                                              ck_spack_b_rm_avx512, ck_spack_b_cm_avx512};
+static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16, 1,
+                                              ck_dpack_a_rm_avx512, ck_dpack_a_cm_avx512,
+                                              ck_dpack_b_rm_avx512, ck_dpack_b_cm_avx512};
+const ck_sgemm_desc *ck_sgemm_desc_avx512(void) { return &ck_sdesc_avx512; }
+const ck_dgemm_desc *ck_dgemm_desc_avx512(void) { return &ck_ddesc_avx512; }
+
+#endif /* CK_X86 */

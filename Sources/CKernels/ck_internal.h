@@ -1,0 +1,125 @@
+/* Private declarations shared by the CKernels sources. Not part of the public interface. */
+#ifndef CK_INTERNAL_H
+#define CK_INTERNAL_H
+
+#include "CKernels.h"
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define CK_X86 1
+#else
+#define CK_X86 0
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define CK_NEON 1
+#else
+#define CK_NEON 0
+#endif
+
+#define CK_LIKELY(x) __builtin_expect(!!(x), 1)
+#define CK_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define CK_ALIGN 64
+
+/* Target attributes for the x86 kernels (no -m flags needed; chosen at run time). */
+#define CK_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define CK_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
+
+/* ---- ISA selection (ck_cpu.c) ---- */
+/** The ISA level the kernels use now; detects the CPU on first call. */
+int ck_isa_now(void);
+
+/* ---- thread pool (ck_pool.c) ---- */
+/** Like ckernels_parallel_for, but with an explicit chunk size (>= 1); the caller decides
+ *  whether the work is worth splitting. Runs inline in the same cases. */
+void ck_parallel_chunks(long n, long chunk, ckernels_range_fn fn, void *ctx);
+/** Threads a parallel region could use right now from this thread (1 when nested). */
+int ck_threads_available(void);
+
+/* ---- GEMM kernels ---- */
+/* A micro-kernel computes the MR x NR tile C = alpha * (A~ B~) + beta * C from a packed A
+ * sliver (k groups of MR values) and a packed B panel (k groups of NR values), C row stride
+ * rsc and unit column stride, and stores its top-left m x n corner (m <= MR, n <= NR; kernels
+ * whose descriptor has partial == 0 are only called with m = MR, n = NR). beta == 0 means C
+ * is not read. */
+typedef void (*ck_sukr_fn)(long k, const float *a, const float *b, float *c, long rsc,
+                           float alpha, float beta, int m, int n);
+typedef void (*ck_dukr_fn)(long k, const double *a, const double *b, double *c, long rsc,
+                           double alpha, double beta, int m, int n);
+/* Packers for one full sliver of mr rows of A (or panel of nr columns of B) of length kb, in
+ * the layout the micro-kernel reads: for each p, mr (nr) consecutive values. "rm": the operand
+ * is row-major in that dimension (unit stride along k for A, along n for B), "cm": unit stride
+ * across rows for A / along k for B. They may write up to CK_PACK_SLACK elements past the end
+ * of the sliver (later packing overwrites them; buffers have the slack). NULL: generic code. */
+#define CK_PACK_SLACK 64
+typedef void (*ck_spack_fn)(long kb, const float *src, long stride, float *dst);
+typedef void (*ck_dpack_fn)(long kb, const double *src, long stride, double *dst);
+typedef struct {
+    int mr, nr;      /* register tile */
+    long kc, mc, nc; /* cache blocks: kc x nr B panel in L1, mc x kc A block in L2, kc x nc in L3 */
+    ck_sukr_fn ukr;
+    int partial;           /* ukr stores partial tiles itself */
+    ck_spack_fn pack_a_rm; /* A with csA == 1: a transpose; stride = rsA */
+    ck_spack_fn pack_a_cm; /* A with rsA == 1: copies; stride = csA */
+    ck_spack_fn pack_b_rm; /* B with csB == 1: copies; stride = rsB */
+    ck_spack_fn pack_b_cm; /* B with rsB == 1: a transpose; stride = csB */
+} ck_sgemm_desc;
+typedef struct {
+    int mr, nr;
+    long kc, mc, nc;
+    ck_dukr_fn ukr;
+    int partial;
+    ck_dpack_fn pack_a_rm, pack_a_cm, pack_b_rm, pack_b_cm;
+} ck_dgemm_desc;
+
+/* ---- element-wise kernels: one table per ISA ---- */
+typedef void (*ck_sbin_fn)(long n, const float *a, const float *b, float *out);
+typedef void (*ck_dbin_fn)(long n, const double *a, const double *b, double *out);
+typedef void (*ck_sun_fn)(long n, const float *x, float *out);
+typedef void (*ck_dun_fn)(long n, const double *x, double *out);
+
+#define CK_NBINARY 6
+#define CK_NUNARY 8
+#define CK_SUM_BLOCK 1024 /* elements per block of the fixed-order sum */
+#define CK_SUM_LANES 32
+
+typedef struct {
+    /* binary[op][mode]: mode 0 = array-array, 1 = array-scalar (b[0]), 2 = scalar-array (a[0]) */
+    ck_sbin_fn sbinary[CK_NBINARY][3];
+    ck_dbin_fn dbinary[CK_NBINARY][3];
+    ck_sun_fn sunary[CK_NUNARY];
+    ck_dun_fn dunary[CK_NUNARY];
+    /* sum of one block of n <= CK_SUM_BLOCK elements in the documented 32-lane order */
+    float (*ssum_block)(const float *x, long n);
+    double (*dsum_block)(const double *x, long n);
+    /* dot product of contiguous x and y; y[i] += a * x[i] (both with FMA) */
+    float (*sdot)(long n, const float *x, const float *y);
+    double (*ddot)(long n, const double *x, const double *y);
+    void (*saxpy)(long n, float a, const float *x, float *y);
+    void (*daxpy)(long n, double a, const double *x, double *y);
+    /* max of n >= 1 elements; returns 1 (and writes nothing) if a NaN is present */
+    int (*smax)(const float *x, long n, float *out);
+    int (*dmax)(const double *x, long n, double *out);
+} ck_vec_table;
+
+#if CK_X86
+const ck_sgemm_desc *ck_sgemm_desc_avx2(void);
+const ck_dgemm_desc *ck_dgemm_desc_avx2(void);
+const ck_sgemm_desc *ck_sgemm_desc_avx512(void);
+const ck_dgemm_desc *ck_dgemm_desc_avx512(void);
+const ck_vec_table *ck_vec_table_avx2(void);
+const ck_vec_table *ck_vec_table_avx512(void);
+#endif
+#if CK_NEON
+const ck_sgemm_desc *ck_sgemm_desc_neon(void);
+const ck_dgemm_desc *ck_dgemm_desc_neon(void);
+const ck_vec_table *ck_vec_table_neon(void);
+#endif
+const ck_sgemm_desc *ck_sgemm_desc_scalar(void);
+const ck_dgemm_desc *ck_dgemm_desc_scalar(void);
+const ck_vec_table *ck_vec_table_scalar(void);
+
+/** The element-wise table for the current ISA. */
+const ck_vec_table *ck_vec_now(void);
+
+#endif /* CK_INTERNAL_H */

@@ -1,0 +1,109 @@
+import Autograd
+import Foundation
+
+/// One measured figure.
+struct Result {
+    let group: String
+    let name: String
+    let value: Double
+    let unit: String
+    /// Whether a larger value is better (throughput) or smaller (latency).
+    let higherIsBetter: Bool
+}
+
+/// The CPU benchmark suite: the same work `Benchmarks/compare.py` runs in PyTorch and NumPy.
+enum CPUBenchmarks {
+    static func gemm(quick: Bool) -> [Result] {
+        var results: [Result] = []
+        let sizes = quick ? [64, 256, 512] : [64, 128, 256, 512, 1024, 2048]
+        for dtype in [DType.float32, .float64] {
+            for n in sizes {
+                let a = Tensor.randn([n, n], dtype: dtype, seed: 1), b = Tensor.randn([n, n], dtype: dtype, seed: 2)
+                let inner = Timing.calibratedInner { _ = a.matmul(b) }
+                let t = Timing.median(repeats: n >= 1024 ? 3 : 5, inner: inner) { _ = a.matmul(b) }
+                let name = (dtype == .float32 ? "sgemm" : "dgemm") + " \(n)"
+                results.append(Result(group: "gemm", name: name, value: 2 * Double(n * n * n) / t / 1e9, unit: "GFLOP/s", higherIsBetter: true))
+            }
+        }
+        // Tall-skinny shapes: [M, K] @ [K, N].
+        let shapes = quick ? [(4096, 256, 64)] : [(8192, 256, 64), (64, 4096, 64), (4096, 64, 4096), (128, 784, 512)]
+        for (m, k, n) in shapes {
+            let a = Tensor.randn([m, k], seed: 3), b = Tensor.randn([k, n], seed: 4)
+            let inner = Timing.calibratedInner { _ = a.matmul(b) }
+            let t = Timing.median(repeats: 5, inner: inner) { _ = a.matmul(b) }
+            results.append(Result(group: "gemm", name: "sgemm \(m)x\(k)x\(n)", value: 2 * Double(m * k * n) / t / 1e9, unit: "GFLOP/s", higherIsBetter: true))
+        }
+        return results
+    }
+
+    static func elementwise(quick: Bool) -> [Result] {
+        let n = quick ? 1 << 20 : 16 << 20
+        let a = Tensor.randn([n], seed: 5), b = Tensor.randn([n], seed: 6)
+        let label = quick ? "1M" : "16M"
+        var results: [Result] = []
+        let cases: [(String, () -> Tensor)] = [
+            ("add", { a + b }), ("mul", { a * b }), ("exp", { a.exp() }), ("tanh", { a.tanh() }), ("sigmoid", { a.sigmoid() }),
+            ("sum", { a.sum() }), ("max", { a.max() }),
+        ]
+        for (name, body) in cases {
+            let t = Timing.median(repeats: 7) { _ = body() }
+            results.append(Result(group: "elementwise", name: "\(name) \(label) f32", value: t * 1e3, unit: "ms", higherIsBetter: false))
+        }
+        let x = Tensor.randn([4096, 1000], seed: 7)
+        let t = Timing.median(repeats: 5) { _ = x.softmax(dim: 1) }
+        results.append(Result(group: "elementwise", name: "softmax [4096, 1000]", value: t * 1e3, unit: "ms", higherIsBetter: false))
+        return results
+    }
+
+    static func tape() throws -> [Result] {
+        var results: [Result] = []
+        let seed = try Timing.median(repeats: 9, inner: 2000) {
+            let study = Tensor(5.0, requiresGrad: true)
+            let happy = Tensor(6.0, requiresGrad: true)
+            let grade = study.pow(3) - happy.pow(2)
+            try grade.backward()
+        }
+        results.append(Result(group: "tape", name: "seed graph fwd+bwd", value: seed * 1e6, unit: "µs", higherIsBetter: false))
+        let chain = try Timing.median(repeats: 5, inner: 5) {
+            let x = Tensor(1.0, requiresGrad: true)
+            var y = x
+            for _ in 0..<1000 { y = y * 1.0001 }
+            try y.backward()
+        }
+        results.append(Result(group: "tape", name: "scalar chain, per op (1000 ops fwd+bwd)", value: chain / 1000 * 1e6, unit: "µs", higherIsBetter: false))
+        return results
+    }
+
+    static func mlp() throws -> [Result] {
+        let batch = 128
+        let x = Tensor.randn([batch, 784], seed: 8)
+        let targets = Tensor(shape: [batch], scalars: (0..<batch).map { Int64($0 % 10) })
+        let w1 = (Tensor.randn([784, 512], seed: 9) * 0.03).detach(), b1 = Tensor.zeros([512])
+        let w2 = (Tensor.randn([512, 10], seed: 10) * 0.04).detach(), b2 = Tensor.zeros([10])
+        for p in [w1, b1, w2, b2] { p.requiresGrad = true }
+        let t = try Timing.median(repeats: 9, warmup: 3) {
+            let logits = (x.matmul(w1) + b1).relu().matmul(w2) + b2
+            let loss = crossEntropy(logits: logits, targets: targets)
+            try loss.backward()
+            // SGD by hand: p -= lr * grad, under no-grad, then clear the gradients.
+            withNoGrad {
+                for p in [w1, b1, w2, b2] {
+                    if let g = p.grad { sgdUpdate(p, g, learningRate: 0.01) }
+                    p.grad = nil
+                }
+            }
+        }
+        return [Result(group: "training", name: "MLP step 784-512-10, batch 128", value: t * 1e3, unit: "ms", higherIsBetter: false)]
+    }
+
+    /// `p -= lr * g` written into p's storage.
+    static func sgdUpdate(_ p: Tensor, _ g: Tensor, learningRate: Double) {
+        let updated = p - g * learningRate
+        updated.withUnsafeBytes { src in
+            // Copy through the public byte view: the bench stays on the public API.
+            p.withUnsafeBytes { dst in
+                UnsafeMutableRawPointer(mutating: dst.baseAddress!).copyMemory(from: src.baseAddress!, byteCount: src.count)
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import XCTest
+@testable import Autograd
+
+/// The CKernels paths of the CPU backend (GEMM, contiguous element-wise, full sum/max, softmax
+/// rows) against the generic Swift loops, which stay the reference: odd sizes, tails of the
+/// SIMD widths, sizes around GEMM block boundaries, transposed and broadcast operands.
+final class CKernelPathTests: XCTestCase {
+    static let lengths = [16, 17, 31, 32, 33, 63, 64, 65, 255, 256, 257, 1000, 4099]
+
+    func randn(_ shape: [Int], _ dtype: DType, _ seed: UInt64) -> Tensor { Tensor.randn(shape, dtype: dtype, seed: seed) }
+
+    func empty(like x: Tensor) -> Tensor { Tensor(uninitializedShape: x.shape, dtype: x.dtype) }
+
+    func testBinaryMatchesSwiftLoopExactly() {
+        for dtype in [DType.float32, .float64] {
+            for (k, n) in CKernelPathTests.lengths.enumerated() {
+                let a = randn([n], dtype, UInt64(k)), b = randn([n], dtype, UInt64(100 + k)) + 3
+                let one = randn([1], dtype, 7)
+                for op: BinaryOp in [.add, .sub, .mul, .div] {
+                    for (x, y) in [(a, b), (a, one), (one, b)] {
+                        let fast = Tensor(uninitializedShape: [n], dtype: dtype)
+                        XCTAssertTrue(CKernelPaths.binary(op, x, y, fast), "\(op) n=\(n)")
+                        let ref = Tensor(uninitializedShape: [n], dtype: dtype)
+                        if dtype == .float32 { CPUKernels.binaryFloat(op, x, y, ref, Float.self) } else { CPUKernels.binaryFloat(op, x, y, ref, Double.self) }
+                        assertClose(fast, ref, Tolerance.exact, "\(op) \(dtype) n=\(n)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testScalarOperandMatchesSwiftLoopExactly() {
+        for dtype in [DType.float32, .float64] {
+            for (k, n) in CKernelPathTests.lengths.enumerated() {
+                let x = randn([n], dtype, UInt64(k)) + 4
+                for op: BinaryOp in [.add, .sub, .mul, .div] {
+                    for onLeft in [false, true] {
+                        let fast = empty(like: x), ref = empty(like: x)
+                        XCTAssertTrue(CKernelPaths.binaryScalar(op, x, .double(0.3), scalarOnLeft: onLeft, fast))
+                        if dtype == .float32 {
+                            CPUKernels.binaryFloatScalar(op, x, Float(0.3), scalarOnLeft: onLeft, ref)
+                        } else {
+                            CPUKernels.binaryFloatScalar(op, x, 0.3, scalarOnLeft: onLeft, ref)
+                        }
+                        assertClose(fast, ref, Tolerance.exact, "\(op) left=\(onLeft) n=\(n)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testNonContiguousOperandsTakeTheSwiftLoop() {
+        let a = randn([17, 9], .float32, 1).transposed(0, 1)
+        let out = Tensor(uninitializedShape: [9, 17], dtype: .float32)
+        XCTAssertFalse(CKernelPaths.binary(.add, a, a, out))
+        XCTAssertFalse(CKernelPaths.unary(.exp, a, out))
+        assertClose(a + a, a.contiguous() * 2, Tolerance.exact)
+    }
+
+    func testUnaryWithinTwoUlpOfLibm() {
+        for dtype in [DType.float32, .float64] {
+            for (k, n) in CKernelPathTests.lengths.enumerated() where n >= CKernelPaths.unaryThreshold {
+                let x = randn([n], dtype, UInt64(k)) * 4
+                for op: UnaryOp in [.exp, .log, .tanh, .sigmoid, .neg, .abs, .sqrt] {
+                    let input = (op == .log || op == .sqrt) ? x.abs() + 1e-3 : x
+                    let fast = empty(like: input), ref = empty(like: input)
+                    XCTAssertTrue(CKernelPaths.unary(op, input, fast))
+                    if dtype == .float32 { CPUKernels.unaryFloat(op, input, ref, Float.self) } else { CPUKernels.unaryFloat(op, input, ref, Double.self) }
+                    let ulp = dtype == .float32 ? Double(Float.ulpOfOne) : Double.ulpOfOne
+                    let exact = [UnaryOp.neg, .abs, .sqrt].contains(op)
+                    assertClose(fast, ref, exact ? Tolerance.exact : Tolerance.Pair(rtol: 2 * ulp, atol: 1e-300), "\(op) \(dtype) n=\(n)")
+                }
+            }
+        }
+    }
+
+    func testSumAndMaxOfAllElements() {
+        for dtype in [DType.float32, .float64] {
+            for (k, n) in (CKernelPathTests.lengths + [1023, 1024, 1025, 70_000]).enumerated() {
+                let x = randn([n], dtype, UInt64(k))
+                let sum = x.sum(), max = x.max()
+                let values = x.to(.float64).scalars(as: Double.self)
+                XCTAssertEqual(sum.item(), values.reduce(0, +), accuracy: Tolerance.reduction(dtype, terms: n).rtol * values.map(Swift.abs).reduce(0, +) + 1e-12)
+                XCTAssertEqual(max.item(), values.max()!)
+            }
+            // NaN wins; a zero maximum keeps the Swift loop's sign rule.
+            var v = [Double](repeating: -1, count: 40)
+            v[20] = .nan
+            XCTAssertTrue(Tensor(shape: [40], scalars: v).to(dtype).max().item().isNaN)
+            v[20] = 0; v[30] = -0.0
+            let zeros = Tensor(shape: [40], scalars: v).to(dtype)
+            let ref = Tensor(uninitializedShape: [], dtype: dtype)
+            if dtype == .float32 { CPUKernels.reduceFloat(.max, zeros, [0], ref, Float.self) } else { CPUKernels.reduceFloat(.max, zeros, [0], ref, Double.self) }
+            XCTAssertEqual(zeros.max().item().sign, ref.item().sign)
+        }
+    }
+
+    func checkMatmul(_ a: Tensor, _ b: Tensor, file: StaticString = #filePath, line: UInt = #line) {
+        let fast = a.matmul(b)
+        var a3 = a.rank == 2 ? a.unsqueezed(dim: 0) : a, b3 = b.rank == 2 ? b.unsqueezed(dim: 0) : b
+        let batch = Swift.max(a3.shape[0], b3.shape[0])
+        a3 = a3.expanded(to: [batch, a3.shape[1], a3.shape[2]])
+        b3 = b3.expanded(to: [batch, b3.shape[1], b3.shape[2]])
+        let ref = Tensor(uninitializedShape: [a3.shape[0], a3.shape[1], b3.shape[2]], dtype: a.dtype)
+        if a.dtype == .float32 { CPUKernels.matmulFloat(a3, b3, ref, Float.self) } else { CPUKernels.matmulFloat(a3, b3, ref, Double.self) }
+        let k = a.shape[a.rank - 1]
+        assertClose(fast.reshaped(ref.shape), ref, Tolerance.reduction(a.dtype, terms: k), "\(a.shape) @ \(b.shape)", file: file, line: line)
+    }
+
+    func testMatmulAgainstSwiftLoop() {
+        for dtype in [DType.float32, .float64] {
+            for (m, k, n) in [(1, 1, 1), (1, 7, 1), (5, 3, 7), (6, 16, 8), (7, 17, 9), (13, 257, 19), (65, 65, 65), (100, 300, 33), (2, 385, 3)] {
+                let a = randn([m, k], dtype, 1), b = randn([k, n], dtype, 2)
+                checkMatmul(a, b)
+                checkMatmul(randn([k, m], dtype, 3).transposed(0, 1), b)           // column-major A
+                checkMatmul(a, randn([n, k], dtype, 4).transposed(0, 1))           // column-major B
+            }
+            checkMatmul(randn([4, 9, 11], dtype, 5), randn([4, 11, 6], dtype, 6))   // batched
+            checkMatmul(randn([3, 5, 8], dtype, 7), randn([8, 4], dtype, 8))       // broadcast B
+            checkMatmul(randn([10, 20], dtype, 9)[0..., 3..<17], randn([14, 5], dtype, 10))   // sliced rows
+        }
+    }
+
+    func testMatmulGradientsStillCheck() {
+        let a = Tensor.randn([3, 4], dtype: .float64, seed: 11), b = Tensor.randn([4, 2], dtype: .float64, seed: 12)
+        assertGradcheck([a, b]) { $0[0].matmul($0[1]) }
+    }
+
+    func testSoftmaxRowsMatchOpByOpPath() {
+        for dtype in [DType.float32, .float64] {
+            for shape in [[1], [5], [3, 7], [4, 33], [2, 3, 100], [64, 1000]] {
+                let x = randn(shape, dtype, 13) * 5
+                let shifted = x - x.max(dim: -1, keepDim: true).values
+                let e = shifted.exp()
+                assertClose(x.softmax(dim: -1), e / e.sum(dim: -1, keepDim: true), nil, "softmax \(shape)")
+                assertClose(x.logSoftmax(dim: -1), shifted - e.sum(dim: -1, keepDim: true).log(), nil, "logSoftmax \(shape)")
+            }
+        }
+        // NaN in a row gives a NaN row, as the op-by-op path does.
+        let x = Tensor(shape: [2, 3], scalars: [1, .nan, 2, 1, 2, 3] as [Float])
+        let s = x.softmax(dim: 1).scalars(as: Float.self)
+        XCTAssertTrue(s[0].isNaN && s[1].isNaN && s[2].isNaN)
+        XCTAssertEqual(Double(s[3] + s[4] + s[5]), 1, accuracy: 1e-6)
+    }
+
+    func testSoftmaxGradientsStillCheck() {
+        let x = Tensor.randn([3, 5], dtype: .float64, seed: 14)
+        assertGradcheck([x]) { ($0[0].softmax(dim: 1) * Tensor.arange(5, dtype: .float64)).sum() }
+        assertGradcheck([x]) { ($0[0].logSoftmax(dim: 1) * Tensor.arange(5, dtype: .float64)).sum() }
+    }
+}

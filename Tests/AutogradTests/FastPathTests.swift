@@ -1,0 +1,193 @@
+import XCTest
+@testable import Autograd
+
+/// Every speed path against the plain reference path it replaces (CPUBackend+scalar kernels,
+/// the fused pow backward, the literal shortcut, the engine's node table, the caching CPU
+/// allocator): results must match exactly, since each fast path computes the same expression.
+final class FastPathTests: XCTestCase {
+    /// Sizes around the SIMD widths and loop tails, plus a zero-size and a 0-d case.
+    static let sizes: [[Int]] = [[], [0], [1], [3], [7], [8], [9], [15], [16], [17], [31], [33], [1000], [5, 7], [4, 3, 5]]
+
+    /// Random values away from zero (so division and fractional powers are defined).
+    func values(_ shape: [Int], dtype: DType, seed: UInt64) -> Tensor {
+        let r = Tensor.rand(shape, dtype: dtype, seed: seed)
+        return r + 0.5
+    }
+
+    /// The reference: the same op with the scalar materialized as a 0-d tensor.
+    func reference(_ op: BinaryOp, _ x: Tensor, _ s: Double, scalarOnLeft: Bool) -> Tensor {
+        let t = Tensor(scalar: .double(s), dtype: x.dtype)
+        let lhs: Operand = scalarOnLeft ? .tensor(t) : .tensor(x)
+        let rhs: Operand = scalarOnLeft ? .tensor(x) : .tensor(t)
+        return Tensor.computeBinary(op, lhs, rhs, name: "reference")
+    }
+
+    func checkScalarKernels(_ dtype: DType) {
+        let ops: [BinaryOp] = [.add, .sub, .mul, .div, .pow]
+        let scalars = [2.0, 1.0, 0.1, -3.25, 0.5]
+        for (k, shape) in FastPathTests.sizes.enumerated() {
+            let x = values(shape, dtype: dtype, seed: UInt64(k))
+            for op in ops {
+                for s in scalars {
+                    for onLeft in [false, true] {
+                        let lhs: Operand = onLeft ? .scalar(.double(s)) : .tensor(x)
+                        let rhs: Operand = onLeft ? .tensor(x) : .scalar(.double(s))
+                        let fast = Tensor.computeBinary(op, lhs, rhs, name: "fast")
+                        let ref = reference(op, x, s, scalarOnLeft: onLeft)
+                        XCTAssertEqual(fast.dtype, dtype)
+                        assertClose(fast, ref, Tolerance.exact, "\(op) \(s) left=\(onLeft) shape \(shape)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testScalarKernelsMatchMaterializedScalarFloat32() { checkScalarKernels(.float32) }
+    func testScalarKernelsMatchMaterializedScalarFloat64() { checkScalarKernels(.float64) }
+
+    func testScalarKernelsOnNonContiguousViews() {
+        for dtype in [DType.float32, .float64] {
+            let base = values([9, 17], dtype: dtype, seed: 3)
+            let views = [base.transposed(0, 1), base[1..., 2...].transposed(0, 1), base.expanded(to: [2, 9, 17])]
+            for (i, x) in views.enumerated() {
+                for op: BinaryOp in [.add, .sub, .mul, .div, .pow] {
+                    for onLeft in [false, true] {
+                        let lhs: Operand = onLeft ? .scalar(.double(1.5)) : .tensor(x)
+                        let rhs: Operand = onLeft ? .tensor(x) : .scalar(.double(1.5))
+                        let fast = Tensor.computeBinary(op, lhs, rhs, name: "fast")
+                        XCTAssertTrue(fast.isContiguous)
+                        assertClose(fast, reference(op, x, 1.5, scalarOnLeft: onLeft), Tolerance.exact, "view \(i) \(op)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testIntegerScalarOnFloatTensorUsesTheTensorDType() {
+        let x = Tensor(shape: [5], scalars: [1, 2, 3, 4, 5] as [Float])
+        let y = x * 3
+        XCTAssertEqual(y.dtype, .float32)
+        XCTAssertEqual(y.scalars(as: Float.self), [3, 6, 9, 12, 15])
+        let z = Tensor(shape: [3], scalars: [1, 2, 3] as [Int32]) * 2.5   // int tensor: promotion path
+        XCTAssertEqual(z.dtype, .float32)
+        XCTAssertEqual(z.scalars(as: Float.self), [2.5, 5, 7.5])
+    }
+
+    func checkFusedPowBackward(_ dtype: DType) {
+        for (k, shape) in FastPathTests.sizes.enumerated() {
+            let x = values(shape, dtype: dtype, seed: UInt64(40 + k))
+            let g = values(shape, dtype: dtype, seed: UInt64(80 + k))
+            for e in [3.0, 2.0, 1.0, 0.5, -1.5, 2.7] {
+                let fused = Tensor.powBackwardFused(g, x, exponent: e)
+                XCTAssertNotNil(fused)
+                let power = e - 1 == (e - 1).rounded() ? x.pow(Int(e - 1)) : x.pow(e - 1)
+                let unfused = g * (power * e)
+                if let fused { assertClose(fused, unfused, Tolerance.exact, "e=\(e) shape \(shape)") }
+            }
+        }
+    }
+
+    func testFusedPowBackwardMatchesThreeOpsFloat32() { checkFusedPowBackward(.float32) }
+    func testFusedPowBackwardMatchesThreeOpsFloat64() { checkFusedPowBackward(.float64) }
+
+    func testFusedPowBackwardDeclinesOtherOperands() {
+        let x = Tensor(shape: [3], scalars: [1, 2, 3] as [Double])
+        XCTAssertNil(Tensor.powBackwardFused(Tensor(shape: [3], scalars: [1, 1, 1] as [Float]), x, exponent: 2))
+        XCTAssertNil(Tensor.powBackwardFused(Tensor(1.0, dtype: .float64), x, exponent: 2))
+    }
+
+    func testPowGradientWithAndWithoutCreateGraphAgree() throws {
+        for e in [3.0, 2.5, -2.0] {
+            let x1 = Tensor(shape: [4], scalars: [0.5, 1.5, 2.0, 3.0] as [Double], requiresGrad: true)
+            try x1.pow(e).sum().backward()
+            let x2 = Tensor(shape: [4], scalars: [0.5, 1.5, 2.0, 3.0] as [Double], requiresGrad: true)
+            try x2.pow(e).sum().backward(createGraph: true)
+            assertClose(x1.grad!, x2.grad!.detach(), Tolerance.exact, "e=\(e)")
+        }
+    }
+
+    func testScalarLiteralShortcutMatchesGeneralPath() {
+        for v in [5.0, 0.1, -1e-40, 3.4e38, 1e39, .infinity, -0.0] {
+            let fast = Tensor(v)
+            let general = Tensor(shape: [], scalars: [v]).to(.float32)
+            XCTAssertEqual(fast.dtype, .float32)
+            XCTAssertEqual(fast.shape, [])
+            XCTAssertEqual(fast.item(as: Float.self).bitPattern, general.item(as: Float.self).bitPattern, "\(v)")
+            XCTAssertEqual(Tensor(v, dtype: .float64).item(as: Double.self).bitPattern, v.bitPattern)
+        }
+        XCTAssertEqual(Tensor(2.0, dtype: .int32).dtype, .int32)
+        XCTAssertEqual(Tensor(2.9, dtype: .int64).item(as: Int64.self), 2)
+        let leaf = Tensor(5.0, requiresGrad: true)
+        XCTAssertTrue(leaf.requiresGrad && leaf.isLeaf)
+    }
+
+    /// Graphs past the engine's linear-scan limit use its hash index: shared nodes and
+    /// diamonds must still count dependencies exactly once per edge.
+    func testEngineWithManySharedNodes() throws {
+        for count in [3, 16, 17, 40, 300] {
+            let x = Tensor(2.0, dtype: .float64, requiresGrad: true)
+            let shared = x * 3
+            var total = shared * 0
+            for i in 1...count { total = total + shared * Double(i) + x.pow(2) }
+            try total.backward()
+            let n = Double(count)
+            XCTAssertEqual(x.grad!.item(), 3 * n * (n + 1) / 2 + n * 4, accuracy: 1e-9, "count \(count)")
+        }
+    }
+
+    // MARK: - Caching allocator
+
+    func testSizeClassesRoundUpByAtMostAQuarter() {
+        for n in [4096, 4097, 5000, 5120, 6143, 8191, 8192, 100_000, 1 << 26, (1 << 26) + 1] {
+            let c = CPUAllocator.sizeClass(n)
+            XCTAssertGreaterThanOrEqual(c, n)
+            XCTAssertLessThanOrEqual(Double(c), Double(n) * 1.25, "\(n) -> \(c)")
+            XCTAssertEqual(CPUAllocator.sizeClass(c), c, "a class is its own class")
+        }
+    }
+
+    func testAllocatorReusesFreedBlocksAndHonorsItsLimit() {
+        let allocator = CPUAllocator(limit: 64 << 10)
+        let p = allocator.allocate(byteCount: 10_000)
+        XCTAssertEqual(Int(bitPattern: p) % 64, 0)
+        allocator.deallocate(p, byteCount: 10_000)
+        XCTAssertEqual(allocator.cachedBytes, CPUAllocator.sizeClass(10_000))
+        let q = allocator.allocate(byteCount: 9_999)   // same class
+        XCTAssertEqual(p, q)
+        XCTAssertEqual(allocator.cachedBytes, 0)
+        allocator.deallocate(q, byteCount: 9_999)
+        // A block that would exceed the limit goes back to the system.
+        let big = allocator.allocate(byteCount: 100_000)
+        allocator.deallocate(big, byteCount: 100_000)
+        XCTAssertEqual(allocator.cachedBytes, CPUAllocator.sizeClass(10_000))
+        allocator.emptyCache()
+        XCTAssertEqual(allocator.cachedBytes, 0)
+        // Small requests bypass the cache.
+        let s = allocator.allocate(byteCount: 16)
+        allocator.deallocate(s, byteCount: 16)
+        XCTAssertEqual(allocator.cachedBytes, 0)
+    }
+
+    func testAllocatorFromEightThreads() {
+        let allocator = CPUAllocator(limit: 1 << 20)
+        DispatchQueue.concurrentPerform(iterations: 8) { t in
+            for i in 0..<500 {
+                let n = 4096 + (t * 997 + i * 131) % 20_000
+                let p = allocator.allocate(byteCount: n).assumingMemoryBound(to: UInt8.self)
+                p[0] = UInt8(t); p[n - 1] = UInt8(t)
+                XCTAssertEqual(p[0], UInt8(t))
+                XCTAssertEqual(p[n - 1], UInt8(t))
+                allocator.deallocate(UnsafeMutableRawPointer(p), byteCount: n)
+            }
+        }
+        XCTAssertLessThanOrEqual(allocator.cachedBytes, 1 << 20)
+        allocator.emptyCache()
+    }
+
+    func testLargeTensorsRoundTripThroughTheCache() {
+        for _ in 0..<3 {
+            let a = Tensor.ones([3000], dtype: .float64)   // 24 000 bytes: cached class
+            XCTAssertEqual(a.sum().item(), 3000)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import XCTest
+@testable import Autograd
+
+/// gather, scatter, scatterAdd, indexSelect, indexAdd, indexPut, maskedFill, maskedSelect.
+final class IndexingOpsTests: XCTestCase {
+    func testValuesByHand() {
+        let m = Tensor([[1, 2], [3, 4]])
+        XCTAssertEqual(m.gather(dim: 1, index: Tensor([[0, 0], [1, 0]])).scalars(as: Int.self), [1, 1, 4, 3])
+        XCTAssertEqual(m.gather(dim: 0, index: Tensor([[1, 0]])).scalars(as: Int.self), [3, 2])
+        XCTAssertEqual(Tensor.zeros([2, 3], dtype: .int64).scatter(dim: 1, index: Tensor([[2], [0]]), source: Tensor([[7], [8]])).scalars(as: Int.self),
+                       [0, 0, 7, 8, 0, 0])
+        XCTAssertEqual(Tensor.zeros([3], dtype: .int64).scatterAdd(dim: 0, index: Tensor([0, 0, 2]), source: Tensor([1, 2, 3])).scalars(as: Int.self),
+                       [3, 0, 3])
+        XCTAssertEqual(Tensor.zeros([2, 2]).scatter(dim: 0, index: Tensor([[1, 0]]), value: 5).scalars(as: Float.self), [0, 5, 5, 0])
+        XCTAssertEqual(Tensor.arange(6).reshaped([3, 2]).indexSelect(dim: 0, index: Tensor([2, 0])).scalars(as: Int.self), [4, 5, 0, 1])
+        XCTAssertEqual(Tensor.arange(6).reshaped([3, 2]).indexSelect(dim: 1, index: Tensor([-1])).scalars(as: Int.self), [1, 3, 5])
+        XCTAssertEqual(Tensor.zeros([3]).indexAdd(dim: 0, index: Tensor([0, 0, 2]), source: Tensor([1.0, 2.0, 3.0]), alpha: 2).scalars(as: Float.self),
+                       [6, 0, 6])
+        XCTAssertEqual(Tensor.zeros([3]).indexPut([Tensor([0, 0, 2])], values: Tensor([1.0, 2.0, 3.0]), accumulate: true).scalars(as: Float.self),
+                       [3, 0, 3])
+        XCTAssertEqual(Tensor([1.0, 2.0, 3.0]).maskedFill(Tensor([true, false, true]), value: -1).scalars(as: Float.self), [-1, 2, -1])
+        XCTAssertEqual(Tensor([[1, 2], [3, 4]]).maskedFill(Tensor([false, true]), value: 9).scalars(as: Int.self), [1, 9, 3, 9])
+        XCTAssertEqual(Tensor([[1, 2], [3, 4]]).maskedSelect(Tensor([false, true])).scalars(as: Int.self), [2, 4])
+        XCTAssertEqual(Tensor([0, 3, 0, 5]).nonzero().scalars(as: Int.self), [1, 3])
+        // Half types move through the kernels unchanged; scatterAdd accumulates in float32.
+        let h = Tensor([1.5, 2.5, 3.5], dtype: .float16)
+        XCTAssertEqual(h.gather(dim: 0, index: Tensor([2, 0])).scalars(as: Double.self), [3.5, 1.5])
+        XCTAssertEqual(Tensor.zeros([1], dtype: .bfloat16).scatterAdd(dim: 0, index: Tensor([0, 0]), source: Tensor([1.0, 2.0], dtype: .bfloat16)).item(), 3)
+        // Empty index tensors.
+        XCTAssertEqual(m.gather(dim: 0, index: Tensor.zeros([0, 2], dtype: .int64)).shape, [0, 2])
+        XCTAssertEqual(m.indexSelect(dim: 1, index: Tensor.zeros([0], dtype: .int64)).shape, [2, 0])
+    }
+
+    func testGradients() {
+        let x = randomLeaf([3, 4], seed: 61)
+        let src = randomLeaf([2, 3], seed: 62)
+        let idx = Tensor([[0, 2, 1], [1, 1, 0]])
+        assertGradcheck([x]) { $0[0].gather(dim: 1, index: idx) }
+        assertGradcheck([x]) { $0[0].transposed(0, 1).gather(dim: 0, index: Tensor([[1, 2, 0]])) }
+        assertGradcheck([x, src]) { $0[0].scatterAdd(dim: 0, index: idx, source: $0[1]) }
+        let distinct = Tensor([[3, 0, 1], [2, 1, 0]])
+        assertGradcheck([x, src]) { $0[0].scatter(dim: 1, index: distinct, source: $0[1]) }
+        assertGradcheck([x]) { $0[0].scatter(dim: 1, index: distinct, value: 2) }
+        assertGradcheck([x]) { $0[0].indexSelect(dim: 1, index: Tensor([3, 0, 3])) }
+        let s2 = randomLeaf([3, 2], seed: 63)
+        assertGradcheck([x, s2]) { $0[0].indexAdd(dim: 1, index: Tensor([1, 1]), source: $0[1], alpha: -0.5) }
+        let v = randomLeaf([2, 4], seed: 64)
+        assertGradcheck([x, v]) { $0[0].indexPut([Tensor([2, 0])], values: $0[1]) }
+        assertGradcheck([x, v]) { $0[0].indexPut([Tensor([2, 2])], values: $0[1], accumulate: true) }
+        let mask = Tensor([true, false, false, true])
+        assertGradcheck([x]) { $0[0].maskedFill(mask, value: 3) }
+        let fill = randomLeaf([], seed: 65)
+        assertGradcheck([x, fill]) { $0[0].maskedFill(mask, value: $0[1]) }
+        assertGradcheck([x]) { $0[0].maskedSelect(mask) }
+        assertGradgradcheck([x]) { $0[0].gather(dim: 1, index: idx).pow(2) }
+        assertGradgradcheck([x, src]) { ($0[0].scatterAdd(dim: 0, index: idx, source: $0[1]) * $0[0]) }
+        assertGradgradcheck([x]) { $0[0].indexSelect(dim: 0, index: Tensor([2, 2])).pow(2) }
+        XCTAssertEqual(x.gather(dim: 1, index: idx).gradFn?.name, "GatherBackward0")
+        XCTAssertEqual(x.scatter(dim: 1, index: distinct, source: src).gradFn?.name, "ScatterBackward0")
+        XCTAssertEqual(x.scatterAdd(dim: 1, index: idx, source: src).gradFn?.name, "ScatterAddBackward0")
+        XCTAssertEqual(x.indexSelect(dim: 0, index: Tensor([1])).gradFn?.name, "IndexSelectBackward0")
+        XCTAssertEqual(x.indexAdd(dim: 1, index: Tensor([1, 1]), source: s2).gradFn?.name, "IndexAddBackward0")
+        XCTAssertEqual(x.indexPut([Tensor([0])], values: v[0]).gradFn?.name, "IndexPutBackward0")
+        XCTAssertEqual(x.maskedFill(mask, value: 0).gradFn?.name, "MaskedFillBackward0")
+    }
+
+    func testValidators() {
+        let x = Tensor.zeros([3, 4])
+        assertValidationFails("gather: Expected dtype int64 for index (got int32)") {
+            _ = try x.validateGatherScatter(dim: 0, index: Tensor([[0]], dtype: .int32), source: nil, op: "gather")
+        }
+        assertValidationFails("gather: Index tensor must have the same number of dimensions as input tensor") {
+            _ = try x.validateGatherScatter(dim: 0, index: Tensor([0]), source: nil, op: "gather")
+        }
+        assertValidationFails("gather: index 3 is out of bounds for dimension 0 with size 3") {
+            _ = try x.validateGatherScatter(dim: 0, index: Tensor([[3]]), source: nil, op: "gather")
+        }
+        assertValidationFails("gather: Size does not match at dimension 1 expected index [1, 5] to be smaller than self [3, 4]") {
+            _ = try x.validateGatherScatter(dim: 0, index: Tensor.zeros([1, 5], dtype: .int64), source: nil, op: "gather")
+        }
+        assertValidationFails("scatter: Expected self.dtype to be equal to src.dtype (float32 vs float64)") {
+            _ = try x.validateGatherScatter(dim: 0, index: Tensor([[0]]), source: Tensor([[1.0]], dtype: .float64), op: "scatter")
+        }
+        assertValidationFails("scatter: Expected index [2, 1] to be smaller than src [1, 1] at dimension 0") {
+            _ = try x.validateGatherScatter(dim: 0, index: Tensor([[0], [1]]), source: Tensor.zeros([1, 1]), op: "scatter")
+        }
+        assertValidationFails("index_select: index should have 1 dimension, but got shape [1, 1]") {
+            _ = try x.validateIndexAlongDim(Tensor([[0]]), dim: 0, op: "index_select")
+        }
+        assertValidationFails("index_select: expected index to be an int64 or int32 tensor (got float32)") {
+            _ = try x.validateIndexAlongDim(Tensor([0.0]), dim: 0, op: "index_select")
+        }
+        assertValidationFails("masked_fill: expected a bool mask, but got dtype int64") {
+            try x.validateMask(Tensor([1]), op: "masked_fill", broadcastBoth: false)
+        }
+        assertValidationFails("masked_fill: mask of shape [3] does not broadcast to the tensor's shape [3, 4]") {
+            try x.validateMask(Tensor([true, false, true]), op: "masked_fill", broadcastBoth: false)
+        }
+    }
+}
