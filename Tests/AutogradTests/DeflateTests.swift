@@ -54,6 +54,18 @@ final class DeflateTests: XCTestCase {
         }
     }
 
+    func testMatchesReachTheWholeWindowAndNoFurther() throws {
+        for blockSize in [32768 - 100, 32768] {
+            let block = TestRNG(seed: 9).bytesArray(blockSize)
+            // The second copy is exactly one window back; the third is out of reach.
+            let data = block + block + TestRNG(seed: 10).bytesArray(40000) + block
+            let packed = Deflater.compress(data)
+            XCTAssertEqual(try Inflater.decompress(packed, expectedSize: data.count), data, "\(blockSize)")
+            XCTAssertLessThan(packed.count, data.count - blockSize + 1000, "\(blockSize)")
+            XCTAssertGreaterThan(packed.count, data.count - blockSize - 1000, "\(blockSize)")
+        }
+    }
+
     func testHuffmanLengthsAreLimitedAndComplete() {
         // Fibonacci frequencies give an unlimited Huffman tree of depth n - 1.
         var fib = [1, 1]

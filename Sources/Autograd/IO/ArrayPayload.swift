@@ -42,64 +42,105 @@ struct ArrayPayload: Equatable, Sendable {
 
 // MARK: - Byte-order and layout conversions
 
+/// An array's elements as a file stores them, validated but not yet converted: a view into
+/// the file's bytes (valid only while those bytes are), with the byte order and layout needed
+/// to turn them into little-endian C order.
+struct RawArrayView {
+    var dtype: DType
+    var shape: [Int]
+    /// Exactly `ArrayPayload.byteCount(shape:dtype:)` bytes.
+    var data: UnsafeRawBufferPointer
+    var bigEndian = false
+    var fortranOrder = false
+
+    /// Writes the elements into `destination` (exactly `data.count` bytes) as little-endian,
+    /// C order, bools as 0/1.
+    func copy(into destination: UnsafeMutableRawBufferPointer) {
+        ByteLayout.convert(from: data, to: destination, shape: shape, width: dtype.byteCount,
+                           swap: bigEndian && dtype.byteCount > 1, fromFortran: fortranOrder,
+                           normalizeBools: dtype == .bool)
+    }
+}
+
+extension ArrayPayload {
+    /// Copies a view's elements out of the file, converted.
+    init(_ view: RawArrayView) {
+        let bytes = [UInt8](unsafeUninitializedCapacity: view.data.count) { buffer, initialized in
+            view.copy(into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = view.data.count
+        }
+        self.init(dtype: view.dtype, shape: view.shape, bytes: bytes)
+    }
+}
+
 enum ByteLayout {
-    /// Reverses the bytes of each `width`-byte element in place.
-    static func swapBytes(_ bytes: inout [UInt8], width: Int) {
-        guard width > 1 else { return }
-        bytes.withUnsafeMutableBufferPointer { p in
-            var i = 0
-            while i + width <= p.count {
-                var a = i, b = i + width - 1
-                while a < b { p.swapAt(a, b); a += 1; b -= 1 }
-                i += width
+    /// Copies `width`-byte elements from `src` to `dst` (same size), reversing each element's
+    /// bytes if `swap`, reordering from Fortran to C order if `fromFortran` (rank ≥ 2), and
+    /// setting nonzero bytes to 1 if `normalizeBools` (other tools may store any nonzero).
+    static func convert(from src: UnsafeRawBufferPointer, to dst: UnsafeMutableRawBufferPointer, shape: [Int],
+                        width: Int, swap: Bool, fromFortran: Bool, normalizeBools: Bool) {
+        precondition(src.count == dst.count && width > 0 && src.count % width == 0, "ByteLayout.convert: bad sizes")
+        let n = src.count / width
+        if fromFortran && shape.count >= 2 && n > 0 {
+            permute(src, dst, shape: shape, width: width, fromFortran: true, swap: swap)
+        } else {
+            if n > 0 { dst.copyMemory(from: src) }
+            if swap {
+                var i = 0
+                while i < dst.count {
+                    var a = i, b = i + width - 1
+                    while a < b { dst.swapAt(a, b); a += 1; b -= 1 }
+                    i += width
+                }
             }
         }
-    }
-
-    /// Sets every nonzero byte to 1 (bool arrays written by other tools may hold any nonzero).
-    static func normalizeBools(_ bytes: inout [UInt8]) {
-        for i in bytes.indices where bytes[i] > 1 { bytes[i] = 1 }
+        if normalizeBools {
+            for i in 0..<dst.count where dst[i] > 1 { dst[i] = 1 }
+        }
     }
 
     /// Reorders elements stored in Fortran (column-major) order into C (row-major) order.
     static func fortranToC(_ bytes: [UInt8], shape: [Int], width: Int) -> [UInt8] {
-        permute(bytes, shape: shape, width: width, fromFortran: true)
+        reordered(bytes, shape: shape, width: width, fromFortran: true)
     }
 
     /// Reorders elements stored in C order into Fortran order.
     static func cToFortran(_ bytes: [UInt8], shape: [Int], width: Int) -> [UInt8] {
-        permute(bytes, shape: shape, width: width, fromFortran: false)
+        reordered(bytes, shape: shape, width: width, fromFortran: false)
+    }
+
+    private static func reordered(_ bytes: [UInt8], shape: [Int], width: Int, fromFortran: Bool) -> [UInt8] {
+        guard shape.count >= 2, !bytes.isEmpty else { return bytes }
+        var out = [UInt8](repeating: 0, count: bytes.count)
+        bytes.withUnsafeBytes { s in
+            out.withUnsafeMutableBytes { d in permute(s, d, shape: shape, width: width, fromFortran: fromFortran, swap: false) }
+        }
+        return out
     }
 
     /// Walks the C-order index space once; `fOffset` tracks the element's Fortran position.
-    private static func permute(_ src: [UInt8], shape: [Int], width: Int, fromFortran: Bool) -> [UInt8] {
+    private static func permute(_ s: UnsafeRawBufferPointer, _ d: UnsafeMutableRawBufferPointer, shape: [Int],
+                                width: Int, fromFortran: Bool, swap: Bool) {
         let rank = shape.count
-        let n = shape.reduce(1, *)
-        guard rank >= 2, n > 0 else { return src }
+        let n = s.count / width
         var fStrides = [Int](repeating: 1, count: rank)
         for k in 1..<rank { fStrides[k] = fStrides[k - 1] * shape[k - 1] }
-        var dst = [UInt8](repeating: 0, count: src.count)
         var index = [Int](repeating: 0, count: rank)
         var fOffset = 0
-        src.withUnsafeBufferPointer { s in
-            dst.withUnsafeMutableBufferPointer { d in
-                for c in 0..<n {
-                    let (from, to) = fromFortran ? (fOffset, c) : (c, fOffset)
-                    for b in 0..<width { d[to * width + b] = s[from * width + b] }
-                    // Odometer increment, last axis fastest (C order).
-                    var k = rank - 1
-                    while k >= 0 {
-                        index[k] += 1
-                        fOffset += fStrides[k]
-                        if index[k] < shape[k] { break }
-                        fOffset -= fStrides[k] * shape[k]
-                        index[k] = 0
-                        k -= 1
-                    }
-                }
+        for c in 0..<n {
+            let (from, to) = fromFortran ? (fOffset, c) : (c, fOffset)
+            for b in 0..<width { d[to * width + b] = s[from * width + (swap ? width - 1 - b : b)] }
+            // Odometer increment, last axis fastest (C order).
+            var k = rank - 1
+            while k >= 0 {
+                index[k] += 1
+                fOffset += fStrides[k]
+                if index[k] < shape[k] { break }
+                fOffset -= fStrides[k] * shape[k]
+                index[k] = 0
+                k -= 1
             }
         }
-        return dst
     }
 }
 

@@ -128,15 +128,16 @@ enum NPYFormat {
         }
     }
 
-    /// Decodes a whole `.npy` image. `baseOffset` shifts offsets in errors (for npz members).
-    static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int = 0) throws -> ArrayPayload {
+    /// Validates a whole `.npy` image and returns a view of its elements (valid as long as
+    /// `bytes`). `baseOffset` shifts offsets in errors (for npz members).
+    static func view(_ bytes: UnsafeRawBufferPointer, baseOffset: Int = 0) throws -> RawArrayView {
         let r = ByteReader(bytes: bytes, format: .npy, baseOffset: baseOffset)
         let h = try parseHeader(r)
         guard let size = ArrayPayload.byteCount(shape: h.shape, dtype: h.dtype) else {
             throw r.error(.invalidShape("shape \(h.shape) of \(h.dtype) overflows"), at: h.dataOffset)
         }
         let available = r.count - h.dataOffset
-        // Validate against what is present before allocating anything of the declared size.
+        // Validate against what is present before anything of the declared size is allocated.
         guard available >= size else {
             throw r.error(.truncated("shape \(h.shape) of \(h.dtype) needs \(size) data bytes, file has \(available)"),
                           at: h.dataOffset)
@@ -145,12 +146,13 @@ enum NPYFormat {
             throw r.error(.sizeMismatch("shape \(h.shape) of \(h.dtype) needs \(size) data bytes, file has \(available)"),
                           at: h.dataOffset + size)
         }
-        var data = try r.copy(h.dataOffset, size, "the array data")
-        let width = h.dtype.byteCount
-        if h.bigEndian { ByteLayout.swapBytes(&data, width: width) }
-        if h.fortranOrder { data = ByteLayout.fortranToC(data, shape: h.shape, width: width) }
-        if h.dtype == .bool { ByteLayout.normalizeBools(&data) }
-        return ArrayPayload(dtype: h.dtype, shape: h.shape, bytes: data)
+        return RawArrayView(dtype: h.dtype, shape: h.shape, data: try r.slice(h.dataOffset, size, "the array data"),
+                            bigEndian: h.bigEndian, fortranOrder: h.fortranOrder)
+    }
+
+    /// Decodes a whole `.npy` image into little-endian C-order bytes.
+    static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int = 0) throws -> ArrayPayload {
+        ArrayPayload(try view(bytes, baseOffset: baseOffset))
     }
 
     static func decode(_ data: Data) throws -> ArrayPayload {

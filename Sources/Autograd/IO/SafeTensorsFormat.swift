@@ -137,18 +137,24 @@ enum SafeTensorsFormat {
         return SafeTensorsEntry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
     }
 
-    /// Decodes every tensor (in header order) and the metadata.
-    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> (tensors: [(name: String, array: ArrayPayload)], metadata: [String: String]) {
+    /// Validates a file and returns views of every tensor (in header order, valid as long as
+    /// `bytes`) and the metadata.
+    static func views(_ bytes: UnsafeRawBufferPointer) throws -> (tensors: [(name: String, view: RawArrayView)], metadata: [String: String]) {
         let r = ByteReader(bytes: bytes, format: .safetensors)
         let (entries, metadata, dataStart) = try parseHeader(r)
-        var tensors: [(name: String, array: ArrayPayload)] = []
+        var tensors: [(name: String, view: RawArrayView)] = []
         tensors.reserveCapacity(entries.count)
         for e in entries {
-            var data = try r.copy(dataStart + e.begin, e.end - e.begin, "tensor data")
-            if e.dtype == .bool { ByteLayout.normalizeBools(&data) }
-            tensors.append((e.name, ArrayPayload(dtype: e.dtype, shape: e.shape, bytes: data)))
+            let data = try r.slice(dataStart + e.begin, e.end - e.begin, "tensor data")
+            tensors.append((e.name, RawArrayView(dtype: e.dtype, shape: e.shape, data: data)))
         }
         return (tensors, metadata)
+    }
+
+    /// Decodes every tensor (in header order) and the metadata.
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> (tensors: [(name: String, array: ArrayPayload)], metadata: [String: String]) {
+        let (views, metadata) = try views(bytes)
+        return (views.map { ($0.name, ArrayPayload($0.view)) }, metadata)
     }
 
     /// The reference implementation's `Dtype` order (restricted to ours); it lays tensors out

@@ -9,6 +9,14 @@ extension Tensor {
         self = payload.bytes.withUnsafeBytes { Tensor.fromBytes($0, shape: payload.shape, dtype: payload.dtype) }
     }
 
+    /// A contiguous CPU tensor converted straight from a file's bytes: one copy, no
+    /// intermediate buffer (the file is memory-mapped, so a large file costs one tensor).
+    init(view: RawArrayView) {
+        let t = Tensor(uninitializedShape: view.shape, dtype: view.dtype)
+        view.copy(into: UnsafeMutableRawBufferPointer(start: t.storage.pointer, count: view.data.count))
+        self = t
+    }
+
     /// The elements as little-endian, row-major bytes (copied to the CPU if needed).
     var payload: ArrayPayload {
         withUnsafeBytes { ArrayPayload(dtype: dtype, shape: shape, bytes: [UInt8]($0)) }
@@ -33,16 +41,14 @@ extension Tensor {
     ///   object array), a shape that overflows, or data shorter or longer than the header says.
     /// - Complexity: O(n) in the file size.
     public init(npyFile path: String) throws {
-        let payload = try FileBytes.withContents(of: path, format: .npy) { try NPYFormat.decode($0) }
-        self.init(payload: payload)
+        self = try FileBytes.withContents(of: path, format: .npy) { Tensor(view: try NPYFormat.view($0)) }
     }
 
     /// Decodes a `.npy` image held in memory; see ``init(npyFile:)``.
     /// - Throws: ``TensorIOError`` as ``init(npyFile:)`` does, without a path.
     /// - Complexity: O(n) in the data size.
     public init(npyData: Data) throws {
-        let payload = try NPYFormat.decode(npyData)
-        self.init(payload: payload)
+        self = try npyData.withUnsafeBytes { Tensor(view: try NPYFormat.view($0)) }
     }
 
     /// Writes this tensor as a NumPy `.npy` file that `np.load` reads.
@@ -131,10 +137,11 @@ public enum SafeTensors {
     ///   do not cover the data exactly, or a `__metadata__` that is not a map of strings.
     /// - Complexity: O(n) in the file size.
     public static func read(_ path: String) throws -> [String: Tensor] {
-        let decoded = try FileBytes.withContents(of: path, format: .safetensors) { try SafeTensorsFormat.decode($0) }
-        var result: [String: Tensor] = [:]
-        for (name, payload) in decoded.tensors { result[name] = Tensor(payload: payload) }
-        return result
+        try FileBytes.withContents(of: path, format: .safetensors) { bytes in
+            var result: [String: Tensor] = [:]
+            for (name, view) in try SafeTensorsFormat.views(bytes).tensors { result[name] = Tensor(view: view) }
+            return result
+        }
     }
 
     /// Reads only the `__metadata__` map of a safetensors file (the header is validated in
