@@ -92,6 +92,9 @@ enum Engine {
                     if hooks { inputs = callPreHooks(node, inputs) }
                     if inputs.allSatisfy({ $0 == nil }) {
                         outputs = [Tensor?](repeating: nil, count: node.nextFunctions.count)
+                    } else if !hooks, let accumulator = node as? AccumulateGrad {
+                        // Hands over `inputs` (no post hooks will read them).
+                        outputs = accumulator.applyTaking(&inputs)
                     } else {
                         outputs = try node.apply(inputs)
                     }

@@ -10,16 +10,23 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     // @unchecked Sendable: the edges and saved tensors are written when the op records the
     // node and read by the engine afterwards; hooks and release are guarded by `lock`.
 
+    // Exclusivity: the tape fields below are accessed on every op, backward step and node
+    // teardown, where run-time exclusivity checks cost more than the work itself. No access
+    // to them overlaps another on one thread: each is a plain read or a single mutation that
+    // calls out to no code touching the same node (checked with the checks on: the test
+    // suite passes with them enabled), so they are `@exclusivity(unchecked)`. Cross-thread
+    // discipline is unchanged (see the Sendable note above).
+
     /// The edges to the nodes of this op's inputs, in input order: `(function, inputIndex)`,
     /// where `inputIndex` says which output of `function` the input was.
-    public internal(set) var nextFunctions: [(function: GradFn?, inputIndex: Int)] = []
+    @exclusivity(unchecked) public internal(set) var nextFunctions: [(function: GradFn?, inputIndex: Int)] = []
 
     /// Shape, dtype and device of each input, so the engine can check and reduce gradients.
-    var inputMetadata: [InputMetadata?] = []
+    @exclusivity(unchecked) var inputMetadata: [InputMetadata?] = []
 
     /// Tensors the backward formula needs; freed after backward unless the graph is retained.
-    var saved: [SavedTensor] = []
-    var savedWereReleased = false
+    @exclusivity(unchecked) var saved: [SavedTensor] = []
+    @exclusivity(unchecked) var savedWereReleased = false
 
     /// Order of creation; the engine runs ready nodes with the highest number first.
     let sequenceNr: Int
@@ -187,27 +194,45 @@ public final class AccumulateGrad: GradFn, @unchecked Sendable {
     }
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard var g = gradOutputs[0] else { return [] }
+        accumulate(&g, mayAdopt: false)
+        return []
+    }
+
+    /// `apply` for the engine, which hands over its buffer: the gradient is moved out of
+    /// `gradOutputs`, and when nothing else references it (a gradient a formula has just
+    /// computed), the leaf's first `.grad` adopts it instead of a copy, as PyTorch's
+    /// AccumulateGrad steals a gradient whose use count shows it is the only holder.
+    func applyTaking(_ gradOutputs: inout [Tensor?]) -> [Tensor?] {
+        guard var g = gradOutputs[0] else { return [] }
+        gradOutputs[0] = nil
+        accumulate(&g, mayAdopt: true)
+        return []
+    }
+
+    private func accumulate(_ g: inout Tensor, mayAdopt: Bool) {
         // The leaf's tensor hooks already ran in the engine (before any node pre-hooks).
-        guard let g = gradOutputs[0] else { return [] }
         let createGraph = GradMode.isEnabled
-        variable.lock.withLock { _ in
+        let hooks = variable.lock.withLock { _ in
             if let existing = variable.grad {
                 if createGraph || existing.requiresGrad {
                     variable.grad = existing + g
                 } else {
                     existing.addInPlaceUnchecked(g)
                 }
+            } else if mayAdopt, !createGraph, g.dtype == variableDType, g.device == variableDevice,
+                      g.isUniquelyOwnedPlainTensor() {
+                variable.grad = g
             } else {
                 // A copy, so `.grad` never aliases a tensor the caller holds; recorded when
                 // the graph is being created.
                 variable.grad = g.clone()
             }
+            return variable.postAccumulateHooks
         }
-        let hooks = variable.lock.withLock { _ in variable.postAccumulateHooks }
         if !hooks.isEmpty {
             let leaf = self.leaf
             for entry in hooks { entry.hook(leaf) }
         }
-        return []
     }
 }
