@@ -12,7 +12,7 @@ extension Tensor {
             let e = shifted.exp()
             return e / e.sum(dim: d, keepDim: true)
         }.detached()
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = SoftmaxBackward0(dim: d)
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -31,7 +31,7 @@ extension Tensor {
             let shifted = x - x.max(dim: d, keepDim: true).values
             return shifted - shifted.exp().sum(dim: d, keepDim: true).log()
         }.detached()
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = LogSoftmaxBackward0(dim: d)
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -59,7 +59,7 @@ public func nllLoss(logProbabilities: Tensor, targets: Tensor) -> Tensor {
     let x2 = input.rank == 1 ? input.reshaped([1, classes]) : input
     let onehot = Tensor.arange(classes, device: input.device).reshaped([1, classes]) .== t2.to(.int64).reshaped([-1, 1])
     let out = withNoGrad { -(x2.detached() * onehot.to(input.dtype)).sum() / Double(x2.shape[0]) }.detached()
-    return Tensor.record(out, inputs: [input]) {
+    return Tensor.record(out, input: input) {
         let node = NllLossBackward0(inputShape: input.shape)
         node.maskSlot = node.save(onehot)
         return node
@@ -94,7 +94,7 @@ public func mseLoss(predictions: Tensor, targets: Tensor) -> Tensor {
         let d = predictions.detached() - targets.detached()
         return (d * d).mean()
     }.detached()
-    return Tensor.record(out, inputs: [predictions, targets]) {
+    return Tensor.record(out, inputs: predictions, targets) {
         let node = MseLossBackward0()
         node.predictionsSlot = node.save(predictions)
         node.targetsSlot = node.save(targets)
