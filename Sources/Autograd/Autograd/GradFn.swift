@@ -107,11 +107,13 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     /// Unpacks saved slot `index`, checking it was not released or modified in place.
     func savedTensor(_ index: Int) throws -> Tensor {
-        let slot = lock.withLock { _ -> SavedTensor? in
-            savedWereReleased || index < 0 || index >= saved.count ? nil : saved[index]
+        // Unpacked in place under the lock (unpacking takes no lock), not copied out first.
+        let unpacked = lock.withLock { _ -> Result<Tensor, any Error>? in
+            if savedWereReleased || index < 0 || index >= saved.count { return nil }
+            return Result { try saved[index].unpack(for: self) }
         }
-        guard let slot else { throw AutogradError.graphFreed }
-        return try slot.unpack(for: self)
+        guard let unpacked else { throw AutogradError.graphFreed }
+        return try unpacked.get()
     }
 
     /// Whether input `index` needs a gradient (PyTorch's `needs_input_grad`).
@@ -128,23 +130,23 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     deinit {
         // Nodes and metadata only this node keeps alive would deinit recursively when it goes;
         // move those to the iterative teardown. Shared ones are simply released.
-        let teardown = GraphTeardown.state
-        var handedOver = false
+        // The thread's teardown list is looked up only when something is handed over.
+        var teardown: GraphTeardown.State? = nil
         for i in nextFunctions.indices where nextFunctions[i].function != nil {
             if isKnownUniquelyReferenced(&nextFunctions[i].function) {
-                teardown.pending.append(nextFunctions[i].function!)  // non-nil: checked in the loop
-                handedOver = true
+                if teardown == nil { teardown = GraphTeardown.state }
+                teardown?.pending.append(nextFunctions[i].function!)  // non-nil: checked in the loop
             }
         }
         nextFunctions = []
-        for s in saved {
-            if let o = s.retainedObject {
-                teardown.pending.append(o)
-                handedOver = true
+        for i in saved.indices {
+            if let o = saved[i].retainedObject {
+                if teardown == nil { teardown = GraphTeardown.state }
+                teardown?.pending.append(o)
             }
         }
         saved = []
-        if handedOver { GraphTeardown.drain(teardown) }
+        if let teardown { GraphTeardown.drain(teardown) }
     }
 }
 
