@@ -127,6 +127,18 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         inputMetadata = inputs.map { InputMetadata($0) }
     }
 
+    /// Connects the node to its one input (no intermediate inputs array).
+    func connect(_ input: Tensor) {
+        nextFunctions = [input.gradientEdge()]
+        inputMetadata = [InputMetadata(input)]
+    }
+
+    /// Connects the node to its two inputs (no intermediate inputs array).
+    func connect(_ lhs: Tensor, _ rhs: Tensor) {
+        nextFunctions = [lhs.gradientEdge(), rhs.gradientEdge()]
+        inputMetadata = [InputMetadata(lhs), InputMetadata(rhs)]
+    }
+
     deinit {
         // Nodes and metadata only this node keeps alive would deinit recursively when it goes;
         // move those to the iterative teardown. Shared ones are simply released.

@@ -107,7 +107,9 @@ extension Tensor {
         if inputs.count == 1, output.storage === inputs[0].storage { output.markAsView(of: inputs[0]) }
         guard inputs.contains(where: { $0.mayRequireGrad }), GradMode.isEnabled,
               inputs.contains(where: { $0.requiresGrad }) else { return output }
-        return attach(makeNode(), to: output, inputs: inputs)
+        let node = makeNode()
+        node.connect(inputs)
+        return attach(node, to: output)
     }
 
     /// `record` for a unary op, without an inputs array unless a node is recorded.
@@ -115,7 +117,9 @@ extension Tensor {
     static func record(_ output: Tensor, input: Tensor, _ makeNode: () -> GradFn) -> Tensor {
         if output.storage === input.storage { output.markAsView(of: input) }
         guard input.mayRequireGrad, GradMode.isEnabled, input.requiresGrad else { return output }
-        return attach(makeNode(), to: output, inputs: [input])
+        let node = makeNode()
+        node.connect(input)
+        return attach(node, to: output)
     }
 
     /// `record` for a binary op, without an inputs array unless a node is recorded.
@@ -123,11 +127,13 @@ extension Tensor {
     static func record(_ output: Tensor, inputs lhs: Tensor, _ rhs: Tensor, _ makeNode: () -> GradFn) -> Tensor {
         guard lhs.mayRequireGrad || rhs.mayRequireGrad, GradMode.isEnabled,
               lhs.requiresGrad || rhs.requiresGrad else { return output }
-        return attach(makeNode(), to: output, inputs: [lhs, rhs])
+        let node = makeNode()
+        node.connect(lhs, rhs)
+        return attach(node, to: output)
     }
 
-    private static func attach(_ node: GradFn, to output: Tensor, inputs: [Tensor]) -> Tensor {
-        node.connect(inputs)
+    /// Makes `node` the history of `output` (the node is already connected to its inputs).
+    private static func attach(_ node: GradFn, to output: Tensor) -> Tensor {
         output.meta.gradFn = node
         output.meta.outputNr = 0
         return output
