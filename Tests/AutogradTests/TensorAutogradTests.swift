@@ -161,6 +161,27 @@ final class TensorAutogradTests: XCTestCase {
         XCTAssertNil(x.grad)
     }
 
+    func testLeafGradNeverAliasesAGradientStillHeld() throws {
+        // AddBackward0 passes the caller's `g` through unchanged: `.grad` must be a copy.
+        let x = Tensor([1.0, 2.0], requiresGrad: true)
+        let g = Tensor([3.0, 4.0])
+        try (x + 0).backward(g)
+        withNoGrad { g.addInPlace(1) }
+        assertClose(x.grad!, shape: [2], [3, 4])
+        // A freshly computed gradient is adopted; later backward passes still add into it.
+        let y = Tensor([1.0, 2.0], requiresGrad: true)
+        try (y * 2).sum().backward()
+        let first = y.grad!
+        try (y * 2).sum().backward()
+        assertClose(y.grad!, shape: [2], [4, 4])
+        assertClose(first, shape: [2], [4, 4])
+        // An expanded (stride-0) gradient is copied, so accumulation never writes one element twice.
+        let z = Tensor([1.0, 2.0, 3.0], requiresGrad: true)
+        try z.sum().backward()
+        try z.sum().backward()
+        assertClose(z.grad!, shape: [3], [2, 2, 2])
+    }
+
     func testDetach() throws {
         let x = Tensor([1.0, 2.0], requiresGrad: true)
         let y = x * 2

@@ -24,8 +24,8 @@ enum Engine {
         // index into `table`, which holds all per-node bookkeeping of this run.
         var table = NodeTable()
         var stack: [Int] = []
-        for root in roots {
-            let (i, inserted) = table.findOrInsert(root.function)
+        for r in roots.indices {
+            let (i, inserted) = table.findOrInsert(roots[r].function)
             if inserted { stack.append(i) }
         }
         while let i = stack.popLast() {
@@ -56,14 +56,15 @@ enum Engine {
         var captured: [Capture: Tensor] = [:]
 
         var ready = ReadyQueue()
-        for root in roots {
-            guard let i = table.find(root.function) else { continue }
-            var buffer = table.states[i].buffer ?? [Tensor?](repeating: nil, count: root.function.outputCount)
-            buffer[root.index] = accumulate(buffer[root.index], root.gradient)
+        for r in roots.indices {
+            guard let i = table.find(roots[r].function) else { continue }
+            var buffer = table.states[i].buffer ?? [Tensor?](repeating: nil, count: roots[r].function.outputCount)
+            table.states[i].buffer = nil
+            buffer[roots[r].index] = accumulate(buffer[roots[r].index], roots[r].gradient)
             table.states[i].buffer = buffer
         }
-        for root in roots {
-            guard let i = table.find(root.function), table.states[i].dependencies == 0 else { continue }
+        for r in roots.indices {
+            guard let i = table.find(roots[r].function), table.states[i].dependencies == 0 else { continue }
             ready.pushIfAbsent(i, table: &table)
         }
 
@@ -78,7 +79,11 @@ enum Engine {
                 let isCaptured = isCaptureNode?[i] ?? false
                 // Tensor hooks and retained gradients run for every node that executes or is
                 // captured, before the capture (PyTorch's call_tensor_pre_hooks).
-                if shouldRun || isCaptured { inputs = callTensorPreHooks(node, inputs) }
+                // Only nodes with hooks or retained gradients, and leaves' accumulators (whose
+                // leaf may carry tensor hooks), have any to run.
+                if (shouldRun || isCaptured) && (node.hasHooks || node is AccumulateGrad) {
+                    inputs = callTensorPreHooks(node, inputs)
+                }
                 if isCaptured {
                     let id = ObjectIdentifier(node)
                     for (slot, g) in inputs.enumerated() {
@@ -92,6 +97,9 @@ enum Engine {
                     if hooks { inputs = callPreHooks(node, inputs) }
                     if inputs.allSatisfy({ $0 == nil }) {
                         outputs = [Tensor?](repeating: nil, count: node.nextFunctions.count)
+                    } else if !hooks, let accumulator = node as? AccumulateGrad {
+                        // Hands over `inputs` (no post hooks will read them).
+                        outputs = accumulator.applyTaking(&inputs)
                     } else {
                         outputs = try node.apply(inputs)
                     }
@@ -105,7 +113,9 @@ enum Engine {
                     let edge = edges[k]
                     guard let next = edge.function, let j = table.find(next) else { continue }
                     if k < outputs.count, var g = outputs[k] {
-                        if let meta = node.inputMetadata[k] { g = try conform(g, to: meta, node: node, input: k) }
+                        if let meta = node.inputMetadata[k], g.dtype != meta.dtype || g.device != meta.device || g.shape != meta.shape {
+                            g = try conform(g, to: meta, node: node, input: k)
+                        }
                         if table.states[j].buffer == nil {
                             var buffer = [Tensor?](repeating: nil, count: next.outputCount)
                             buffer[edge.inputIndex] = g

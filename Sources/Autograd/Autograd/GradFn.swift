@@ -10,16 +10,23 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     // @unchecked Sendable: the edges and saved tensors are written when the op records the
     // node and read by the engine afterwards; hooks and release are guarded by `lock`.
 
+    // Exclusivity: the tape fields below are accessed on every op, backward step and node
+    // teardown, where run-time exclusivity checks cost more than the work itself. No access
+    // to them overlaps another on one thread: each is a plain read or a single mutation that
+    // calls out to no code touching the same node (checked with the checks on: the test
+    // suite passes with them enabled), so they are `@exclusivity(unchecked)`. Cross-thread
+    // discipline is unchanged (see the Sendable note above).
+
     /// The edges to the nodes of this op's inputs, in input order: `(function, inputIndex)`,
     /// where `inputIndex` says which output of `function` the input was.
-    public internal(set) var nextFunctions: [(function: GradFn?, inputIndex: Int)] = []
+    @exclusivity(unchecked) public internal(set) var nextFunctions: [(function: GradFn?, inputIndex: Int)] = []
 
     /// Shape, dtype and device of each input, so the engine can check and reduce gradients.
-    var inputMetadata: [InputMetadata?] = []
+    @exclusivity(unchecked) var inputMetadata: [InputMetadata?] = []
 
     /// Tensors the backward formula needs; freed after backward unless the graph is retained.
-    var saved: [SavedTensor] = []
-    var savedWereReleased = false
+    @exclusivity(unchecked) var saved: [SavedTensor] = []
+    @exclusivity(unchecked) var savedWereReleased = false
 
     /// Order of creation; the engine runs ready nodes with the highest number first.
     let sequenceNr: Int
@@ -100,11 +107,13 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     /// Unpacks saved slot `index`, checking it was not released or modified in place.
     func savedTensor(_ index: Int) throws -> Tensor {
-        let slot = lock.withLock { _ -> SavedTensor? in
-            savedWereReleased || index < 0 || index >= saved.count ? nil : saved[index]
+        // Unpacked in place under the lock (unpacking takes no lock), not copied out first.
+        let unpacked = lock.withLock { _ -> Result<Tensor, any Error>? in
+            if savedWereReleased || index < 0 || index >= saved.count { return nil }
+            return Result { try saved[index].unpack(for: self) }
         }
-        guard let slot else { throw AutogradError.graphFreed }
-        return try slot.unpack(for: self)
+        guard let unpacked else { throw AutogradError.graphFreed }
+        return try unpacked.get()
     }
 
     /// Whether input `index` needs a gradient (PyTorch's `needs_input_grad`).
@@ -118,26 +127,38 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         inputMetadata = inputs.map { InputMetadata($0) }
     }
 
+    /// Connects the node to its one input (no intermediate inputs array).
+    func connect(_ input: Tensor) {
+        nextFunctions = [input.gradientEdge()]
+        inputMetadata = [InputMetadata(input)]
+    }
+
+    /// Connects the node to its two inputs (no intermediate inputs array).
+    func connect(_ lhs: Tensor, _ rhs: Tensor) {
+        nextFunctions = [lhs.gradientEdge(), rhs.gradientEdge()]
+        inputMetadata = [InputMetadata(lhs), InputMetadata(rhs)]
+    }
+
     deinit {
         // Nodes and metadata only this node keeps alive would deinit recursively when it goes;
         // move those to the iterative teardown. Shared ones are simply released.
-        let teardown = GraphTeardown.state
-        var handedOver = false
+        // The thread's teardown list is looked up only when something is handed over.
+        var teardown: GraphTeardown.State? = nil
         for i in nextFunctions.indices where nextFunctions[i].function != nil {
             if isKnownUniquelyReferenced(&nextFunctions[i].function) {
-                teardown.pending.append(nextFunctions[i].function!)  // non-nil: checked in the loop
-                handedOver = true
+                if teardown == nil { teardown = GraphTeardown.state }
+                teardown?.pending.append(nextFunctions[i].function!)  // non-nil: checked in the loop
             }
         }
         nextFunctions = []
-        for s in saved {
-            if let o = s.retainedObject {
-                teardown.pending.append(o)
-                handedOver = true
+        for i in saved.indices {
+            if let o = saved[i].retainedObject {
+                if teardown == nil { teardown = GraphTeardown.state }
+                teardown?.pending.append(o)
             }
         }
         saved = []
-        if handedOver { GraphTeardown.drain(teardown) }
+        if let teardown { GraphTeardown.drain(teardown) }
     }
 }
 
@@ -187,27 +208,45 @@ public final class AccumulateGrad: GradFn, @unchecked Sendable {
     }
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard var g = gradOutputs[0] else { return [] }
+        accumulate(&g, mayAdopt: false)
+        return []
+    }
+
+    /// `apply` for the engine, which hands over its buffer: the gradient is moved out of
+    /// `gradOutputs`, and when nothing else references it (a gradient a formula has just
+    /// computed), the leaf's first `.grad` adopts it instead of a copy, as PyTorch's
+    /// AccumulateGrad steals a gradient whose use count shows it is the only holder.
+    func applyTaking(_ gradOutputs: inout [Tensor?]) -> [Tensor?] {
+        guard var g = gradOutputs[0] else { return [] }
+        gradOutputs[0] = nil
+        accumulate(&g, mayAdopt: true)
+        return []
+    }
+
+    private func accumulate(_ g: inout Tensor, mayAdopt: Bool) {
         // The leaf's tensor hooks already ran in the engine (before any node pre-hooks).
-        guard let g = gradOutputs[0] else { return [] }
         let createGraph = GradMode.isEnabled
-        variable.lock.withLock { _ in
+        let hooks = variable.lock.withLock { _ in
             if let existing = variable.grad {
                 if createGraph || existing.requiresGrad {
                     variable.grad = existing + g
                 } else {
                     existing.addInPlaceUnchecked(g)
                 }
+            } else if mayAdopt, !createGraph, g.dtype == variableDType, g.device == variableDevice,
+                      g.isUniquelyOwnedPlainTensor() {
+                variable.grad = g
             } else {
                 // A copy, so `.grad` never aliases a tensor the caller holds; recorded when
                 // the graph is being created.
                 variable.grad = g.clone()
             }
+            return variable.postAccumulateHooks
         }
-        let hooks = variable.lock.withLock { _ in variable.postAccumulateHooks }
         if !hooks.isEmpty {
             let leaf = self.leaf
             for entry in hooks { entry.hook(leaf) }
         }
-        return []
     }
 }

@@ -98,7 +98,7 @@ extension Tensor {
     /// `self[indices]` for an advanced index. Differentiable (`IndexBackward0`).
     func index(_ advanced: AdvancedIndex) -> Tensor {
         let out = advanced.gather(self)
-        return Tensor.record(out, inputs: [self]) { IndexBackward0(index: advanced, inputShape: shape) }
+        return Tensor.record(out, input: self) { IndexBackward0(index: advanced, inputShape: shape) }
     }
 
     /// A copy of `self` with `values` written (or added) at an advanced index.
@@ -113,7 +113,7 @@ extension Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
         Backends.backend(for: device).copy(self, into: out)
         advanced.put(values, into: out, accumulate: accumulate)
-        return Tensor.record(out, inputs: [self, values]) { IndexPutBackward0(index: advanced, accumulate: accumulate) }
+        return Tensor.record(out, inputs: self, values) { IndexPutBackward0(index: advanced, accumulate: accumulate) }
     }
 
     /// A copy with `values` written at the positions `indices` select in the leading dims

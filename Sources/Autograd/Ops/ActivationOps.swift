@@ -28,7 +28,7 @@ extension Tensor {
                 return x * (inner.tanh() + 1) * 0.5
             }
         }
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = GeluBackward0(approximate: approximate)
             node.selfSlot = node.save(self)
             return node
@@ -40,7 +40,7 @@ extension Tensor {
     public func silu() -> Tensor {
         check { () throws(ShapeError) in try validateFloating("silu") }
         let out = sameDTypeCompute { x in x * x.sigmoid() }
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = SiluBackward0()
             node.selfSlot = node.save(self)
             return node
@@ -56,7 +56,7 @@ extension Tensor {
             let bx = x * beta
             return Tensor.where(bx .> threshold, x, bx.exp().log1p() / beta)
         }
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = SoftplusBackward0(beta: beta, threshold: threshold)
             node.selfSlot = node.save(self)
             return node
@@ -69,7 +69,7 @@ extension Tensor {
     public func leakyRelu(negativeSlope: Double = 0.01) -> Tensor {
         check { () throws(ShapeError) in try validateFloating("leakyRelu") }
         let out = sameDTypeCompute { x in Tensor.where(x .> 0.0, x, x * negativeSlope) }
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = LeakyReluBackward0(negativeSlope: negativeSlope)
             node.selfSlot = node.save(self)
             return node
@@ -82,7 +82,7 @@ extension Tensor {
     public func elu(alpha: Double = 1) -> Tensor {
         check { () throws(ShapeError) in try validateFloating("elu") }
         let out = sameDTypeCompute { x in Tensor.where(x .> 0.0, x, x.expm1() * alpha) }
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = EluBackward0(alpha: alpha)
             node.selfSlot = node.save(self)
             return node
@@ -100,7 +100,7 @@ extension Tensor {
             }
         }
         let out = withNoGrad { detached().clamp(min: minValue, max: maxValue) }.detached()
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = HardtanhBackward0(minValue: minValue, maxValue: maxValue)
             node.selfSlot = node.save(self)
             return node

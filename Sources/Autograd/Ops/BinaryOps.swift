@@ -120,21 +120,21 @@ extension Tensor {
     /// - Precondition: shapes broadcast; devices match.
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         let out = computeBinary(.add, .tensor(lhs), .tensor(rhs), name: "add")
-        return record(out, inputs: [lhs, rhs]) { AddBackward0() }
+        return record(out, inputs: lhs, rhs) { AddBackward0() }
     }
 
     /// Elementwise difference with broadcasting. Differentiable.
     /// - Precondition: shapes broadcast; devices match; not both bool.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         let out = computeBinary(.sub, .tensor(lhs), .tensor(rhs), name: "sub")
-        return record(out, inputs: [lhs, rhs]) { SubBackward0() }
+        return record(out, inputs: lhs, rhs) { SubBackward0() }
     }
 
     /// Elementwise product with broadcasting. Differentiable.
     /// - Precondition: shapes broadcast; devices match.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         let out = computeBinary(.mul, .tensor(lhs), .tensor(rhs), name: "mul")
-        return record(out, inputs: [lhs, rhs]) {
+        return record(out, inputs: lhs, rhs) {
             let node = MulBackward0()
             node.lhsSlot = node.save(lhs)
             node.rhsSlot = node.save(rhs)
@@ -146,7 +146,7 @@ extension Tensor {
     /// - Precondition: shapes broadcast; devices match.
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
         let out = computeBinary(.div, .tensor(lhs), .tensor(rhs), name: "div")
-        return record(out, inputs: [lhs, rhs]) {
+        return record(out, inputs: lhs, rhs) {
             let node = DivBackward0()
             node.lhsSlot = node.save(lhs)
             node.rhsSlot = node.save(rhs)
@@ -159,7 +159,7 @@ extension Tensor {
     public static prefix func - (x: Tensor) -> Tensor {
         precondition(x.dtype != .bool, "neg: negation, the `-` operator, on a bool tensor is not supported. Use logicalNot() instead.")
         let out = x.computeUnary(.neg)
-        return record(out, inputs: [x]) { NegBackward0() }
+        return record(out, input: x) { NegBackward0() }
     }
 
     // Scalar forms. A Swift scalar does not promote a tensor within its category
@@ -172,17 +172,17 @@ extension Tensor {
         let value = s.doubleValue
         switch op {
         case .add:
-            return record(out, inputs: [x]) { AddBackward0() }
+            return record(out, input: x) { AddBackward0() }
         case .sub:
-            return record(out, inputs: [x]) { scalarOnLeft ? RsubBackward1() : SubBackward0() }
+            return record(out, input: x) { scalarOnLeft ? RsubBackward1() : SubBackward0() }
         case .mul:
-            return record(out, inputs: [x]) {
+            return record(out, input: x) {
                 let node = MulBackward0()
                 node.scalar = value
                 return node
             }
         case .div:
-            return record(out, inputs: [x]) {
+            return record(out, input: x) {
                 let node = DivBackward0()
                 node.scalar = value
                 if scalarOnLeft { node.rhsSlot = node.save(x) }
@@ -258,7 +258,7 @@ extension Tensor {
 
     private func powScalar(_ exponent: Scalar) -> Tensor {
         let out = Tensor.computeBinary(.pow, .tensor(self), .scalar(exponent), name: "pow")
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = PowBackward0()
             node.exponent = exponent.doubleValue
             node.selfSlot = node.save(self)
@@ -269,7 +269,7 @@ extension Tensor {
     /// `self ** exponent` elementwise with a tensor exponent and broadcasting (`PowBackward1`).
     public func pow(_ exponent: Tensor) -> Tensor {
         let out = Tensor.computeBinary(.pow, .tensor(self), .tensor(exponent), name: "pow")
-        return Tensor.record(out, inputs: [self, exponent]) {
+        return Tensor.record(out, inputs: self, exponent) {
             let node = PowBackward1()
             node.selfSlot = node.save(self)
             node.exponentSlot = node.save(exponent)
@@ -406,7 +406,7 @@ final class PowBackward1: GradFn, @unchecked Sendable {
 /// - Precondition: shapes broadcast; devices match.
 public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
     let out = Tensor.computeBinary(.maximum, .tensor(a), .tensor(b), name: "maximum")
-    return Tensor.record(out, inputs: [a, b]) {
+    return Tensor.record(out, inputs: a, b) {
         let node = MaximumBackward0()
         node.lhsSlot = node.save(a)
         node.rhsSlot = node.save(b)
@@ -419,7 +419,7 @@ public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
 /// - Precondition: shapes broadcast; devices match.
 public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
     let out = Tensor.computeBinary(.minimum, .tensor(a), .tensor(b), name: "minimum")
-    return Tensor.record(out, inputs: [a, b]) {
+    return Tensor.record(out, inputs: a, b) {
         let node = MinimumBackward0()
         node.lhsSlot = node.save(a)
         node.rhsSlot = node.save(b)

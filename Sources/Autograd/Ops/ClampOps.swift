@@ -26,7 +26,7 @@ extension Tensor {
         if let min { out = Tensor.computeBinary(.maximum, .tensor(out), .scalar(boundScalar(min)), name: "clamp") }
         if let max { out = Tensor.computeBinary(.minimum, .tensor(out), .scalar(boundScalar(max)), name: "clamp") }
         if min == nil && max == nil { out = clone().detached() }
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = ClampBackward1(min: min, max: max)
             node.selfSlot = node.save(self)
             return node

@@ -69,7 +69,7 @@ extension Tensor {
         let ca = a.dtype == dtype ? a.to(device: device) : a.convertedWithoutGrad(to: dtype).to(device: device)
         let cb = b.dtype == dtype ? b.to(device: device) : b.convertedWithoutGrad(to: dtype).to(device: device)
         Backends.backend(for: device).select(condition.to(device: device), ca, cb, into: out)
-        return record(out, inputs: [a, b]) {
+        return record(out, inputs: a, b) {
             let node = WhereBackward0()
             node.conditionSlot = node.save(condition)
             return node

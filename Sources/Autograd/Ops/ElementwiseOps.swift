@@ -40,7 +40,7 @@ extension Tensor {
     /// Differentiable (`Expm1Backward0`).
     public func expm1() -> Tensor {
         let out = computeUnary(.expm1)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = Expm1Backward0()
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -50,7 +50,7 @@ extension Tensor {
     /// `log(1 + x)` elementwise, accurate near 0; floating result. Differentiable (`Log1PBackward0`).
     public func log1p() -> Tensor {
         let out = computeUnary(.log1p)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = Log1PBackward0()
             node.selfSlot = node.save(self)
             return node
@@ -60,7 +60,7 @@ extension Tensor {
     /// Base-2 logarithm elementwise; floating result. Differentiable (`Log2Backward0`).
     public func log2() -> Tensor {
         let out = computeUnary(.log2)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = Log2Backward0()
             node.selfSlot = node.save(self)
             return node
@@ -70,7 +70,7 @@ extension Tensor {
     /// `1 / sqrt(x)` elementwise; floating result. Differentiable (`RsqrtBackward0`).
     public func rsqrt() -> Tensor {
         let out = computeUnary(.rsqrt)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = RsqrtBackward0()
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -80,7 +80,7 @@ extension Tensor {
     /// `1 / x` elementwise; floating result (integers → float32). Differentiable (`ReciprocalBackward0`).
     public func reciprocal() -> Tensor {
         let out = computeUnary(.reciprocal)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = ReciprocalBackward0()
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -90,7 +90,7 @@ extension Tensor {
     /// Tangent elementwise; floating result. Differentiable (`TanBackward0`).
     public func tan() -> Tensor {
         let out = computeUnary(.tan)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = TanBackward0()
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -100,7 +100,7 @@ extension Tensor {
     /// The Gauss error function elementwise; floating result. Differentiable (`ErfBackward0`).
     public func erf() -> Tensor {
         let out = computeUnary(.erf)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = ErfBackward0()
             node.selfSlot = node.save(self)
             return node
@@ -142,7 +142,7 @@ extension Tensor {
         let out = sameDTypeCompute { x in
             decimals >= 0 ? (x * scale).computeUnary(.round) / scale : (x / (1 / scale)).computeUnary(.round) * (1 / scale)
         }
-        return Tensor.record(out, inputs: [self]) { RoundBackward1() }
+        return Tensor.record(out, input: self) { RoundBackward1() }
     }
 
     private func rounding(_ op: UnaryOp, _ name: String, _ node: () -> GradFn) -> Tensor {

@@ -35,7 +35,7 @@ extension Tensor {
     /// an empty tensor). Differentiable (`ProdBackward0`, correct with zeros in the input).
     public func prod() -> Tensor {
         let out = computeReduce(.prod, dims: Array(0..<rank), keepDim: false, resultDType: dtype.sumResult)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = ProdBackward0()
             node.selfSlot = node.save(self)
             node.resultSlot = node.save(out, isOutput: true)
@@ -48,7 +48,7 @@ extension Tensor {
     public func prod(dim: Int, keepDim: Bool = false) -> Tensor {
         let d = check { () throws(ShapeError) in try reductionDims([dim], op: "prod") }
         let out = computeReduce(.prod, dims: d, keepDim: keepDim, resultDType: dtype.sumResult)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = ProdBackward1(dims: d, keepDim: keepDim)
             node.selfSlot = node.save(self)
             node.resultSlot = node.save(out, isOutput: true)
@@ -135,7 +135,7 @@ extension Tensor {
         let name = op == .max ? "amax" : "amin"
         let d = check { () throws(ShapeError) in try validateAextremum(dims, op: name) }
         let out = computeReduce(op, dims: d, keepDim: keepDim, resultDType: dtype)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node: AextremumBackward = op == .max ? AmaxBackward0(dims: d, keepDim: keepDim) : AminBackward0(dims: d, keepDim: keepDim)
             node.selfSlot = node.save(self)
             node.resultSlot = node.save(out, isOutput: true)

@@ -32,7 +32,7 @@ extension Tensor {
             return try AdvancedIndex.make(dims: [d], tensors: [index.reshaped([-1])], shape: shape, op: "index_select")
         }
         let out = advanced.gather(self)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             IndexSelectBackward0(dim: advanced.dims[0], index: advanced.tensors[0], inputShape: shape)
         }
     }
@@ -58,7 +58,7 @@ extension Tensor {
         Backends.backend(for: device).copy(self, into: out)
         let scaled = alpha == 1 ? source.detached() : withNoGrad { source.detached() * alpha }
         advanced.put(scaled.reshaped(advanced.resultShape(shape)), into: out, accumulate: true)
-        return Tensor.record(out, inputs: [self, source]) {
+        return Tensor.record(out, inputs: self, source) {
             IndexAddBackward0(dim: advanced.dims[0], index: advanced.tensors[0], alpha: alpha, sourceShape: source.shape)
         }
     }
@@ -107,7 +107,7 @@ extension Tensor {
         let out = Tensor(uninitializedShape: idx.shape, dtype: dtype, device: device)
         if out.count > 0 { Backends.backend(for: device).gather(x, dim: d, index: idx, into: out) }
         let result = index.rank == 0 ? out.reshaped([]) : out
-        return Tensor.record(result, inputs: [self]) { GatherBackward0(dim: d, index: index, inputShape: shape) }
+        return Tensor.record(result, input: self) { GatherBackward0(dim: d, index: index, inputShape: shape) }
     }
 
     /// A copy with `source[p]` written at `p with p[dim] = index[p]` for p over index's shape
@@ -124,7 +124,7 @@ extension Tensor {
     public func scatter(dim: Int, index: Tensor, value: Double) -> Tensor {
         let source = Tensor.full(index.shape, value: value, dtype: dtype, device: device)
         let out = withNoGrad { detached().scatterImpl(dim: dim, index: index, source: source, accumulate: false, op: "scatter") }.detached()
-        return Tensor.record(out, inputs: [self]) { ScatterBackward1(dim: dim, index: index) }
+        return Tensor.record(out, input: self) { ScatterBackward1(dim: dim, index: index) }
     }
 
     /// A copy with `source[p]` added at `p with p[dim] = index[p]`; repeats accumulate
@@ -144,7 +144,7 @@ extension Tensor {
             let src = source.rank == 0 ? source.reshaped([1]) : source
             Backends.backend(for: device).scatter(src, dim: d, index: idx, into: target, accumulate: accumulate)
         }
-        return Tensor.record(out, inputs: [self, source]) {
+        return Tensor.record(out, inputs: self, source) {
             accumulate ? ScatterAddBackward0(dim: d, index: index) : ScatterBackward0(dim: d, index: index)
         }
     }
@@ -170,7 +170,7 @@ extension Tensor {
         let fill = Tensor(scalar: dtype.isFloatingPoint ? .double(value) : (dtype == .bool ? .bool(value != 0) : .int(truncatingToInt64(value))),
                           dtype: dtype, device: device)
         let out = withNoGrad { Tensor.where(mask, fill, detached()) }.detached()
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = MaskedFillBackward0()
             node.mask = mask
             return node
@@ -188,7 +188,7 @@ extension Tensor {
             }
         }
         let out = withNoGrad { Tensor.where(mask, value.detached().convertedWithoutGrad(to: dtype), detached()) }.detached()
-        return Tensor.record(out, inputs: [self, value]) {
+        return Tensor.record(out, inputs: self, value) {
             let node = MaskedFillBackward1()
             node.mask = mask
             return node

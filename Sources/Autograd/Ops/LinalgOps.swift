@@ -79,7 +79,7 @@ extension Tensor {
         let b3 = other.viewing(shape: [1] + other.shape, strides: [0] + other.strides, offset: other.offset)
         let r = Tensor.computeBmm(a3, b3)
         let out = r.viewing(shape: [shape[0], other.shape[1]], strides: [r.strides[1], r.strides[2]], offset: r.offset)
-        return Tensor.record(out, inputs: [self, other]) {
+        return Tensor.record(out, inputs: self, other) {
             let node = MmBackward0()
             node.lhsSlot = node.save(self)
             node.rhsSlot = node.save(other)
@@ -97,7 +97,7 @@ extension Tensor {
             }
         }
         let out = Tensor.computeBmm(self, other)
-        return Tensor.record(out, inputs: [self, other]) {
+        return Tensor.record(out, inputs: self, other) {
             let node = BmmBackward0()
             node.lhsSlot = node.save(self)
             node.rhsSlot = node.save(other)
@@ -118,7 +118,7 @@ extension Tensor {
         let b3 = other.viewing(shape: [1, other.shape[0], 1], strides: [0, other.strides[0], 0], offset: other.offset)
         let r = Tensor.computeBmm(a3, b3)
         let out = r.viewing(shape: [], strides: [], offset: r.offset)
-        return Tensor.record(out, inputs: [self, other]) {
+        return Tensor.record(out, inputs: self, other) {
             let node = DotBackward0()
             node.lhsSlot = node.save(self)
             node.rhsSlot = node.save(other)

@@ -33,7 +33,7 @@ extension Tensor {
     /// Pairwise summation for floats. Differentiable (`SumBackward0`).
     public func sum() -> Tensor {
         let out = computeReduce(.sum, dims: Array(0..<rank), keepDim: false, resultDType: dtype.sumResult)
-        return Tensor.record(out, inputs: [self]) { SumBackward0(inputShape: shape) }
+        return Tensor.record(out, input: self) { SumBackward0(inputShape: shape) }
     }
 
     /// The sum over `dim`, removing it unless `keepDim`. Differentiable (`SumBackward1`).
@@ -50,7 +50,7 @@ extension Tensor {
     public func sum(dims: [Int], keepDim: Bool = false) -> Tensor {
         let d = check { () throws(ShapeError) in try reductionDims(dims, op: "sum") }
         let out = computeReduce(.sum, dims: d, keepDim: keepDim, resultDType: dtype.sumResult)
-        return Tensor.record(out, inputs: [self]) { SumBackward1(inputShape: shape, dims: d, keepDim: keepDim) }
+        return Tensor.record(out, input: self) { SumBackward1(inputShape: shape, dims: d, keepDim: keepDim) }
     }
 
     /// The mean of all elements, a 0-d tensor. Differentiable (`MeanBackward0`).
@@ -59,7 +59,7 @@ extension Tensor {
         precondition(dtype.isFloatingPoint, "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: \(dtype)")
         let out = computeReduce(.sum, dims: Array(0..<rank), keepDim: false, resultDType: dtype)
         let result = out.divScalarWithoutGrad(Double(Swift.max(count, 0)))
-        return Tensor.record(result, inputs: [self]) { MeanBackward0(inputShape: shape) }
+        return Tensor.record(result, input: self) { MeanBackward0(inputShape: shape) }
     }
 
     /// The mean over `dim`. Differentiable (`MeanBackward1`).
@@ -73,7 +73,7 @@ extension Tensor {
         let d = check { () throws(ShapeError) in try reductionDims(dims, op: "mean") }
         let n = d.reduce(1) { $0 * shape[$1] }
         let out = computeReduce(.sum, dims: d, keepDim: keepDim, resultDType: dtype).divScalarWithoutGrad(Double(n))
-        return Tensor.record(out, inputs: [self]) { MeanBackward1(inputShape: shape, dims: d, keepDim: keepDim, count: n) }
+        return Tensor.record(out, input: self) { MeanBackward1(inputShape: shape, dims: d, keepDim: keepDim, count: n) }
     }
 
     func divScalarWithoutGrad(_ s: Double) -> Tensor {
@@ -92,7 +92,7 @@ extension Tensor {
     private func extremum(_ op: ReduceOp) -> Tensor {
         precondition(count > 0, "\(op)(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
         let out = computeReduce(op, dims: Array(0..<rank), keepDim: false, resultDType: dtype)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node: ExtremumBackward = op == .max ? MaxBackward1() : MinBackward1()
             node.selfSlot = node.save(self)
             node.resultSlot = node.save(out, isOutput: true)
@@ -135,7 +135,7 @@ extension Tensor {
             v = v.viewing(shape: s, strides: Shape.contiguousStrides(s), offset: 0)
             i = i.viewing(shape: s, strides: Shape.contiguousStrides(s), offset: 0)
         }
-        let result = Tensor.record(v, inputs: [self]) {
+        let result = Tensor.record(v, input: self) {
             let node: IndexedExtremumBackward = op == .max ? MaxBackward0() : MinBackward0()
             node.configure(inputShape: shape, dim: rank == 0 ? -1 : d, keepDim: keepDim)
             node.indicesSlot = node.save(i)

@@ -36,7 +36,7 @@ extension Tensor {
             Backends.backend(for: device).scan(op, x, dim: plan.dim, into: out)
         }
         let result = kernelOut == plan.result ? out : out.convertedWithoutGrad(to: plan.result)
-        return Tensor.record(result, inputs: [self]) {
+        return Tensor.record(result, input: self) {
             if op == .sum { return CumsumBackward0(dim: plan.dim) }
             let node = CumprodBackward0(dim: plan.dim)
             node.selfSlot = node.save(self)

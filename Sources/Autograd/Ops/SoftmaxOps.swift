@@ -12,7 +12,7 @@ extension Tensor {
             let e = shifted.exp()
             return e / e.sum(dim: d, keepDim: true)
         }.detached()
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = SoftmaxBackward0(dim: d)
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -31,7 +31,7 @@ extension Tensor {
             let shifted = x - x.max(dim: d, keepDim: true).values
             return shifted - shifted.exp().sum(dim: d, keepDim: true).log()
         }.detached()
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = LogSoftmaxBackward0(dim: d)
             node.resultSlot = node.save(out, isOutput: true)
             return node

@@ -53,7 +53,7 @@ extension Tensor {
             let v = (centered * centered).sum(dims: d, keepDim: keepDim) / divisor
             return std ? v.sqrt() : v
         }
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node: MomentBackward = std ? StdBackward0(dims: d, keepDim: keepDim, divisor: divisor)
                 : VarBackward0(dims: d, keepDim: keepDim, divisor: divisor)
             node.selfSlot = node.save(self)
@@ -119,7 +119,7 @@ extension Tensor {
             let s = (x - m).exp().sum(dims: d, keepDim: true).log() + m
             return keepDim ? s : s.reshaped(x.shape.enumerated().filter { !d.contains($0.offset) }.map(\.element))
         }
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = LogsumexpBackward0(dims: d, keepDim: keepDim)
             node.selfSlot = node.save(self)
             node.resultSlot = node.save(out, isOutput: true)
@@ -189,7 +189,7 @@ extension Tensor {
             default: return a.pow(p).sum(dims: d, keepDim: keepDim).pow(1 / p)
             }
         }
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = LinalgVectorNormBackward0(p: p, dims: d, keepDim: keepDim)
             node.selfSlot = node.save(self)
             node.resultSlot = node.save(out, isOutput: true)

@@ -26,7 +26,7 @@ extension Tensor {
     /// `e^x` elementwise; floating result (integers → float32). Differentiable (`ExpBackward0`).
     public func exp() -> Tensor {
         let out = computeUnary(.exp)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = ExpBackward0()
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -36,7 +36,7 @@ extension Tensor {
     /// Natural logarithm elementwise; floating result. Differentiable (`LogBackward0`).
     public func log() -> Tensor {
         let out = computeUnary(.log)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = LogBackward0()
             node.selfSlot = node.save(self)
             return node
@@ -46,7 +46,7 @@ extension Tensor {
     /// Square root elementwise; floating result. Differentiable (`SqrtBackward0`).
     public func sqrt() -> Tensor {
         let out = computeUnary(.sqrt)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = SqrtBackward0()
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -56,7 +56,7 @@ extension Tensor {
     /// Sine elementwise; floating result. Differentiable (`SinBackward0`).
     public func sin() -> Tensor {
         let out = computeUnary(.sin)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = SinBackward0()
             node.selfSlot = node.save(self)
             return node
@@ -66,7 +66,7 @@ extension Tensor {
     /// Cosine elementwise; floating result. Differentiable (`CosBackward0`).
     public func cos() -> Tensor {
         let out = computeUnary(.cos)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = CosBackward0()
             node.selfSlot = node.save(self)
             return node
@@ -76,7 +76,7 @@ extension Tensor {
     /// Hyperbolic tangent elementwise; floating result. Differentiable (`TanhBackward0`).
     public func tanh() -> Tensor {
         let out = computeUnary(.tanh)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = TanhBackward0()
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -87,7 +87,7 @@ extension Tensor {
     /// result. Differentiable (`SigmoidBackward0`).
     public func sigmoid() -> Tensor {
         let out = computeUnary(.sigmoid)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = SigmoidBackward0()
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -97,7 +97,7 @@ extension Tensor {
     /// `max(x, 0)` elementwise; keeps the dtype. Differentiable (`ReluBackward0`; gradient 0 at 0).
     public func relu() -> Tensor {
         let out = computeUnary(.relu)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = ReluBackward0()
             node.resultSlot = node.save(out, isOutput: true)
             return node
@@ -107,7 +107,7 @@ extension Tensor {
     /// Absolute value elementwise; keeps the dtype. Differentiable (`AbsBackward0`; gradient 0 at 0).
     public func abs() -> Tensor {
         let out = computeUnary(.abs)
-        return Tensor.record(out, inputs: [self]) {
+        return Tensor.record(out, input: self) {
             let node = AbsBackward0()
             node.selfSlot = node.save(self)
             return node
@@ -117,7 +117,7 @@ extension Tensor {
     /// The sign (-1, 0 or 1) elementwise; keeps the dtype. Its gradient is zero (`SignBackward0`).
     public func sign() -> Tensor {
         let out = computeUnary(.sign)
-        return Tensor.record(out, inputs: [self]) { SignBackward0() }
+        return Tensor.record(out, input: self) { SignBackward0() }
     }
 }
 

@@ -33,7 +33,7 @@ extension Tensor {
         } else if count > 0 {
             Backends.backend(for: device).copy(self, into: out)
         }
-        return Tensor.record(out, inputs: [self]) { FlipBackward0(dims: ds) }
+        return Tensor.record(out, input: self) { FlipBackward0(dims: ds) }
     }
 
     /// A copy with elements shifted by `shifts[i]` along `dims[i]`, wrapping around (PyTorch's
@@ -65,7 +65,7 @@ extension Tensor {
         } else {
             out = detached().rollCopy(shifts: shifts, dims: ds)
         }
-        return Tensor.record(out, inputs: [self]) { RollBackward0(shifts: shifts, dims: ds) }
+        return Tensor.record(out, input: self) { RollBackward0(shifts: shifts, dims: ds) }
     }
 
     /// The rolled copy, not recorded: two block copies per dim.
@@ -114,7 +114,7 @@ extension Tensor {
         let out = withNoGrad {
             detached().reshaped(interleaved).expanded(to: expandedShape).contiguous().reshaped(resultShape)
         }.detached()
-        return Tensor.record(out, inputs: [self]) { RepeatBackward0(repeats: repeats, inputShape: shape) }
+        return Tensor.record(out, input: self) { RepeatBackward0(repeats: repeats, inputShape: shape) }
     }
 
     /// The tensor tiled `repeats` times (PyTorch's `tile`): like `repeated`, with missing

@@ -76,7 +76,7 @@ extension Tensor {
     /// A view of the same storage with other geometry, recorded with `makeNode` if needed.
     func viewWithGrad(shape: [Int], strides: [Int], offset: Int, _ makeNode: (Tensor) -> GradFn) -> Tensor {
         let out = viewing(shape: shape, strides: strides, offset: offset)
-        return Tensor.record(out, inputs: [self]) { makeNode(self) }
+        return Tensor.record(out, input: self) { makeNode(self) }
     }
 
     /// The tensor flattened to one dimension (a view when possible). Differentiable.

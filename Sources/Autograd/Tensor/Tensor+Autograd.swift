@@ -98,16 +98,51 @@ extension Tensor {
     /// An output that shares its single input's storage is a view of it: it is marked as one
     /// (whether or not grad mode is on, as PyTorch marks views), so in-place writes through it
     /// rebase the input's history (see ViewHistory.swift).
+    ///
+    /// Inputs that surely do not require grad (`mayRequireGrad` false) skip the grad-mode
+    /// lookup, a task-local read that cost as much as a small op, so the untracked ops of a
+    /// backward pass pay nothing here.
     @inline(__always)
     static func record(_ output: Tensor, inputs: [Tensor], _ makeNode: () -> GradFn) -> Tensor {
         if inputs.count == 1, output.storage === inputs[0].storage { output.markAsView(of: inputs[0]) }
-        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return output }
+        guard inputs.contains(where: { $0.mayRequireGrad }), GradMode.isEnabled,
+              inputs.contains(where: { $0.requiresGrad }) else { return output }
         let node = makeNode()
         node.connect(inputs)
+        return attach(node, to: output)
+    }
+
+    /// `record` for a unary op, without an inputs array unless a node is recorded.
+    @inline(__always)
+    static func record(_ output: Tensor, input: Tensor, _ makeNode: () -> GradFn) -> Tensor {
+        if output.storage === input.storage { output.markAsView(of: input) }
+        guard input.mayRequireGrad, GradMode.isEnabled, input.requiresGrad else { return output }
+        let node = makeNode()
+        node.connect(input)
+        return attach(node, to: output)
+    }
+
+    /// `record` for a binary op, without an inputs array unless a node is recorded.
+    @inline(__always)
+    static func record(_ output: Tensor, inputs lhs: Tensor, _ rhs: Tensor, _ makeNode: () -> GradFn) -> Tensor {
+        guard lhs.mayRequireGrad || rhs.mayRequireGrad, GradMode.isEnabled,
+              lhs.requiresGrad || rhs.requiresGrad else { return output }
+        let node = makeNode()
+        node.connect(lhs, rhs)
+        return attach(node, to: output)
+    }
+
+    /// Makes `node` the history of `output` (the node is already connected to its inputs).
+    private static func attach(_ node: GradFn, to output: Tensor) -> Tensor {
         output.meta.gradFn = node
         output.meta.outputNr = 0
         return output
     }
+
+    /// False only when the tensor surely does not require grad: no history, not a leaf that
+    /// requires grad, and not a view (whose history may be regenerated on access). Reads no
+    /// task-local and has no side effect.
+    var mayRequireGrad: Bool { meta.storedGradFn != nil || meta.requiresGrad || meta.view != nil }
 
     /// Like `record` for ops with several differentiable outputs.
     static func recordOutputs(_ outputs: [Tensor], inputs: [Tensor], _ makeNode: () -> GradFn) {
@@ -116,7 +151,8 @@ extension Tensor {
                 out.markAsView(of: inputs[0], multipleOutputs: true)
             }
         }
-        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return }
+        guard inputs.contains(where: { $0.mayRequireGrad }), GradMode.isEnabled,
+              inputs.contains(where: { $0.requiresGrad }) else { return }
         let node = makeNode()
         node.connect(inputs)
         for (i, out) in outputs.enumerated() {

@@ -8,7 +8,7 @@ extension Tensor {
         if dtype == self.dtype { return self }
         let out = convertedWithoutGrad(to: dtype)
         guard dtype.isFloatingPoint else { return out }
-        return Tensor.record(out, inputs: [self]) { ToCopyBackward0() }
+        return Tensor.record(out, input: self) { ToCopyBackward0() }
     }
 
     /// The conversion, not recorded on the tape.
@@ -27,7 +27,7 @@ extension Tensor {
     public func to(_ device: Device) throws -> Tensor {
         if device == self.device { return self }
         let out = try copiedWithoutGrad(to: device)
-        return Tensor.record(out, inputs: [self]) { ToCopyBackward0() }
+        return Tensor.record(out, input: self) { ToCopyBackward0() }
     }
 
     /// Moves to `device` for internal callers that already know it is usable.
@@ -80,7 +80,7 @@ extension Tensor {
     public func clone() -> Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: dtype, device: device)
         Backends.backend(for: device).copy(self, into: out)
-        return Tensor.record(out, inputs: [self]) { CloneBackward0() }
+        return Tensor.record(out, input: self) { CloneBackward0() }
     }
 
     /// `self` if its elements are dense and row-major, else a contiguous copy

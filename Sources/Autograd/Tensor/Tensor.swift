@@ -19,9 +19,12 @@
 /// study.grad!.item()                  // 75.0
 /// ```
 public struct Tensor: @unchecked Sendable {
-    // @unchecked Sendable: all stored properties are immutable; `storage` and `meta` are
-    // classes whose mutable state is documented (and locked where shared across threads).
-    let storage: TensorStorage
+    // @unchecked Sendable: a value type whose references are only replaced through `var`
+    // bindings the caller owns; `storage` and `meta` are classes whose mutable state is
+    // documented (and locked where shared across threads).
+    // `storage` and `meta` are `var` only so `isKnownUniquelyReferenced` can test them
+    // (AccumulateGrad adopting a gradient nobody else holds); nothing reassigns them.
+    var storage: TensorStorage
     /// The size of each dimension.
     public let shape: [Int]
     /// The distance, in elements, between neighbours along each dimension.
@@ -30,7 +33,7 @@ public struct Tensor: @unchecked Sendable {
     public let offset: Int
     /// The element type.
     public let dtype: DType
-    let meta: AutogradMeta
+    var meta: AutogradMeta
 
     /// Wraps existing storage; the designated initializer every other one funnels into.
     init(storage: TensorStorage, shape: [Int], strides: [Int], offset: Int, dtype: DType,
@@ -80,4 +83,16 @@ public struct Tensor: @unchecked Sendable {
 
     /// Whether both values denote the same tensor (same autograd identity).
     func isSameTensor(as other: Tensor) -> Bool { meta === other.meta }
+
+    /// Whether this value is the only reference to its elements and its autograd identity,
+    /// has no history, hooks or gradient of its own, and covers its whole storage densely from
+    /// element 0, so it can become a leaf's `.grad` as is (in-place accumulation into it then
+    /// never writes one element twice, and nobody else observes it).
+    mutating func isUniquelyOwnedPlainTensor() -> Bool {
+        guard offset == 0, storage.byteCount == Swift.max(count, 1) * dtype.byteCount, isContiguous,
+              isKnownUniquelyReferenced(&storage), isKnownUniquelyReferenced(&meta) else { return false }
+        return meta.storedGradFn == nil && meta.view == nil && !meta.requiresGrad && meta.grad == nil
+            && !meta.retainsGrad && meta.name == nil && meta.gradAccumulator == nil
+            && meta.tensorHooks.isEmpty && meta.postAccumulateHooks.isEmpty
+    }
 }

@@ -182,35 +182,74 @@ enum CKernelPaths {
         return out
     }
 
+    /// Rows are split across the CKernels pool once a tensor has this many elements (below
+    /// it a region's start-up costs more than the second core saves).
+    static let softmaxParallelThreshold = 1 << 15
+
     private static func softmaxRows<T: FloatElement>(_ x: Tensor, _ out: Tensor, log: Bool, _: T.Type,
                                                      exp: (Int, UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) {
         let n = x.shape[x.rank - 1], rows = x.count / n
-        let scratch = UnsafeMutablePointer<T>.allocate(capacity: n)
-        defer { scratch.deallocate() }
         withExtendedLifetime((x, out)) {
             let px = x.pointer(T.self) + x.offset, po = out.pointer(T.self) + out.offset
-            for r in 0..<rows {
-                let xr = px + r * n, orow = po + r * n
-                var m: T = -.infinity
-                for j in 0..<n {
-                    let v = xr[j]
-                    if v.isNaN { m = .nan; break }
-                    m = v >= m ? v : m
-                }
-                for j in 0..<n { orow[j] = xr[j] - m }
-                if n >= unaryThreshold {
-                    exp(n, UnsafePointer(orow), scratch)
-                } else {
-                    for j in 0..<n { scratch[j] = T.mathExp(orow[j]) }
-                }
-                let s = CPUKernels.pairwiseSum(scratch, 0, n, 1)
-                if log {
-                    let ls = T.mathLog(s)
-                    for j in 0..<n { orow[j] = orow[j] - ls }
-                } else {
-                    for j in 0..<n { orow[j] = scratch[j] / s }
+            // Each row is independent and computed by the same steps wherever it runs, so the
+            // split does not change a result.
+            let grain = x.count >= softmaxParallelThreshold ? Swift.max(1, (softmaxParallelThreshold / 2) / n) : rows
+            parallelFor(rows, grain: grain) { begin, end in
+                let scratch = UnsafeMutablePointer<T>.allocate(capacity: n)
+                defer { scratch.deallocate() }
+                for r in begin..<end {
+                    let xr = px + r * n, orow = po + r * n
+                    var m: T = -.infinity
+                    for j in 0..<n {
+                        let v = xr[j]
+                        if v.isNaN { m = .nan; break }
+                        m = v >= m ? v : m
+                    }
+                    for j in 0..<n { orow[j] = xr[j] - m }
+                    if n >= unaryThreshold {
+                        exp(n, UnsafePointer(orow), scratch)
+                    } else {
+                        for j in 0..<n { scratch[j] = T.mathExp(orow[j]) }
+                    }
+                    let s = CPUKernels.pairwiseSum(scratch, 0, n, 1)
+                    if log {
+                        let ls = T.mathLog(s)
+                        for j in 0..<n { orow[j] = orow[j] - ls }
+                    } else {
+                        for j in 0..<n { orow[j] = scratch[j] / s }
+                    }
                 }
             }
         }
     }
+
+    // MARK: - Thread pool
+
+    /// Runs `body` over the items [0, n) in disjoint chunks of at least `grain` items on the
+    /// CKernels pool and the calling thread (inline when `n < 2 * grain`, when nested, or
+    /// while another thread uses the pool); all chunks have finished when it returns.
+    static func parallelFor(_ n: Int, grain: Int, _ body: (Int, Int) -> Void) {
+        if n <= 0 { return }
+        if n < 2 * grain {
+            body(0, n)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = RangeBody(body)
+            let status = withExtendedLifetime(box) {
+                ckernels_parallel_for(n, grain, { context, begin, end in
+                    guard let context else { return }
+                    Unmanaged<RangeBody>.fromOpaque(context).takeUnretainedValue().body(begin, end)
+                }, Unmanaged.passUnretained(box).toOpaque())
+            }
+            precondition(status == CKERNELS_OK, "ckernels_parallel_for failed (\(status))")
+        }
+    }
+}
+
+/// The Swift body of a `ckernels_parallel_for` region, passed to the C callback as its context.
+private final class RangeBody {
+    let body: (Int, Int) -> Void
+    init(_ body: @escaping (Int, Int) -> Void) { self.body = body }
+
 }
