@@ -47,9 +47,9 @@ static void *ck_scratch(size_t bytes) {
 CK_PORTABLE_UKR(ck_sukr_scalar_4x8, float)
 CK_PORTABLE_UKR(ck_dukr_scalar_4x8, double)
 
-static const ck_sgemm_desc ck_sdesc_scalar = {4, 8, 256, 128, 2048, ck_sukr_scalar_4x8, 1,
+static const ck_sgemm_desc ck_sdesc_scalar = {4, 8, 256, 128, 2048, ck_sukr_scalar_4x8, 1, 0,
                                               NULL, NULL, NULL, NULL};
-static const ck_dgemm_desc ck_ddesc_scalar = {4, 8, 256, 64, 2048, ck_dukr_scalar_4x8, 1,
+static const ck_dgemm_desc ck_ddesc_scalar = {4, 8, 256, 64, 2048, ck_dukr_scalar_4x8, 1, 0,
                                               NULL, NULL, NULL, NULL};
 const ck_sgemm_desc *ck_sgemm_desc_scalar(void) { return &ck_sdesc_scalar; }
 const ck_dgemm_desc *ck_dgemm_desc_scalar(void) { return &ck_ddesc_scalar; }

@@ -262,10 +262,10 @@ CK_TARGET_AVX512 static void ck_dpack_b_cm_avx512(long kb, const double *b, long
         for (int c = 0; c < 16; c++) dst[p * 16 + c] = b[c * csB + p];
 }
 
-static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32, 1,
+static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32, 1, 1,
                                               ck_spack_a_rm_avx512, ck_spack_a_cm_avx512,
                                               ck_spack_b_rm_avx512, ck_spack_b_cm_avx512};
-static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16, 1,
+static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16, 1, 1,
                                               ck_dpack_a_rm_avx512, ck_dpack_a_cm_avx512,
                                               ck_dpack_b_rm_avx512, ck_dpack_b_cm_avx512};
 const ck_sgemm_desc *ck_sgemm_desc_avx512(void) { return &ck_sdesc_avx512; }

@@ -29,6 +29,9 @@
 /** The ISA level the kernels use now; detects the CPU on first call. */
 int ck_isa_now(void);
 
+/** Bytes of L2 cache per core (sysconf/sysctl; 512 KiB when unknown). */
+long ck_l2_bytes(void);
+
 /* ---- thread pool (ck_pool.c) ---- */
 /** Like ckernels_parallel_for, but with an explicit chunk size (>= 1); the caller decides
  *  whether the work is worth splitting. Runs inline in the same cases. */
@@ -59,6 +62,7 @@ typedef struct {
     long kc, mc, nc; /* cache blocks: kc x nr B panel in L1, mc x kc A block in L2, kc x nc in L3 */
     ck_sukr_fn ukr;
     int partial;           /* ukr stores partial tiles itself */
+    int row_sweep;         /* may use the row-sweep loop order (ck_gemm_driver.inc) */
     ck_spack_fn pack_a_rm; /* A with csA == 1: a transpose; stride = rsA */
     ck_spack_fn pack_a_cm; /* A with rsA == 1: copies; stride = csA */
     ck_spack_fn pack_b_rm; /* B with csB == 1: copies; stride = rsB */
@@ -69,6 +73,7 @@ typedef struct {
     long kc, mc, nc;
     ck_dukr_fn ukr;
     int partial;
+    int row_sweep;
     ck_dpack_fn pack_a_rm, pack_a_cm, pack_b_rm, pack_b_cm;
 } ck_dgemm_desc;
 
