@@ -22,7 +22,8 @@
  * - AUTOGRAD_CPU_ISA: cap the instruction set: "scalar", "avx2", "avx512" (or "neon").
  *   A level the CPU lacks is never selected. Same as `ckernels_set_isa`.
  * - AUTOGRAD_SPIN_US: microseconds an idle pool thread spins before sleeping (default 50,
- *   0 = sleep at once). Lower it when the process shares its cores with other busy threads.
+ *   0 = sleep at once). Spinning also stops by itself while the process's own threads compete
+ *   for the pool (see `ckernels_parallel_for`).
  */
 #ifndef CKERNELS_H
 #define CKERNELS_H
@@ -106,7 +107,9 @@ typedef void (*ckernels_range_fn)(void *ctx, long begin, long end);
  *   never block each other; the later one runs its work inline.
  *
  * Idle workers spin for at most AUTOGRAD_SPIN_US microseconds after a region (so back-to-back
- * regions start fast), then sleep on a condition variable and cost nothing.
+ * regions start fast), then sleep on a condition variable and cost nothing. They do not spin at
+ * all for 20 ms after a user thread found the pool busy (the process's own threads are then
+ * keeping the cores busy), and the caller itself spins at most that long waiting for workers.
  * - Parameters:
  *   - n: number of items (n <= 0: nothing to do).
  *   - grain: the smallest chunk worth sending to another thread (values < 1 count as 1).
