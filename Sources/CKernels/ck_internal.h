@@ -49,14 +49,15 @@ typedef void (*ck_sukr_fn)(long k, const float *a, const float *b, float *c, lon
                            float alpha, float beta, int m, int n);
 typedef void (*ck_dukr_fn)(long k, const double *a, const double *b, double *c, long rsc,
                            double alpha, double beta, int m, int n);
-/* Packers for one full sliver of mr rows of A (or panel of nr columns of B) of length kb, in
- * the layout the micro-kernel reads: for each p, mr (nr) consecutive values. "rm": the operand
- * is row-major in that dimension (unit stride along k for A, along n for B), "cm": unit stride
- * across rows for A / along k for B. They may write up to CK_PACK_SLACK elements past the end
- * of the sliver (later packing overwrites them; buffers have the slack). NULL: generic code. */
+/* Packers for one sliver of `count` <= mr rows of A (or panel of count <= nr columns of B) of
+ * length kb, in the layout the micro-kernel reads: for each p, mr (nr) consecutive values, the
+ * ones past `count` zero. "rm": the operand is row-major in that dimension (unit stride along k
+ * for A, along n for B), "cm": unit stride across rows for A / along k for B. They may write up
+ * to CK_PACK_SLACK elements past the end of the sliver (later packing overwrites them; buffers
+ * have the slack). NULL: generic code. */
 #define CK_PACK_SLACK 64
-typedef void (*ck_spack_fn)(long kb, const float *src, long stride, float *dst);
-typedef void (*ck_dpack_fn)(long kb, const double *src, long stride, double *dst);
+typedef void (*ck_spack_fn)(long kb, const float *src, long stride, float *dst, int count);
+typedef void (*ck_dpack_fn)(long kb, const double *src, long stride, double *dst, int count);
 typedef struct {
     int mr, nr;      /* register tile */
     long kc, mc, nc; /* cache blocks: kc x nr B panel in L1, mc x kc A block in L2, kc x nc in L3 */
