@@ -4,6 +4,7 @@
 #endif
 #include "ck_internal.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 
