@@ -32,6 +32,15 @@ int ck_isa_now(void);
 /** Bytes of L2 cache per core (sysconf/sysctl; 512 KiB when unknown). */
 long ck_l2_bytes(void);
 
+/** A spin-wait hint for the CPU (pause / yield). */
+static inline void ck_cpu_relax(void) {
+#if CK_X86
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /* ---- thread pool (ck_pool.c) ---- */
 /** Like ckernels_parallel_for, but with an explicit chunk size (>= 1); the caller decides
  *  whether the work is worth splitting. Runs inline in the same cases. */
