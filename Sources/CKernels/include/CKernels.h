@@ -198,7 +198,7 @@ int ckernels_dgemm_batched(long batch, long M, long N, long K, double alpha,
  * increments a plain strided loop. Results are exactly the IEEE operation on each pair (no FMA,
  * no approximation), identical on every ISA. `out` is contiguous; it may be the same array as a
  * contiguous `a` or `b` (in-place), but must not otherwise overlap them. Runs in parallel above
- * 256K elements (the strided loop runs on the calling thread).
+ * 64K elements (the strided loop runs on the calling thread).
  * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an unknown op, n < 0 or a null pointer with n > 0.
  */
 int ckernels_sbinary(int op, long n, const float *a, long incA, const float *b, long incB,
@@ -230,7 +230,7 @@ int ckernels_dbinary(int op, long n, const double *a, long incA, const double *b
  * inf and underflow to 0 included. Every ISA level (AVX-512, AVX2, NEON, portable C) computes
  * the same algorithm and returns identical bits. Special values follow C99 Annex F
  * (exp(-inf) = 0, log(+inf) = +inf, log(0) = -inf, tanh(+-inf) = +-1, sigmoid(-inf) = 0); a NaN
- * input comes back as that NaN (quieted). Runs in parallel above 32K elements (256K for the
+ * input comes back as that NaN (quieted). Runs in parallel above 32K elements (64K for the
  * exact ops).
  * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an unknown op, n < 0 or a null pointer with n > 0.
  */
