@@ -137,7 +137,7 @@ static void test_gemm(void) {
         {1, 1, 1},     {2, 3, 4},     {5, 7, 3},      {6, 16, 1},    {12, 32, 8},   {13, 33, 9},
         {11, 31, 257}, {25, 17, 255}, {36, 48, 513},  {64, 64, 64},  {97, 130, 70}, {241, 65, 300},
         {300, 7, 41},  {7, 300, 41},  {1, 200, 100},  {200, 1, 100}, {129, 129, 1}, {250, 260, 600},
-        {1, 3001, 700}, {2999, 1, 700},
+        {1, 3001, 700}, {2999, 1, 700}, {37, 1100, 300}, {30, 2100, 20},
     };
     const int ns = (int)(sizeof sizes / sizeof *sizes);
     for (int s = 0; s < ns; s++)
@@ -204,7 +204,7 @@ static void test_elementwise(int isa_ref) {
             if (i % 97 == 5) a[i] = NAN;
             if (i % 89 == 7) b[i] = INFINITY;
             if (i % 83 == 3) b[i] = 0;
-            ad[i] = urand() * 30;
+            ad[i] = urand() * (i % 3 == 0 ? 800 : 30); /* also the over/underflow scaling path */
         }
         for (int op = 0; op < 6; op++) {
             for (int mode = 0; mode < 4; mode++) {

@@ -4,6 +4,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
 
 static atomic_int ck_isa_best = -1; /* what the CPU supports */
 static atomic_int ck_isa_cur = -1;  /* what the kernels use (<= best) */
@@ -80,4 +84,20 @@ const ck_vec_table *ck_vec_now(void) {
 #endif
     default: return ck_vec_table_scalar();
     }
+}
+
+long ck_l2_bytes(void) {
+    static atomic_long cached = 0;
+    long v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v > 0) return v;
+#if defined(_SC_LEVEL2_CACHE_SIZE)
+    v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#elif defined(__APPLE__)
+    int64_t l2 = 0;
+    size_t len = sizeof(l2);
+    if (sysctlbyname("hw.l2cachesize", &l2, &len, NULL, 0) == 0) v = (long)l2;
+#endif
+    if (v <= 0) v = 512L * 1024;
+    atomic_store_explicit(&cached, v, memory_order_relaxed);
+    return v;
 }

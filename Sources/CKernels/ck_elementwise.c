@@ -3,11 +3,11 @@
 
 #include <math.h>
 
-/* Parallel above these sizes (elements). Memory-bound ops need more work per thread to pay
- * for the hand-off than the transcendental ones. Measured on 2 cores: see the commit log. */
-#define CK_PAR_EXACT (1L << 18)
+/* Parallel above these sizes (elements); chunks hold at least half of it. A region costs
+ * ~0.5-1 us when workers are spinning; 32K elements per chunk is also PyTorch's grain. */
+#define CK_PAR_EXACT (1L << 16)
 #define CK_PAR_TRANSC (1L << 15)
-#define CK_PAR_REDUCE (1L << 18)
+#define CK_PAR_REDUCE (1L << 16)
 /* Chunks start at multiples of this many elements (whole cache lines, aligned vectors). */
 #define CK_UNIT 256L
 

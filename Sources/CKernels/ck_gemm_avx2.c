@@ -149,39 +149,49 @@ CK_TARGET_AVX2 static inline __attribute__((always_inline)) void ck_tr8x8(__m256
 
 /* 6 rows of a row-major A: dst[p*6 + r] = a[r*rsA + p]. Each 8-wide store spills 2 lanes
  * into the next group, which the next store (or the next sliver, or the slack) absorbs. */
-CK_TARGET_AVX2 static void ck_spack_a_rm_avx2(long kb, const float *a, long rsA, float *dst) {
+CK_TARGET_AVX2 static void ck_spack_a_rm_avx2(long kb, const float *a, long rsA, float *dst, int rows) {
     long p = 0;
     for (; p + 8 <= kb; p += 8) {
         __m256 r[8];
-        for (int i = 0; i < 6; i++) r[i] = _mm256_loadu_ps(a + i * rsA + p);
-        r[6] = r[7] = _mm256_setzero_ps();
+        for (int i = 0; i < 8; i++) r[i] = i < rows && i < 6 ? _mm256_loadu_ps(a + i * rsA + p) : _mm256_setzero_ps();
         ck_tr8x8(r);
         for (int j = 0; j < 8; j++) _mm256_storeu_ps(dst + (p + j) * 6, r[j]);
     }
     for (; p < kb; p++)
-        for (int i = 0; i < 6; i++) dst[p * 6 + i] = a[i * rsA + p];
+        for (int i = 0; i < 6; i++) dst[p * 6 + i] = i < rows ? a[i * rsA + p] : 0.0f;
 }
 
-/* 16 columns of a row-major B */
-CK_TARGET_AVX2 static void ck_spack_b_rm_avx2(long kb, const float *b, long rsB, float *dst) {
+/* `cols` (<= 16) columns of a row-major B */
+CK_TARGET_AVX2 static void ck_spack_b_rm_avx2(long kb, const float *b, long rsB, float *dst, int cols) {
+    if (cols == 16) {
+        for (long p = 0; p < kb; p++) {
+            _mm256_store_ps(dst + p * 16, _mm256_loadu_ps(b + p * rsB));
+            _mm256_store_ps(dst + p * 16 + 8, _mm256_loadu_ps(b + p * rsB + 8));
+        }
+        return;
+    }
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i k0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
+    __m256i k1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - 8), lane);
     for (long p = 0; p < kb; p++) {
-        _mm256_store_ps(dst + p * 16, _mm256_loadu_ps(b + p * rsB));
-        _mm256_store_ps(dst + p * 16 + 8, _mm256_loadu_ps(b + p * rsB + 8));
+        _mm256_store_ps(dst + p * 16, _mm256_maskload_ps(b + p * rsB, k0));
+        _mm256_store_ps(dst + p * 16 + 8, _mm256_maskload_ps(b + p * rsB + 8, k1));
     }
 }
 
 /* 16 columns of a column-major B: dst[p*16 + c] = b[c*csB + p] */
-CK_TARGET_AVX2 static void ck_spack_b_cm_avx2(long kb, const float *b, long csB, float *dst) {
+CK_TARGET_AVX2 static void ck_spack_b_cm_avx2(long kb, const float *b, long csB, float *dst, int cols) {
     long p = 0;
     for (; p + 8 <= kb; p += 8)
         for (int h = 0; h < 2; h++) {
             __m256 r[8];
-            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(b + (8 * h + i) * csB + p);
+            for (int i = 0; i < 8; i++)
+                r[i] = 8 * h + i < cols ? _mm256_loadu_ps(b + (8 * h + i) * csB + p) : _mm256_setzero_ps();
             ck_tr8x8(r);
             for (int j = 0; j < 8; j++) _mm256_store_ps(dst + (p + j) * 16 + 8 * h, r[j]);
         }
     for (; p < kb; p++)
-        for (int c = 0; c < 16; c++) dst[p * 16 + c] = b[c * csB + p];
+        for (int c = 0; c < 16; c++) dst[p * 16 + c] = c < cols ? b[c * csB + p] : 0.0f;
 }
 
 
@@ -197,13 +207,13 @@ CK_TARGET_AVX2 static inline __attribute__((always_inline)) void ck_tr4x4d(__m25
 
 /* 6 rows of a row-major A (double); the 4-wide store of rows 4-5 spills 2 lanes forward,
  * overwritten by the next store (or the next sliver, or the slack). */
-CK_TARGET_AVX2 static void ck_dpack_a_rm_avx2(long kb, const double *a, long rsA, double *dst) {
+CK_TARGET_AVX2 static void ck_dpack_a_rm_avx2(long kb, const double *a, long rsA, double *dst, int rows) {
     long p = 0;
     for (; p + 4 <= kb; p += 4) {
         __m256d lo[4], hi[4];
-        for (int i = 0; i < 4; i++) lo[i] = _mm256_loadu_pd(a + i * rsA + p);
-        hi[0] = _mm256_loadu_pd(a + 4 * rsA + p);
-        hi[1] = _mm256_loadu_pd(a + 5 * rsA + p);
+        for (int i = 0; i < 4; i++) lo[i] = i < rows ? _mm256_loadu_pd(a + i * rsA + p) : _mm256_setzero_pd();
+        hi[0] = rows > 4 ? _mm256_loadu_pd(a + 4 * rsA + p) : _mm256_setzero_pd();
+        hi[1] = rows > 5 ? _mm256_loadu_pd(a + 5 * rsA + p) : _mm256_setzero_pd();
         hi[2] = hi[3] = _mm256_setzero_pd();
         ck_tr4x4d(lo);
         ck_tr4x4d(hi);
@@ -213,35 +223,39 @@ CK_TARGET_AVX2 static void ck_dpack_a_rm_avx2(long kb, const double *a, long rsA
         }
     }
     for (; p < kb; p++)
-        for (int i = 0; i < 6; i++) dst[p * 6 + i] = a[i * rsA + p];
+        for (int i = 0; i < 6; i++) dst[p * 6 + i] = i < rows ? a[i * rsA + p] : 0.0;
 }
 
-CK_TARGET_AVX2 static void ck_dpack_b_rm_avx2(long kb, const double *b, long rsB, double *dst) {
+CK_TARGET_AVX2 static void ck_dpack_b_rm_avx2(long kb, const double *b, long rsB, double *dst, int cols) {
+    const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+    __m256i k0 = _mm256_cmpgt_epi64(_mm256_set1_epi64x(cols), lane);
+    __m256i k1 = _mm256_cmpgt_epi64(_mm256_set1_epi64x(cols - 4), lane);
     for (long p = 0; p < kb; p++) {
-        _mm256_store_pd(dst + p * 8, _mm256_loadu_pd(b + p * rsB));
-        _mm256_store_pd(dst + p * 8 + 4, _mm256_loadu_pd(b + p * rsB + 4));
+        _mm256_store_pd(dst + p * 8, _mm256_maskload_pd(b + p * rsB, k0));
+        _mm256_store_pd(dst + p * 8 + 4, _mm256_maskload_pd(b + p * rsB + 4, k1));
     }
 }
 
 /* 8 columns of a column-major B (double): dst[p*8 + c] = b[c*csB + p] */
-CK_TARGET_AVX2 static void ck_dpack_b_cm_avx2(long kb, const double *b, long csB, double *dst) {
+CK_TARGET_AVX2 static void ck_dpack_b_cm_avx2(long kb, const double *b, long csB, double *dst, int cols) {
     long p = 0;
     for (; p + 4 <= kb; p += 4)
         for (int h = 0; h < 2; h++) {
             __m256d r[4];
-            for (int i = 0; i < 4; i++) r[i] = _mm256_loadu_pd(b + (4 * h + i) * csB + p);
+            for (int i = 0; i < 4; i++)
+                r[i] = 4 * h + i < cols ? _mm256_loadu_pd(b + (4 * h + i) * csB + p) : _mm256_setzero_pd();
             ck_tr4x4d(r);
             for (int j = 0; j < 4; j++) _mm256_store_pd(dst + (p + j) * 8 + 4 * h, r[j]);
         }
     for (; p < kb; p++)
-        for (int c = 0; c < 8; c++) dst[p * 8 + c] = b[c * csB + p];
+        for (int c = 0; c < 8; c++) dst[p * 8 + c] = c < cols ? b[c * csB + p] : 0.0;
 }
 
 /* Blocks for a 32-48K L1 and 512K-2M L2: kc x 16 floats = 16K, mc x kc = 168K. */
-static const ck_sgemm_desc ck_sdesc_avx2 = {6, 16, 256, 168, 4096, ck_sukr_avx2_6x16, 1,
+static const ck_sgemm_desc ck_sdesc_avx2 = {6, 16, 256, 168, 4096, ck_sukr_avx2_6x16, 1, 0,
                                             ck_spack_a_rm_avx2, NULL, ck_spack_b_rm_avx2,
                                             ck_spack_b_cm_avx2};
-static const ck_dgemm_desc ck_ddesc_avx2 = {6, 8, 256, 96, 2048, ck_dukr_avx2_6x8, 1,
+static const ck_dgemm_desc ck_ddesc_avx2 = {6, 8, 256, 96, 2048, ck_dukr_avx2_6x8, 1, 0,
                                             ck_dpack_a_rm_avx2, NULL, ck_dpack_b_rm_avx2,
                                             ck_dpack_b_cm_avx2};
 const ck_sgemm_desc *ck_sgemm_desc_avx2(void) { return &ck_sdesc_avx2; }

@@ -153,46 +153,58 @@ CK_TARGET_AVX512 static inline __attribute__((always_inline)) void ck_tr16x16(__
     for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
-/* 12 rows of a row-major A: dst[p*12 + r] = a[r*rsA + p] */
-CK_TARGET_AVX512 static void ck_spack_a_rm_avx512(long kb, const float *a, long rsA, float *dst) {
+/* Lane mask of the first n (0..16) lanes. */
+static inline __mmask16 ck_m16(int n) { return (__mmask16)(n >= 16 ? 0xFFFF : n <= 0 ? 0 : (1u << n) - 1); }
+
+/* `rows` (<= 12) rows of a row-major A: dst[p*12 + r] = a[r*rsA + p], zero past rows */
+CK_TARGET_AVX512 static void ck_spack_a_rm_avx512(long kb, const float *a, long rsA, float *dst, int rows) {
     long p = 0;
     for (; p + 16 <= kb; p += 16) {
         __m512 r[16];
-        for (int i = 0; i < 12; i++) r[i] = _mm512_loadu_ps(a + i * rsA + p);
-        for (int i = 12; i < 16; i++) r[i] = _mm512_setzero_ps();
+        for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_loadu_ps(a + i * rsA + p) : _mm512_setzero_ps();
         ck_tr16x16(r);
         for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(dst + (p + j) * 12, 0x0FFF, r[j]);
     }
     for (; p < kb; p++)
-        for (int i = 0; i < 12; i++) dst[p * 12 + i] = a[i * rsA + p];
+        for (int i = 0; i < 12; i++) dst[p * 12 + i] = i < rows ? a[i * rsA + p] : 0.0f;
 }
 
-/* 12 rows of a column-major A: dst[p*12 + r] = a[p*csA + r] */
-CK_TARGET_AVX512 static void ck_spack_a_cm_avx512(long kb, const float *a, long csA, float *dst) {
+/* `rows` rows of a column-major A: dst[p*12 + r] = a[p*csA + r] */
+CK_TARGET_AVX512 static void ck_spack_a_cm_avx512(long kb, const float *a, long csA, float *dst, int rows) {
+    __mmask16 m = ck_m16(rows);
     for (long p = 0; p < kb; p++)
-        _mm512_mask_storeu_ps(dst + p * 12, 0x0FFF, _mm512_maskz_loadu_ps(0x0FFF, a + p * csA));
+        _mm512_mask_storeu_ps(dst + p * 12, 0x0FFF, _mm512_maskz_loadu_ps(m, a + p * csA));
 }
 
-/* 32 columns of a row-major B: dst[p*32 + c] = b[p*rsB + c] */
-CK_TARGET_AVX512 static void ck_spack_b_rm_avx512(long kb, const float *b, long rsB, float *dst) {
+/* `cols` (<= 32) columns of a row-major B: dst[p*32 + c] = b[p*rsB + c] */
+CK_TARGET_AVX512 static void ck_spack_b_rm_avx512(long kb, const float *b, long rsB, float *dst, int cols) {
+    if (cols == 32) {
+        for (long p = 0; p < kb; p++) {
+            _mm512_store_ps(dst + p * 32, _mm512_loadu_ps(b + p * rsB));
+            _mm512_store_ps(dst + p * 32 + 16, _mm512_loadu_ps(b + p * rsB + 16));
+        }
+        return;
+    }
+    __mmask16 m0 = ck_m16(cols), m1 = ck_m16(cols - 16);
     for (long p = 0; p < kb; p++) {
-        _mm512_store_ps(dst + p * 32, _mm512_loadu_ps(b + p * rsB));
-        _mm512_store_ps(dst + p * 32 + 16, _mm512_loadu_ps(b + p * rsB + 16));
+        _mm512_store_ps(dst + p * 32, _mm512_maskz_loadu_ps(m0, b + p * rsB));
+        _mm512_store_ps(dst + p * 32 + 16, _mm512_maskz_loadu_ps(m1, b + p * rsB + 16));
     }
 }
 
-/* 32 columns of a column-major B: dst[p*32 + c] = b[c*csB + p] */
-CK_TARGET_AVX512 static void ck_spack_b_cm_avx512(long kb, const float *b, long csB, float *dst) {
+/* `cols` columns of a column-major B: dst[p*32 + c] = b[c*csB + p] */
+CK_TARGET_AVX512 static void ck_spack_b_cm_avx512(long kb, const float *b, long csB, float *dst, int cols) {
     long p = 0;
     for (; p + 16 <= kb; p += 16)
         for (int h = 0; h < 2; h++) {
             __m512 r[16];
-            for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(b + (16 * h + i) * csB + p);
+            for (int i = 0; i < 16; i++)
+                r[i] = 16 * h + i < cols ? _mm512_loadu_ps(b + (16 * h + i) * csB + p) : _mm512_setzero_ps();
             ck_tr16x16(r);
             for (int j = 0; j < 16; j++) _mm512_store_ps(dst + (p + j) * 32 + 16 * h, r[j]);
         }
     for (; p < kb; p++)
-        for (int c = 0; c < 32; c++) dst[p * 32 + c] = b[c * csB + p];
+        for (int c = 0; c < 32; c++) dst[p * 32 + c] = c < cols ? b[c * csB + p] : 0.0f;
 }
 
 
@@ -215,14 +227,14 @@ CK_TARGET_AVX512 static inline __attribute__((always_inline)) void ck_tr8x8d(__m
     }
 }
 
-/* 12 rows of a row-major A (double): dst[p*12 + r] = a[r*rsA + p] */
-CK_TARGET_AVX512 static void ck_dpack_a_rm_avx512(long kb, const double *a, long rsA, double *dst) {
+/* `rows` (<= 12) rows of a row-major A (double): dst[p*12 + r] = a[r*rsA + p] */
+CK_TARGET_AVX512 static void ck_dpack_a_rm_avx512(long kb, const double *a, long rsA, double *dst, int rows) {
     long p = 0;
     for (; p + 8 <= kb; p += 8) {
         __m512d lo[8], hi[8];
-        for (int i = 0; i < 8; i++) lo[i] = _mm512_loadu_pd(a + i * rsA + p);
-        for (int i = 0; i < 4; i++) hi[i] = _mm512_loadu_pd(a + (8 + i) * rsA + p);
-        for (int i = 4; i < 8; i++) hi[i] = _mm512_setzero_pd();
+        for (int i = 0; i < 8; i++) lo[i] = i < rows ? _mm512_loadu_pd(a + i * rsA + p) : _mm512_setzero_pd();
+        for (int i = 0; i < 8; i++)
+            hi[i] = i < 4 && 8 + i < rows ? _mm512_loadu_pd(a + (8 + i) * rsA + p) : _mm512_setzero_pd();
         ck_tr8x8d(lo);
         ck_tr8x8d(hi);
         for (int j = 0; j < 8; j++) {
@@ -231,41 +243,46 @@ CK_TARGET_AVX512 static void ck_dpack_a_rm_avx512(long kb, const double *a, long
         }
     }
     for (; p < kb; p++)
-        for (int i = 0; i < 12; i++) dst[p * 12 + i] = a[i * rsA + p];
+        for (int i = 0; i < 12; i++) dst[p * 12 + i] = i < rows ? a[i * rsA + p] : 0.0;
 }
 
-CK_TARGET_AVX512 static void ck_dpack_a_cm_avx512(long kb, const double *a, long csA, double *dst) {
+static inline __mmask8 ck_m8(int n) { return (__mmask8)(n >= 8 ? 0xFF : n <= 0 ? 0 : (1u << n) - 1); }
+
+CK_TARGET_AVX512 static void ck_dpack_a_cm_avx512(long kb, const double *a, long csA, double *dst, int rows) {
+    __mmask8 m0 = ck_m8(rows), m1 = (__mmask8)(ck_m8(rows - 8) & 0x0F);
     for (long p = 0; p < kb; p++) {
-        _mm512_storeu_pd(dst + p * 12, _mm512_loadu_pd(a + p * csA));
-        _mm512_mask_storeu_pd(dst + p * 12 + 8, 0x0F, _mm512_maskz_loadu_pd(0x0F, a + p * csA + 8));
+        _mm512_storeu_pd(dst + p * 12, _mm512_maskz_loadu_pd(m0, a + p * csA));
+        _mm512_mask_storeu_pd(dst + p * 12 + 8, 0x0F, _mm512_maskz_loadu_pd(m1, a + p * csA + 8));
     }
 }
 
-CK_TARGET_AVX512 static void ck_dpack_b_rm_avx512(long kb, const double *b, long rsB, double *dst) {
+CK_TARGET_AVX512 static void ck_dpack_b_rm_avx512(long kb, const double *b, long rsB, double *dst, int cols) {
+    __mmask8 m0 = ck_m8(cols), m1 = ck_m8(cols - 8);
     for (long p = 0; p < kb; p++) {
-        _mm512_store_pd(dst + p * 16, _mm512_loadu_pd(b + p * rsB));
-        _mm512_store_pd(dst + p * 16 + 8, _mm512_loadu_pd(b + p * rsB + 8));
+        _mm512_store_pd(dst + p * 16, _mm512_maskz_loadu_pd(m0, b + p * rsB));
+        _mm512_store_pd(dst + p * 16 + 8, _mm512_maskz_loadu_pd(m1, b + p * rsB + 8));
     }
 }
 
-/* 16 columns of a column-major B (double): dst[p*16 + c] = b[c*csB + p] */
-CK_TARGET_AVX512 static void ck_dpack_b_cm_avx512(long kb, const double *b, long csB, double *dst) {
+/* `cols` (<= 16) columns of a column-major B (double): dst[p*16 + c] = b[c*csB + p] */
+CK_TARGET_AVX512 static void ck_dpack_b_cm_avx512(long kb, const double *b, long csB, double *dst, int cols) {
     long p = 0;
     for (; p + 8 <= kb; p += 8)
         for (int h = 0; h < 2; h++) {
             __m512d r[8];
-            for (int i = 0; i < 8; i++) r[i] = _mm512_loadu_pd(b + (8 * h + i) * csB + p);
+            for (int i = 0; i < 8; i++)
+                r[i] = 8 * h + i < cols ? _mm512_loadu_pd(b + (8 * h + i) * csB + p) : _mm512_setzero_pd();
             ck_tr8x8d(r);
             for (int j = 0; j < 8; j++) _mm512_store_pd(dst + (p + j) * 16 + 8 * h, r[j]);
         }
     for (; p < kb; p++)
-        for (int c = 0; c < 16; c++) dst[p * 16 + c] = b[c * csB + p];
+        for (int c = 0; c < 16; c++) dst[p * 16 + c] = c < cols ? b[c * csB + p] : 0.0;
 }
 
-static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32, 1,
+static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32, 1, 1,
                                               ck_spack_a_rm_avx512, ck_spack_a_cm_avx512,
                                               ck_spack_b_rm_avx512, ck_spack_b_cm_avx512};
-static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16, 1,
+static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16, 1, 1,
                                               ck_dpack_a_rm_avx512, ck_dpack_a_cm_avx512,
                                               ck_dpack_b_rm_avx512, ck_dpack_b_cm_avx512};
 const ck_sgemm_desc *ck_sgemm_desc_avx512(void) { return &ck_sdesc_avx512; }

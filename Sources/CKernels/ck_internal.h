@@ -29,6 +29,18 @@
 /** The ISA level the kernels use now; detects the CPU on first call. */
 int ck_isa_now(void);
 
+/** Bytes of L2 cache per core (sysconf/sysctl; 512 KiB when unknown). */
+long ck_l2_bytes(void);
+
+/** A spin-wait hint for the CPU (pause / yield). */
+static inline void ck_cpu_relax(void) {
+#if CK_X86
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /* ---- thread pool (ck_pool.c) ---- */
 /** Like ckernels_parallel_for, but with an explicit chunk size (>= 1); the caller decides
  *  whether the work is worth splitting. Runs inline in the same cases. */
@@ -46,19 +58,21 @@ typedef void (*ck_sukr_fn)(long k, const float *a, const float *b, float *c, lon
                            float alpha, float beta, int m, int n);
 typedef void (*ck_dukr_fn)(long k, const double *a, const double *b, double *c, long rsc,
                            double alpha, double beta, int m, int n);
-/* Packers for one full sliver of mr rows of A (or panel of nr columns of B) of length kb, in
- * the layout the micro-kernel reads: for each p, mr (nr) consecutive values. "rm": the operand
- * is row-major in that dimension (unit stride along k for A, along n for B), "cm": unit stride
- * across rows for A / along k for B. They may write up to CK_PACK_SLACK elements past the end
- * of the sliver (later packing overwrites them; buffers have the slack). NULL: generic code. */
+/* Packers for one sliver of `count` <= mr rows of A (or panel of count <= nr columns of B) of
+ * length kb, in the layout the micro-kernel reads: for each p, mr (nr) consecutive values, the
+ * ones past `count` zero. "rm": the operand is row-major in that dimension (unit stride along k
+ * for A, along n for B), "cm": unit stride across rows for A / along k for B. They may write up
+ * to CK_PACK_SLACK elements past the end of the sliver (later packing overwrites them; buffers
+ * have the slack). NULL: generic code. */
 #define CK_PACK_SLACK 64
-typedef void (*ck_spack_fn)(long kb, const float *src, long stride, float *dst);
-typedef void (*ck_dpack_fn)(long kb, const double *src, long stride, double *dst);
+typedef void (*ck_spack_fn)(long kb, const float *src, long stride, float *dst, int count);
+typedef void (*ck_dpack_fn)(long kb, const double *src, long stride, double *dst, int count);
 typedef struct {
     int mr, nr;      /* register tile */
     long kc, mc, nc; /* cache blocks: kc x nr B panel in L1, mc x kc A block in L2, kc x nc in L3 */
     ck_sukr_fn ukr;
     int partial;           /* ukr stores partial tiles itself */
+    int row_sweep;         /* may use the row-sweep loop order (ck_gemm_driver.inc) */
     ck_spack_fn pack_a_rm; /* A with csA == 1: a transpose; stride = rsA */
     ck_spack_fn pack_a_cm; /* A with rsA == 1: copies; stride = csA */
     ck_spack_fn pack_b_rm; /* B with csB == 1: copies; stride = rsB */
@@ -69,6 +83,7 @@ typedef struct {
     long kc, mc, nc;
     ck_dukr_fn ukr;
     int partial;
+    int row_sweep;
     ck_dpack_fn pack_a_rm, pack_a_cm, pack_b_rm, pack_b_cm;
 } ck_dgemm_desc;
 

@@ -42,6 +42,10 @@ static atomic_int g_nthreads;     /* configured total, caller included; 0 = not 
 static atomic_int g_sleepers;     /* workers blocked on g_cv */
 static atomic_int g_owner_asleep; /* owner blocked on g_done_cv */
 static long g_spin_ns = 50000;
+/* When a user thread last found the pool busy: the process's own threads are competing for
+ * the cores, so idle workers sleep at once instead of spinning for the next CK_QUIET_NS. */
+static atomic_long g_contended_ns;
+#define CK_QUIET_NS 20000000L
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
@@ -140,7 +144,7 @@ static void *ck_worker_main(void *arg) {
         /* Wait for a new generation: spin for g_spin_ns, then sleep. */
         long t0 = ck_now_ns();
         unsigned spins = 0;
-        int spinning = g_spin_ns > 0;
+        int spinning = g_spin_ns > 0 && t0 - atomic_load_explicit(&g_contended_ns, memory_order_relaxed) > CK_QUIET_NS;
         uint32_t gen;
         for (;;) {
             gen = (uint32_t)(atomic_load_explicit(&g_ticket, memory_order_acquire) >> 32);
@@ -233,6 +237,7 @@ void ck_parallel_chunks(long n, long chunk, ckernels_range_fn fn, void *ctx) {
     }
     int expected = 0;
     if (!atomic_compare_exchange_strong(&g_busy, &expected, 1)) {
+        atomic_store_explicit(&g_contended_ns, ck_now_ns(), memory_order_relaxed);
         fn(ctx, 0, n); /* another user thread owns the pool */
         return;
     }

@@ -82,6 +82,11 @@ CK_VT vdi vdi_and(vdi a, vdi b) { return _mm512_and_si512(a, b); }
 #define vdi_srli(a, n) _mm512_srli_epi64((a), (n))
 #define vdi_slli(a, n) _mm512_slli_epi64((a), (n))
 
+/* u * 2^floor(n), rounded once (vscalef): same result as the generic ck_scalef */
+#define CK_HAVE_SCALEF 1
+CK_VT vf ck_scalef(vf u, vf n) { return _mm512_scalef_ps(u, n); }
+CK_VT vd ck_scaled(vd u, vd n) { return _mm512_scalef_pd(u, n); }
+
 /* ---- the fixed-order sum: 32 lanes ---- */
 CK_VT float vf_fold16(vf v) { /* j + j+8, then j + j+4, j + j+2, j + j+1 */
     __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v),
