@@ -210,7 +210,9 @@ def verify_outside_program(d, numpy_manifest):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", help="work directory (default: a fresh temporary one, removed afterwards)")
-    ap.add_argument("--skip-build", action="store_true", help="pass --skip-build to swift test")
+    ap.add_argument("--skip-build", action="store_true",
+                    help="reuse the debug build (after `swift test`): pass --skip-build to swift test, and build "
+                         "autograd-io-check only if it is missing")
     args = ap.parse_args()
     d = args.dir or tempfile.mkdtemp(prefix="autograd-io-")
     try:
@@ -229,15 +231,16 @@ def main():
             print(r.stdout[-6000:])
         else:
             verify_swift_side(swdir, manifest)
-        if not args.skip_build:
+        bindir = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, stdout=subprocess.PIPE,
+                                text=True).stdout.strip()
+        tool = os.path.join(bindir, "autograd-io-check")
+        # `swift test` builds it too; with --skip-build it is built only if missing.
+        if not args.skip_build or not os.path.exists(tool):
             r = subprocess.run(["swift", "build", "--product", "autograd-io-check"], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             check(r.returncode == 0, "swift build --product autograd-io-check")
             if r.returncode != 0:
                 print(r.stdout[-4000:])
-        bindir = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, stdout=subprocess.PIPE,
-                                text=True).stdout.strip()
-        tool = os.path.join(bindir, "autograd-io-check")
         checkdir = os.path.join(d, "check")
         shutil.rmtree(checkdir, ignore_errors=True)
         r = subprocess.run([tool, npdir, checkdir], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
