@@ -4,12 +4,14 @@ the median of each figure with ratios.
 
     python3 Benchmarks/ckernels_compare.py [--rounds 5] [--threads 2] [--only PREFIX]
                                            [--torch /tmp/ref/bin/python] [--secs 0.3]
+                                           [--stat median|max] [--json]
 
 NumPy comes from the `python3` running this script (numpy 2.x, OpenBLAS); PyTorch from the
 interpreter given by --torch (default /tmp/ref/bin/python if it exists; a venv with
 `pip install torch numpy` works). Both run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed
 from the environment and their thread count set to --threads. Each round runs the three
-(in rotating order); the table shows medians over rounds. Outputs are preallocated (out=) on
+(in rotating order); the table shows medians over rounds (--stat max: the best round, a
+better estimate of an idle machine when others load it). Outputs are preallocated (out=) on
 every side, so the figures compare kernels, not allocators.
 """
 import argparse, json, os, platform, statistics, subprocess, sys, tempfile
@@ -119,6 +121,8 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--torch", default="/tmp/ref/bin/python")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
+    ap.add_argument("--stat", choices=("median", "max"), default="median")
+    ap.add_argument("--json", action="store_true", help="also print all samples as JSON")
     args = ap.parse_args()
 
     exe = os.path.join(tempfile.gettempdir(), "ckernels_bench")
@@ -152,13 +156,14 @@ def main():
     order = list(sides)
     results = {s: {} for s in sides}
     load0 = os.getloadavg()
+    loads = []
     for r in range(args.rounds):
         rot = order[r % len(order):] + order[:r % len(order)]
         for s in rot:
             for item in json.loads(sides[s]()):
                 results[s].setdefault(item["name"], []).append(item["value"])
-        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
-    load1 = os.getloadavg()
+        loads.append(os.getloadavg()[0])
+        print(f"round {r + 1}/{args.rounds} done, load {loads[-1]:.2f}", file=sys.stderr)
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -169,12 +174,13 @@ def main():
     except OSError:
         pass
     print(f"# {cpu}, {os.cpu_count()} CPUs, {args.threads} threads, {args.rounds} rounds in turns, "
-          f"load avg {load0[0]:.2f} -> {load1[0]:.2f}")
+          f"{args.stat} of rounds, load avg {load0[0]:.2f} -> " + " ".join(f"{l:.2f}" for l in loads))
     hdr = f"{'case':34} {'unit':8} {'ckernels':>9} {'numpy':>9} {'torch':>9} {'vs numpy':>9} {'vs torch':>9} {'vs best':>8}"
     print(hdr); print("-" * len(hdr))
     for c in cases:
         name = c["name"]
-        med = {s: statistics.median(results[s][name]) for s in sides if name in results[s]}
+        agg = statistics.median if args.stat == "median" else max
+        med = {s: agg(results[s][name]) for s in sides if name in results[s]}
         if "ckernels" not in med:
             continue
         unit = "GFLOP/s" if c["kind"] == "gemm" else "GB/s"
@@ -184,6 +190,8 @@ def main():
         ratio = lambda s: f"{ours / med[s]:8.2f}x" if s in med else f"{'-':>9}"
         best = f"{ours / max(others):7.2f}x" if others else f"{'-':>8}"
         print(f"{name:34} {unit:8} {ours:9.1f} {cell('numpy')} {cell('torch')} {ratio('numpy')} {ratio('torch')} {best}")
+    if args.json:
+        print(json.dumps({"load": loads, "samples": results}))
 
 
 if __name__ == "__main__":
