@@ -3,7 +3,9 @@
  * Build: cc -O2 -ISources/CKernels/include Sources/CKernels/[a-z]*.c Benchmarks/ckernels_bench.c \
  *           -o /tmp/ckernels_bench -lpthread -lm
  * Run:   /tmp/ckernels_bench [--threads N] [--isa avx2|avx512|scalar] [--json] [--only PREFIX]
- *                            [--secs S]
+ *                            [--secs S] [--serve]
+ * --serve reads case names from stdin, one per line, and answers each with one JSON line
+ * (used by ckernels_compare.py to interleave the libraries case by case).
  * Prints one line per case: GFLOP/s for GEMM, GB/s (bytes read + written) and Gelem/s for
  * element-wise ops, each the median of 5 timed batches of about S/5 seconds (default S = 0.5).
  * Benchmarks/ckernels_compare.py runs this, NumPy and PyTorch in turns and prints ratios.
@@ -22,7 +24,7 @@ static double now(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static int json = 0, first = 1;
+static int json = 0, first = 1, serve = 0;
 static const char *only = NULL;
 static double secs = 0.5;
 
@@ -53,7 +55,10 @@ static double time_case(case_fn fn, void *ctx) {
 }
 
 static void report(const char *name, const char *unit, double value, double seconds) {
-    if (json) {
+    if (serve) {
+        printf("{\"name\": \"%s\", \"unit\": \"%s\", \"value\": %.4f, \"us\": %.3f}\n", name, unit,
+               value, seconds * 1e6);
+    } else if (json) {
         printf("%s\n  {\"name\": \"%s\", \"unit\": \"%s\", \"value\": %.4f, \"us\": %.3f}", first ? "[" : ",",
                name, unit, value, seconds * 1e6);
     } else {
@@ -63,7 +68,10 @@ static void report(const char *name, const char *unit, double value, double seco
     fflush(stdout);
 }
 
-static int wanted(const char *name) { return only == NULL || strncmp(name, only, strlen(only)) == 0; }
+static int wanted(const char *name) {
+    if (serve) return strcmp(name, only) == 0;
+    return only == NULL || strncmp(name, only, strlen(only)) == 0;
+}
 
 /* ---- GEMM ---- */
 typedef struct {
@@ -156,22 +164,7 @@ static void bench_ew(const char *label, int kind, int op, int dbl, long n) {
     free(e.a); free(e.b); free(e.out);
 }
 
-int main(int argc, char **argv) {
-    int threads = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) json = 1;
-        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
-        else if (strcmp(argv[i], "--secs") == 0 && i + 1 < argc) secs = atof(argv[++i]);
-        else if (strcmp(argv[i], "--isa") == 0 && i + 1 < argc) {
-            const char *s = argv[++i];
-            ckernels_set_isa(strcmp(s, "scalar") == 0 ? CKERNELS_ISA_SCALAR
-                             : strcmp(s, "avx2") == 0 ? CKERNELS_ISA_AVX2 : CKERNELS_ISA_AVX512);
-        }
-    }
-    if (threads > 0) ckernels_set_num_threads(threads);
-    if (!json) printf("CKernels: isa %s, %d threads\n", ckernels_isa_name(), ckernels_num_threads());
-
+static void run_all(void) {
     static const long sq[] = {64, 128, 256, 384, 512, 768, 1024, 1536, 2048};
     for (int i = 0; i < 9; i++) bench_gemm(sq[i], sq[i], sq[i], 0, 0, 0);
     /* tall-skinny and neural-network shapes; T marks a transposed operand (x W^T, dY^T X) */
@@ -202,6 +195,36 @@ int main(int argc, char **argv) {
     bench_ew("add", 0, CKERNELS_ADD, 1, n);
     bench_ew("exp", 1, CKERNELS_EXP, 1, n);
     bench_ew("sum", 2, 0, 1, n);
+}
+
+int main(int argc, char **argv) {
+    int threads = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--serve") == 0) serve = 1;
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+        else if (strcmp(argv[i], "--secs") == 0 && i + 1 < argc) secs = atof(argv[++i]);
+        else if (strcmp(argv[i], "--isa") == 0 && i + 1 < argc) {
+            const char *s = argv[++i];
+            ckernels_set_isa(strcmp(s, "scalar") == 0 ? CKERNELS_ISA_SCALAR
+                             : strcmp(s, "avx2") == 0 ? CKERNELS_ISA_AVX2 : CKERNELS_ISA_AVX512);
+        }
+    }
+    if (threads > 0) ckernels_set_num_threads(threads);
+    if (serve) {
+        char line[256];
+        while (fgets(line, sizeof line, stdin) != NULL) {
+            line[strcspn(line, "\r\n")] = '\0';
+            only = line;
+            run_all();
+            printf("{}\n"); /* end of answer */
+            fflush(stdout);
+        }
+        return 0;
+    }
+    if (!json) printf("CKernels: isa %s, %d threads\n", ckernels_isa_name(), ckernels_num_threads());
+    run_all();
     if (json) printf("\n]\n");
     return 0;
 }

@@ -4,15 +4,18 @@ the median of each figure with ratios.
 
     python3 Benchmarks/ckernels_compare.py [--rounds 5] [--threads 2] [--only PREFIX]
                                            [--torch /tmp/ref/bin/python] [--secs 0.3]
+                                           [--stat median|max] [--json]
 
 NumPy comes from the `python3` running this script (numpy 2.x, OpenBLAS); PyTorch from the
 interpreter given by --torch (default /tmp/ref/bin/python if it exists; a venv with
 `pip install torch numpy` works). Both run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed
-from the environment and their thread count set to --threads. Each round runs the three
-(in rotating order); the table shows medians over rounds. Outputs are preallocated (out=) on
-every side, so the figures compare kernels, not allocators.
+from the environment and their thread count set to --threads. Each round measures every case
+with the three libraries back to back (persistent worker processes, order rotating per case),
+so the figures of a case share the machine's conditions; the table shows medians over rounds
+(--stat max: the best round, closer to an idle machine when others load it). Outputs are
+preallocated (out=) on every side, so the figures compare kernels, not allocators.
 """
-import argparse, json, os, platform, statistics, subprocess, sys, tempfile
+import argparse, json, os, platform, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -43,8 +46,7 @@ def gemm_name(M, N_, K, ta, tb, dt):
 # Runs inside numpy's or torch's interpreter; prints a JSON list like ckernels_bench --json.
 PY_BENCH = r'''
 import json, sys, time
-lib, threads, secs, only = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-cases = json.loads(sys.stdin.read())
+lib, threads, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 import numpy as np
 if lib == "torch":
     import torch
@@ -62,12 +64,8 @@ def timeit(fn):
         for _ in range(reps): fn()
         ts.append((time.perf_counter() - s) / reps)
     ts.sort(); return ts[2]
-out = []
-def emit(name, unit, value, t):
-    out.append({"name": name, "unit": unit, "value": value, "us": t * 1e6})
-for c in cases:
+def run(c):
     name = c["name"]
-    if only and not name.startswith(only): continue
     if c["kind"] == "gemm":
         M, N, K, ta, tb, dt = c["M"], c["N"], c["K"], c["ta"], c["tb"], c["dt"]
         npdt = np.float32 if dt == "f32" else np.float64
@@ -81,33 +79,35 @@ for c in cases:
         else:
             A = a.T if ta else a; B = b.T if tb else b
             fn = lambda: np.matmul(A, B, out=c_)
-        t = timeit(fn); emit(name, "GFLOP/s", 2.0 * M * N * K / t / 1e9, t)
+        t = timeit(fn)
+        return {"name": name, "unit": "GFLOP/s", "value": 2.0 * M * N * K / t / 1e9, "us": t * 1e6}
+    op, dt, n = c["op"], c["dt"], c["n"]
+    npdt = np.float32 if dt == "f32" else np.float64
+    x = ((np.arange(n) * 7919) % 1000 / 250.0 - 2.0 + 1e-3).astype(npdt)
+    if op == "log": x = np.abs(x)
+    y = (x + 3).astype(npdt); o = np.empty_like(x)
+    if lib == "torch":
+        x, y, o = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(o)
+        T = torch
+        fns = {"add": lambda: T.add(x, y, out=o), "mul": lambda: T.mul(x, y, out=o),
+               "mul scalar": lambda: T.mul(x, 3.0, out=o), "exp": lambda: T.exp(x, out=o),
+               "log": lambda: T.log(x, out=o), "tanh": lambda: T.tanh(x, out=o),
+               "sigmoid": lambda: T.sigmoid(x, out=o), "relu": lambda: T.clamp_min(x, 0, out=o),
+               "sum": lambda: T.sum(x), "max": lambda: T.max(x)}
     else:
-        op, dt, n = c["op"], c["dt"], c["n"]
-        npdt = np.float32 if dt == "f32" else np.float64
-        x = ((np.arange(n) * 7919) % 1000 / 250.0 - 2.0 + 1e-3).astype(npdt)
-        if op == "log": x = np.abs(x)
-        y = (x + 3).astype(npdt); o = np.empty_like(x)
-        if lib == "torch":
-            x, y, o = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(o)
-            T = torch
-            fns = {"add": lambda: T.add(x, y, out=o), "mul": lambda: T.mul(x, y, out=o),
-                   "mul scalar": lambda: T.mul(x, 3.0, out=o), "exp": lambda: T.exp(x, out=o),
-                   "log": lambda: T.log(x, out=o), "tanh": lambda: T.tanh(x, out=o),
-                   "sigmoid": lambda: T.sigmoid(x, out=o), "relu": lambda: T.clamp_min(x, 0, out=o),
-                   "sum": lambda: T.sum(x), "max": lambda: T.max(x)}
-        else:
-            s3 = npdt(3.0)
-            fns = {"add": lambda: np.add(x, y, out=o), "mul": lambda: np.multiply(x, y, out=o),
-                   "mul scalar": lambda: np.multiply(x, s3, out=o), "exp": lambda: np.exp(x, out=o),
-                   "log": lambda: np.log(x, out=o), "tanh": lambda: np.tanh(x, out=o),
-                   "relu": lambda: np.maximum(x, npdt(0), out=o),
-                   "sum": lambda: x.sum(), "max": lambda: x.max()}
-        if op not in fns: continue
-        t = timeit(fns[op])
-        streams = 3 if op in ("add", "mul") else 1 if op in ("sum", "max") else 2
-        emit(name, "GB/s", streams * x.itemsize * n / t / 1e9, t)
-print(json.dumps(out))
+        s3 = npdt(3.0)
+        fns = {"add": lambda: np.add(x, y, out=o), "mul": lambda: np.multiply(x, y, out=o),
+               "mul scalar": lambda: np.multiply(x, s3, out=o), "exp": lambda: np.exp(x, out=o),
+               "log": lambda: np.log(x, out=o), "tanh": lambda: np.tanh(x, out=o),
+               "relu": lambda: np.maximum(x, npdt(0), out=o),
+               "sum": lambda: x.sum(), "max": lambda: x.max()}
+    if op not in fns:
+        return {}
+    t = timeit(fns[op])
+    streams = 3 if op in ("add", "mul") else 1 if op in ("sum", "max") else 2
+    return {"name": name, "unit": "GB/s", "value": streams * x.itemsize * n / t / 1e9, "us": t * 1e6}
+for line in sys.stdin:
+    print(json.dumps(run(json.loads(line))), flush=True)
 '''
 
 
@@ -119,6 +119,9 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--torch", default="/tmp/ref/bin/python")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
+    ap.add_argument("--stat", choices=("median", "max"), default="median")
+    ap.add_argument("--settle", type=float, default=0.3, help="seconds of idle before each measurement")
+    ap.add_argument("--json", action="store_true", help="also print all samples as JSON")
     args = ap.parse_args()
 
     exe = os.path.join(tempfile.gettempdir(), "ckernels_bench")
@@ -130,7 +133,6 @@ def main():
     cases = [{"kind": "gemm", "name": gemm_name(*g), "M": g[0], "N": g[1], "K": g[2], "ta": g[3],
               "tb": g[4], "dt": g[5]} for g in GEMMS]
     cases += [{"kind": "ew", "name": f"{op} {dt} {N >> 20}M", "op": op, "dt": dt, "n": N} for op, dt in EW]
-    payload = json.dumps(cases)
 
     env = dict(os.environ)
     for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
@@ -139,26 +141,54 @@ def main():
     env.update(OPENBLAS_NUM_THREADS=t, OMP_NUM_THREADS=t, MKL_NUM_THREADS=t)
     cenv = dict(os.environ, AUTOGRAD_NUM_THREADS=t)
 
-    sides = {"ckernels": lambda: subprocess.run(
-                 [exe, "--json", "--threads", t, "--secs", str(args.secs)] + (["--only", args.only] if args.only else []),
-                 env=cenv, capture_output=True, text=True, check=True).stdout,
-             "numpy": lambda: subprocess.run(
-                 [sys.executable, "-c", PY_BENCH, "numpy", t, str(args.secs), args.only], input=payload,
-                 env=env, capture_output=True, text=True, check=True).stdout}
+    # Persistent workers; every case is measured by all of them back to back (order rotating),
+    # so the figures of one case share the machine's conditions.
+    procs = {"ckernels": subprocess.Popen([exe, "--serve", "--threads", t, "--secs", str(args.secs)],
+                                          env=cenv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True),
+             "numpy": subprocess.Popen([sys.executable, "-c", PY_BENCH, "numpy", t, str(args.secs)],
+                                       env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)}
     if args.torch and os.path.exists(args.torch):
-        sides["torch"] = lambda: subprocess.run(
-            [args.torch, "-c", PY_BENCH, "torch", t, str(args.secs), args.only], input=payload,
-            env=env, capture_output=True, text=True, check=True).stdout
-    order = list(sides)
-    results = {s: {} for s in sides}
+        procs["torch"] = subprocess.Popen([args.torch, "-c", PY_BENCH, "torch", t, str(args.secs)],
+                                          env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(side, case):
+        p = procs[side]
+        if side == "ckernels":
+            p.stdin.write(case["name"] + "\n"); p.stdin.flush()
+            got = {}
+            while True:
+                line = p.stdout.readline()
+                if not line:
+                    raise RuntimeError("ckernels_bench exited")
+                item = json.loads(line)
+                if not item:
+                    return got
+                got = item
+        p.stdin.write(json.dumps(case) + "\n"); p.stdin.flush()
+        line = p.stdout.readline()
+        if not line:
+            raise RuntimeError(side + " worker exited")
+        return json.loads(line)
+
+    sides = list(procs)
+    results = {s_: {} for s_ in sides}
     load0 = os.getloadavg()
+    loads = []
+    todo = [c for c in cases if c["name"].startswith(args.only)]
     for r in range(args.rounds):
-        rot = order[r % len(order):] + order[:r % len(order)]
-        for s in rot:
-            for item in json.loads(sides[s]()):
-                results[s].setdefault(item["name"], []).append(item["value"])
-        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
-    load1 = os.getloadavg()
+        for i, case in enumerate(todo):
+            k = (r + i) % len(sides)
+            for side in sides[k:] + sides[:k]:
+                # Idle OpenBLAS / OpenMP threads keep spinning for a while after a call (OpenBLAS
+                # up to ~0.1 s); let them go to sleep so they do not slow the next library down.
+                time.sleep(args.settle)
+                item = ask(side, case)
+                if item:
+                    results[side].setdefault(item["name"], []).append(item["value"])
+        loads.append(os.getloadavg()[0])
+        print(f"round {r + 1}/{args.rounds} done, load {loads[-1]:.2f}", file=sys.stderr)
+    for p in procs.values():
+        p.stdin.close(); p.wait()
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -169,12 +199,13 @@ def main():
     except OSError:
         pass
     print(f"# {cpu}, {os.cpu_count()} CPUs, {args.threads} threads, {args.rounds} rounds in turns, "
-          f"load avg {load0[0]:.2f} -> {load1[0]:.2f}")
+          f"{args.stat} of rounds, load avg {load0[0]:.2f} -> " + " ".join(f"{l:.2f}" for l in loads))
     hdr = f"{'case':34} {'unit':8} {'ckernels':>9} {'numpy':>9} {'torch':>9} {'vs numpy':>9} {'vs torch':>9} {'vs best':>8}"
     print(hdr); print("-" * len(hdr))
-    for c in cases:
+    for c in todo:
         name = c["name"]
-        med = {s: statistics.median(results[s][name]) for s in sides if name in results[s]}
+        agg = statistics.median if args.stat == "median" else max
+        med = {s_: agg(results[s_][name]) for s_ in sides if name in results[s_]}
         if "ckernels" not in med:
             continue
         unit = "GFLOP/s" if c["kind"] == "gemm" else "GB/s"
@@ -184,6 +215,8 @@ def main():
         ratio = lambda s: f"{ours / med[s]:8.2f}x" if s in med else f"{'-':>9}"
         best = f"{ours / max(others):7.2f}x" if others else f"{'-':>8}"
         print(f"{name:34} {unit:8} {ours:9.1f} {cell('numpy')} {cell('torch')} {ratio('numpy')} {ratio('torch')} {best}")
+    if args.json:
+        print(json.dumps({"load": loads, "samples": results}))
 
 
 if __name__ == "__main__":

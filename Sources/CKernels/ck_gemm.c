@@ -39,6 +39,10 @@ static void *ck_scratch(int slot, size_t bytes) {
     return p;
 }
 
+/* Ids for GEMM parallel steps (a thread's packed panels belong to one step). */
+static atomic_long ck_region_counter;
+static long ck_next_region_id(void) { return atomic_fetch_add(&ck_region_counter, 1); }
+
 /* ---- portable micro-kernels (4 x 8), written so compilers can vectorize the j loops ---- */
 #define CK_PORTABLE_UKR(NAME, T)                                                               \
     static void NAME(long k, const T *a, const T *b, T *c, long rsc, T alpha, T beta, int m,   \
