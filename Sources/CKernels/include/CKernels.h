@@ -17,13 +17,16 @@
  * - Sizes and strides are `long` and counted in elements, not bytes. Strides may be any value,
  *   including negative or zero for read-only operands.
  * - Multithreading goes through the process-wide pool below. Every kernel may be called from
- *   any thread at any time; see `ckernels_parallel_for` for what concurrent callers get.
+ *   any thread at any time; see `ckernels_parallel_for` for what concurrent callers get. Kernels
+ *   called inside a parallel region (e.g. from a `ckernels_parallel_for` body) run on one thread.
+ * - Any alignment works; 64-byte-aligned arrays are faster with AVX-512 (measured: up to 15%
+ *   for in-cache element-wise ops, up to 35% for in-cache sums; nothing at 16M elements).
  *
  * Environment variables (read once, on first use)
  * - AUTOGRAD_NUM_THREADS: number of threads the pool uses, caller included (1 = no workers).
  *   Default: the CPUs this process may run on (sched_getaffinity), else online CPUs.
- * - AUTOGRAD_CPU_ISA: cap the instruction set: "scalar", "avx2", "avx512" (or "neon").
- *   A level the CPU lacks is never selected. Same as `ckernels_set_isa`.
+ * - AUTOGRAD_CPU_ISA: cap the instruction set: "scalar", "avx2" or "avx512" ("scalar" also
+ *   disables NEON on arm64). A level the CPU lacks is never selected. Same as `ckernels_set_isa`.
  * - AUTOGRAD_SPIN_US: microseconds an idle pool thread spins before sleeping (default 50,
  *   0 = sleep at once). Spinning also stops by itself while the process's own threads compete
  *   for the pool (see `ckernels_parallel_for`).
@@ -112,7 +115,8 @@ typedef void (*ckernels_range_fn)(void *ctx, long begin, long end);
  * Idle workers spin for at most AUTOGRAD_SPIN_US microseconds after a region (so back-to-back
  * regions start fast), then sleep on a condition variable and cost nothing. They do not spin at
  * all for 20 ms after a user thread found the pool busy (the process's own threads are then
- * keeping the cores busy), and the caller itself spins at most that long waiting for workers.
+ * keeping the cores busy). A caller waiting for a worker's last chunk also spins at most
+ * AUTOGRAD_SPIN_US, then sleeps.
  * - Parameters:
  *   - n: number of items (n <= 0: nothing to do).
  *   - grain: the smallest chunk worth sending to another thread (values < 1 count as 1).
@@ -146,8 +150,10 @@ int ckernels_in_parallel_region(void);
  * interleaved partial sums), with FMA where the ISA has it: results differ from a naive loop by
  * rounding (|error| <= ~K * eps * sum|a_ip * b_pj|, typically ~sqrt(K) * eps * that), differ
  * between ISA levels, and do not depend on the number of threads.
+ * Threads that run GEMMs keep their packing buffers (about 1-5 MiB each) until they exit.
  * - Returns: CKERNELS_OK; CKERNELS_EINVAL for a negative size or a null pointer that would be
- *   used; CKERNELS_ENOMEM when packing buffers cannot be allocated (C is then unchanged).
+ *   used; CKERNELS_ENOMEM when packing buffers cannot be allocated (C may then be partly
+ *   updated when K spans several blocks).
  */
 int ckernels_sgemm(long M, long N, long K, float alpha,
                    const float *A, long rsA, long csA,
