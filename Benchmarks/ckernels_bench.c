@@ -1,6 +1,6 @@
 /* Throughput benchmark for CKernels (not part of the package build).
  *
- * Build: cc -O2 -ISources/CKernels/include Sources/CKernels/[a-z]*.c Benchmarks/ckernels_bench.c \
+ * Build: clang -O2 -ISources/CKernels/include Sources/CKernels/[a-z]*.c Benchmarks/ckernels_bench.c \
  *           -o /tmp/ckernels_bench -lpthread -lm
  * Run:   /tmp/ckernels_bench [--threads N] [--isa avx2|avx512|scalar] [--json] [--only PREFIX]
  *                            [--secs S] [--serve]
