@@ -6,6 +6,7 @@ the median of each figure with ratios.
                                            [--torch /tmp/ref/bin/python] [--secs 0.3]
                                            [--stat median|max] [--json]
 
+The C side is built with clang (what SwiftPM uses; --cc or $CC to change) and -O2.
 NumPy comes from the `python3` running this script (numpy 2.x, OpenBLAS); PyTorch from the
 interpreter given by --torch (default /tmp/ref/bin/python if it exists; a venv with
 `pip install torch numpy` works). Both run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed
@@ -116,9 +117,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--secs", type=float, default=0.3)
-    ap.add_argument("--only", default="")
+    ap.add_argument("--only", default="", help="comma-separated case-name prefixes")
     ap.add_argument("--torch", default="/tmp/ref/bin/python")
-    ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
+    # SwiftPM compiles the package's C with clang; GCC 12 builds of the same sources measured
+    # slower at 2 threads (sgemm 256: 160-185 vs 236-240 GFLOP/s), so clang is the default.
+    import shutil
+    ap.add_argument("--cc", default=os.environ.get("CC") or ("clang" if shutil.which("clang") else "cc"))
     ap.add_argument("--stat", choices=("median", "max"), default="median")
     ap.add_argument("--settle", type=float, default=0.3, help="seconds of idle before each measurement")
     ap.add_argument("--json", action="store_true", help="also print all samples as JSON")
@@ -174,7 +178,8 @@ def main():
     results = {s_: {} for s_ in sides}
     load0 = os.getloadavg()
     loads = []
-    todo = [c for c in cases if c["name"].startswith(args.only)]
+    prefixes = [p_.strip() for p_ in args.only.split(",")]
+    todo = [c for c in cases if any(c["name"].startswith(p_) for p_ in prefixes)]
     for r in range(args.rounds):
         for i, case in enumerate(todo):
             k = (r + i) % len(sides)

@@ -6,42 +6,32 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
-/* ---- per-thread packing scratch, freed when the thread exits ----
- * Two slots: 0 for a whole block (single-threaded GEMM, or the B block a parallel GEMM's
- * caller shares with its workers), 1 for a task's private A packing. */
-static pthread_key_t ck_scratch_key[2];
+/* ---- per-thread packing scratch, freed when the thread exits ---- */
+static pthread_key_t ck_scratch_key;
 static pthread_once_t ck_scratch_once = PTHREAD_ONCE_INIT;
-static __thread void *tl_scratch[2];
-static __thread size_t tl_scratch_cap[2];
+static __thread void *tl_scratch;
+static __thread size_t tl_scratch_cap;
 
-static void ck_scratch_make_keys(void) {
-    pthread_key_create(&ck_scratch_key[0], free);
-    pthread_key_create(&ck_scratch_key[1], free);
-}
+static void ck_scratch_make_key(void) { pthread_key_create(&ck_scratch_key, free); }
 
-static void *ck_scratch(int slot, size_t bytes) {
-    if (CK_LIKELY(tl_scratch_cap[slot] >= bytes)) return tl_scratch[slot];
-    pthread_once(&ck_scratch_once, ck_scratch_make_keys);
-    free(tl_scratch[slot]);
-    tl_scratch[slot] = NULL;
-    tl_scratch_cap[slot] = 0;
-    pthread_setspecific(ck_scratch_key[slot], NULL);
+static void *ck_scratch(size_t bytes) {
+    if (CK_LIKELY(tl_scratch_cap >= bytes)) return tl_scratch;
+    pthread_once(&ck_scratch_once, ck_scratch_make_key);
+    free(tl_scratch);
+    tl_scratch = NULL;
+    tl_scratch_cap = 0;
+    pthread_setspecific(ck_scratch_key, NULL);
     bytes = (bytes + 4095) & ~(size_t)4095;
     void *p = NULL;
     if (posix_memalign(&p, 4096, bytes) != 0) return NULL;
-    tl_scratch[slot] = p;
-    tl_scratch_cap[slot] = bytes;
-    pthread_setspecific(ck_scratch_key[slot], p);
+    tl_scratch = p;
+    tl_scratch_cap = bytes;
+    pthread_setspecific(ck_scratch_key, p);
     return p;
 }
-
-/* Ids for GEMM parallel steps (a thread's packed panels belong to one step). */
-static atomic_long ck_region_counter;
-static long ck_next_region_id(void) { return atomic_fetch_add(&ck_region_counter, 1); }
 
 /* ---- portable micro-kernels (4 x 8), written so compilers can vectorize the j loops ---- */
 #define CK_PORTABLE_UKR(NAME, T)                                                               \
