@@ -82,6 +82,20 @@ def torch_figures(quick, threads):
         out[f"{name} {label} f32"] = median_time(fn) * 1e3
     s = torch.randn(4096, 1000, generator=g)
     out["softmax [4096, 1000]"] = median_time(lambda: s.softmax(dim=1), repeats=5) * 1e3
+    # One small CNN layer (autograd-bench's ConvBenchmarks).
+    conv = "conv2d 16x32x32x32, 64 3x3, pad 1"
+    cx = torch.randn(16, 32, 32, 32, generator=g)
+    cw = torch.randn(64, 32, 3, 3, generator=g) * 0.06
+    cb = torch.zeros(64)
+    with torch.no_grad():
+        out[f"{conv} fwd"] = median_time(lambda: torch.nn.functional.conv2d(cx, cw, cb, padding=1),
+                                         warmup=2) * 1e3
+    gx, gw, gb = (t.clone().requires_grad_() for t in (cx, cw, cb))
+    def conv_step():
+        torch.nn.functional.conv2d(gx, gw, gb, padding=1).sum().backward()
+        for p in (gx, gw, gb):
+            p.grad = None
+    out[f"{conv} fwd+bwd"] = median_time(conv_step, warmup=2) * 1e3
     out.update(gemm_figures(lambda shape, dt: torch.randn(*shape, dtype=dt, generator=g),
                             lambda a, b: a @ b, torch.float32, torch.float64, quick))
     return out

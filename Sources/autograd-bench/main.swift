@@ -28,6 +28,7 @@ var results: [Result] = []
 results += try run("tape") { try CPUBenchmarks.tape() }
 results += try run("training") { try CPUBenchmarks.mlp() }
 results += run("elementwise") { CPUBenchmarks.elementwise(quick: quick) }
+results += try run("conv") { try ConvBenchmarks.run() }
 results += run("gemm") { CPUBenchmarks.gemm(quick: quick) }
 
 if json {
