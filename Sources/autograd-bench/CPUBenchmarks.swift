@@ -96,14 +96,9 @@ enum CPUBenchmarks {
         return [Result(group: "training", name: "MLP step 784-512-10, batch 128", value: t * 1e3, unit: "ms", higherIsBetter: false)]
     }
 
-    /// `p -= lr * g` written into p's storage.
+    /// `p -= lr * g` in place (PyTorch's `p -= lr * p.grad` under `no_grad`).
     static func sgdUpdate(_ p: Tensor, _ g: Tensor, learningRate: Double) {
-        let updated = p - g * learningRate
-        updated.withUnsafeBytes { src in
-            // Copy through the public byte view: the bench stays on the public API.
-            p.withUnsafeBytes { dst in
-                UnsafeMutableRawPointer(mutating: dst.baseAddress!).copyMemory(from: src.baseAddress!, byteCount: src.count)
-            }
-        }
+        var p = p  // the same tensor: copies share storage and autograd record
+        p -= g * learningRate
     }
 }
