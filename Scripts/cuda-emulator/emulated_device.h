@@ -154,6 +154,12 @@ template <typename T> static inline T atomicAdd(T* address, T value) {
     return old;
 }
 
+template <typename T> static inline T atomicCAS(T* address, T compare, T value) {
+    T old = *address;
+    if (old == compare) *address = value;
+    return old;
+}
+
 template <typename T>
 static inline T __shfl_down_sync(unsigned int, T value, unsigned int delta, int width = 32) {
     static_assert(sizeof(T) <= 8, "shuffle of more than 8 bytes");

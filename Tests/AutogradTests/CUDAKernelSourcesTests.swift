@@ -76,6 +76,27 @@ final class CUDAKernelSourcesTests: XCTestCase {
             }
         }
         for dtype in CUDAKernelSources.matmulDTypes { assertDefined("ag_matmul_\(dtype)", in: "matmul") }
+        for (_, suffix) in CUDAKernelSources.indexDTypes {
+            for size in [1, 2, 4, 8] {
+                for family in ["gather", "scatter", "take", "put", "gather_rows"] {
+                    assertDefined("ag_index_\(family)_\(size)_\(suffix)", in: "index")
+                }
+            }
+            for dtype in DType.allCases {
+                assertDefined("ag_index_add_scatter_\(dtype)_\(suffix)", in: "index_add")
+                assertDefined("ag_index_add_put_\(dtype)_\(suffix)", in: "index_add")
+            }
+            for dtype in [DType.float32, .float64] { assertDefined("ag_index_add_rows_\(dtype)_\(suffix)", in: "index_add") }
+        }
+        for dtype in CUDAKernelSources.computeDTypes {
+            assertDefined("ag_scan_\(dtype)_sum", in: "scan")
+            assertDefined("ag_scan_\(dtype)_prod", in: "scan")
+        }
+        for dtype in [DType.float32, .float64] {
+            assertDefined("ag_window_im2col_\(dtype)", in: "window")
+            assertDefined("ag_window_col2im_\(dtype)", in: "window")
+            for distribution in ["uniform", "normal"] { assertDefined("ag_random_\(distribution)_\(dtype)", in: "random") }
+        }
     }
 
     func testOpsDefinedOnCUDAAreThoseDefinedOnTheCPU() {

@@ -124,8 +124,12 @@ extension Tensor {
 
     /// Draws 1 with probability `probabilities[i]` and 0 otherwise, elementwise (PyTorch's
     /// `bernoulli`); the result has the probabilities' shape, dtype and device. Not differentiable.
+    /// On a CUDA device the draws are made there (Philox; see `Generator`).
     /// - Precondition: a floating tensor with every value in `[0, 1]`.
     public static func bernoulli(_ probabilities: Tensor, seed: UInt64? = nil, generator: Generator? = nil) -> Tensor {
+        if probabilities.device.kind == .cuda {
+            return cudaBernoulli(probabilities, generator: seed.map { Generator(seed: $0) } ?? generator ?? .default)
+        }
         let p = probabilities.to(.float64).scalars(as: Double.self)
         check { () throws(ShapeError) in try validateBernoulli(probabilities, p) }
         let g = seed.map { Generator(seed: $0) } ?? generator ?? .default
