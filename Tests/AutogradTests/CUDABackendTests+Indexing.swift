@@ -238,6 +238,25 @@ extension CUDABackendTests {
         assertClose(gpuOut.cpu(), cpuOut, Tolerance.float64, "cumprod into a transposed view")
     }
 
+    func testLongScansRunABlockPerLine() throws {
+        // Lines of 700 and 4500 elements (one and three tiles of 2048), contiguous or few.
+        for dtype in [DType.float32, .float64, .int64, .int32, .uint8, .bool] {
+            for (shape, dim) in [([3, 700], 1), ([700, 3], 0), ([2, 4500], -1)] {
+                let x = dtype.isFloatingPoint
+                    ? values(shape, .float64, seed: 85, scale: 0.02, shift: 1).convertedWithoutGrad(to: dtype)
+                    : smallIntegers(shape, dtype, seed: 86)
+                let others = shape.indices.filter { $0 != (dim + shape.count) % shape.count }.map { x.strides[$0] }
+                XCTAssertTrue(CUDAScanPlan.usesBlocks(lines: x.count / shape[(dim + 2) % 2], length: shape[(dim + 2) % 2],
+                                                      lineStride: x.strides[(dim + 2) % 2], otherStrides: others,
+                                                      multiprocessors: gpu.multiprocessorCount))
+                let xg = x.to(device: .cuda)
+                let tol = dtype.isFloatingPoint ? Tolerance.cudaVersusCPU : Tolerance.exact
+                assertClose(xg.cumsum(dim: dim).cpu(), x.cumsum(dim: dim), tol, "block cumsum \(dtype) \(shape)")
+                assertClose(xg.cumprod(dim: dim).cpu(), x.cumprod(dim: dim), tol, "block cumprod \(dtype) \(shape)")
+            }
+        }
+    }
+
     func testCumsumAndCumprodGradientsMatchTheCPU() throws {
         let x = values([4, 5], .float64, seed: 84, scale: 0.5, shift: 1).requiringGrad()
         let xg = x.detached().to(device: .cuda).requiringGrad()

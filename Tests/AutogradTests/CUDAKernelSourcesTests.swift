@@ -91,6 +91,8 @@ final class CUDAKernelSourcesTests: XCTestCase {
         for dtype in CUDAKernelSources.computeDTypes {
             assertDefined("ag_scan_\(dtype)_sum", in: "scan")
             assertDefined("ag_scan_\(dtype)_prod", in: "scan")
+            assertDefined("ag_scan_block_\(dtype)_sum", in: "scan")
+            assertDefined("ag_scan_block_\(dtype)_prod", in: "scan")
         }
         for dtype in [DType.float32, .float64] {
             assertDefined("ag_window_im2col_\(dtype)", in: "window")
@@ -217,6 +219,19 @@ final class CUDAKernelSourcesTests: XCTestCase {
         let empty = CUDAReductionPlan(outputs: 3, length: 0, rowMode: true, targetBlocks: 528, allowSplit: true)
         XCTAssertEqual(empty.grid.y, 1)
         XCTAssertEqual(empty.chunk, 1)
+    }
+
+    func testScanPlans() {
+        // Short lines: a thread each, however few.
+        XCTAssertFalse(CUDAScanPlan.usesBlocks(lines: 3, length: 63, lineStride: 1, otherStrides: [63], multiprocessors: 132))
+        // One long line, or a few: a block each.
+        XCTAssertTrue(CUDAScanPlan.usesBlocks(lines: 1, length: 1 << 20, lineStride: 1, otherStrides: [], multiprocessors: 132))
+        XCTAssertTrue(CUDAScanPlan.usesBlocks(lines: 100, length: 4096, lineStride: 100, otherStrides: [1], multiprocessors: 132))
+        // Many lines: a block each when the line is contiguous, else a thread each (neighbouring
+        // threads then read neighbouring elements).
+        XCTAssertTrue(CUDAScanPlan.usesBlocks(lines: 100_000, length: 512, lineStride: 1, otherStrides: [512], multiprocessors: 132))
+        XCTAssertFalse(CUDAScanPlan.usesBlocks(lines: 100_000, length: 512, lineStride: 100_000, otherStrides: [1],
+                                               multiprocessors: 132))
     }
 
     func testGEMMOperandForms() {

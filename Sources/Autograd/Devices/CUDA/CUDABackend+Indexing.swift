@@ -190,17 +190,37 @@ extension CUDABackend {
         let lines = CUDAStridedLayout(shape: others.map { x.shape[$0] }, operands: [
             (others.map { out.strides[$0] }, out.offset), (others.map { x.strides[$0] }, x.offset),
         ])
-        let name = "ag_scan_\(x.dtype)_\(op == .sum ? "sum" : "prod")"
-        let extra: [CUDAKernelArgument] = [.int64(Int64(x.shape[dim])), .int64(Int64(x.strides[dim])),
+        let length = x.shape[dim]
+        let perBlock = CUDAScanPlan.usesBlocks(lines: lines.count, length: length, lineStride: x.strides[dim],
+                                               otherStrides: others.map { x.strides[$0] },
+                                               multiprocessors: multiprocessorCount)
+        let name = "ag_scan_\(perBlock ? "block_" : "")\(x.dtype)_\(op == .sum ? "sum" : "prod")"
+        let extra: [CUDAKernelArgument] = [.int64(Int64(length)), .int64(Int64(x.strides[dim])),
                                            .int64(Int64(out.strides[dim]))]
         let kernel = self.kernel(name, module: "scan")
         for slice in lines.slices(maxRank: CUDAKernelSources.maxDims) {
-            // One thread per line: small blocks, so that a few lines still spread over the SMs.
-            let threads = 64
-            let blocks = max(1, min((slice.count + threads - 1) / threads, multiprocessorCount * 64))
-            launch(kernel, grid: (blocks, 1, 1), block: (threads, 1, 1),
+            let threads = perBlock ? CUDAKernelSources.threadsPerBlock : 64
+            // A block per line, or one thread per line in small blocks (so that a few lines
+            // still spread over the multiprocessors).
+            let blocks = perBlock ? min(slice.count, multiprocessorCount * 32)
+                                  : min((slice.count + threads - 1) / threads, multiprocessorCount * 64)
+            launch(kernel, grid: (max(blocks, 1), 1, 1), block: (threads, 1, 1),
                    [.bytes(slice.packed(mode: .general)), .pointer(out.storage.pointer), .pointer(x.storage.pointer)]
                    + extra)
         }
+    }
+}
+
+/// How a scan is spread over the device.
+enum CUDAScanPlan {
+    /// Whether each line gets a block (`ag_scan_block`) rather than a thread (`ag_scan`):
+    /// for lines of at least 64 elements that are either few (a thread each would leave the
+    /// device idle) or contiguous in memory (threads walking neighbouring lines would not
+    /// read together).
+    static func usesBlocks(lines: Int, length: Int, lineStride: Int, otherStrides: [Int],
+                           multiprocessors: Int) -> Bool {
+        guard length >= 64 else { return false }
+        let closest = otherStrides.map(abs).filter { $0 > 0 }.min() ?? Int.max
+        return lines < multiprocessors * 32 || abs(lineStride) < closest
     }
 }
