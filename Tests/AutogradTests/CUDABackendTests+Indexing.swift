@@ -431,6 +431,14 @@ extension CUDABackendTests {
             XCTAssertEqual((z * z).mean().item(), 1, accuracy: 0.03, "normal variance \(dtype)")
             XCTAssertTrue(z.isFinite().all().item() != 0)
         }
+        let ints = Tensor.randint(-3, 4, [20_000], seed: 16, device: .cuda)
+        XCTAssertEqual(ints.device, .cuda)
+        XCTAssertEqual(Set(ints.cpu().scalars(as: Int.self)), Set(-3..<4))
+        XCTAssertEqual(ints.to(.float64).mean().item(), 0, accuracy: 0.06)
+        assertClose(Tensor.randint(-3, 4, [20_000], seed: 16, device: .cuda).cpu(), ints.cpu(), Tolerance.exact, "randint per seed")
+        XCTAssertEqual(Tensor.randint(5, [7], dtype: .int8, seed: 17, device: .cuda).dtype, .int8)
+        // The full int64 range (the range wraps to 2^64 - 1 as on the CPU).
+        XCTAssertEqual(Tensor.randint(Int.min, Int.max, [64], seed: 18, device: .cuda).cpu().count, 64)
         let mask = Tensor.bernoulli([n], p: 0.3, seed: 13, device: .cuda)
         XCTAssertEqual(mask.device, .cuda)
         XCTAssertEqual(mask.mean().item(), 0.3, accuracy: 0.01)

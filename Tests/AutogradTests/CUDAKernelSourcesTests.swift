@@ -99,6 +99,7 @@ final class CUDAKernelSourcesTests: XCTestCase {
             assertDefined("ag_window_col2im_\(dtype)", in: "window")
             for distribution in ["uniform", "normal"] { assertDefined("ag_random_\(distribution)_\(dtype)", in: "random") }
         }
+        assertDefined("ag_random_integers_int64", in: "random")
     }
 
     func testOpsDefinedOnCUDAAreThoseDefinedOnTheCPU() {

@@ -28,7 +28,34 @@ extension CUDABackend {
     }
 }
 
+extension CUDABackend {
+    /// Fills the contiguous int64 `out` with integers uniform in `[low, low + range)` (range
+    /// as an unsigned 64-bit count), from Philox keyed by `seed` at call offset `offset`.
+    func randomIntegers(into out: Tensor, low: Int64, range: UInt64, seed: UInt64, offset: UInt64) {
+        checkDevice(out, op: "randint")
+        precondition(out.isContiguous && out.dtype == .int64, "CUDA randint: a contiguous int64 output expected (got \(out.dtype))")
+        guard out.count > 0 else { return }
+        launch(kernel("ag_random_integers_int64", module: "random"),
+               grid: (elementwiseBlocks(work: (out.count + 1) / 2), 1, 1), block: (CUDAKernelSources.threadsPerBlock, 1, 1),
+               [.pointer(out.storage.pointer + out.offset * 8), .int64(Int64(out.count)), .int64(Int64(bitPattern: seed)),
+                .int64(Int64(bitPattern: offset)), .int64(low), .int64(Int64(bitPattern: range))])
+    }
+}
+
 extension Tensor {
+    /// Integers uniform in `[low, high)` made on CUDA device `device` from `generator`'s
+    /// Philox state (as `cudaRandom`), converted to `dtype` there.
+    static func cudaRandomIntegers(low: Int64, high: Int64, shape: [Int], dtype: DType, generator: Generator,
+                                   device: Device) -> Tensor {
+        guard let backend = Backends.backend(for: device) as? CUDABackend else {
+            preconditionFailure("cudaRandomIntegers: \(device) is not a CUDA device")
+        }
+        let out = Tensor(uninitializedShape: shape, dtype: .int64, device: device)
+        let state = generator.nextPhiloxState()
+        backend.randomIntegers(into: out, low: low, range: UInt64(bitPattern: high &- low), seed: state.seed, offset: state.offset)
+        return dtype == .int64 ? out : out.convertedWithoutGrad(to: dtype)
+    }
+
     /// Samples of `distribution` made on CUDA device `device` from `generator`'s Philox
     /// state (its seed, and a call counter that this call advances): float32 for every
     /// floating dtype but float64, converted to `dtype` on the device.

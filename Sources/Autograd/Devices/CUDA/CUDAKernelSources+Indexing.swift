@@ -445,12 +445,12 @@ extension CUDAKernelSources {
     // MARK: - Random numbers
 
     /// Module `random`: Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as
-    /// 1, 2, 3", SC'11) uniform and normal samples into a dense buffer:
-    /// `ag_random_{uniform,normal}_{float32,float64}`.
+    /// 1, 2, 3", SC'11) uniform and normal samples and uniform integers into a dense buffer:
+    /// `ag_random_{uniform,normal}_{float32,float64}`, `ag_random_integers_int64`.
     ///
     /// Block `g` of a call (elements `4g..<4g+4` for float32, `2g..<2g+2` for float64) is
     /// Philox of the counter `(g_lo, g_hi, offset_lo, offset_hi)` under the key
-    /// `(seed_lo, seed_hi)`: a call's `offset` (the generator's call counter) keeps the
+    /// `(seed_lo, seed_hi)` (int64: elements `2g..<2g+2`): a call's `offset` (the generator's call counter) keeps the
     /// streams of successive calls apart, so results depend only on seed, offset and element
     /// index, not on the launch shape. Uniform: 24 (float32) or 53 (float64) bits into
     /// [0, 1); normal: Box–Muller on pairs of uniforms, the first mapped to (0, 1].
@@ -514,6 +514,18 @@ extension CUDAKernelSources {
                         if (4 * g + k < n) out[4 * g + k] = r * cosf(a);
                         if (4 * g + k + 1 < n) out[4 * g + k + 1] = r * sinf(a);
                     }
+                }
+            }
+            // Integers in [low, low + range) by the multiply-high method, 64 random bits each
+            // (the CPU's Generator.integers method, on Philox bits).
+            extern "C" __global__ void __launch_bounds__(AG_THREADS)
+            ag_random_integers_int64(long long* out, long long n, unsigned long long seed, unsigned long long offset, long long low, unsigned long long range) {
+                AG_GRID_LOOP(g, (n + 1) / 2) {
+                    const ag_philox_block b = ag_philox((unsigned long long)g, offset, seed);
+                    const unsigned long long r0 = ((unsigned long long)b.v[0] << 32) | b.v[1];
+                    const unsigned long long r1 = ((unsigned long long)b.v[2] << 32) | b.v[3];
+                    out[2 * g] = (long long)((unsigned long long)low + __umul64hi(r0, range));
+                    if (2 * g + 1 < n) out[2 * g + 1] = (long long)((unsigned long long)low + __umul64hi(r1, range));
                 }
             }
             extern "C" __global__ void __launch_bounds__(AG_THREADS)
