@@ -1,9 +1,9 @@
 import XCTest
 @testable import Autograd
 
-/// The native CUDA indexing, scan, window, row and random kernels against the CPU backend:
-/// odd shapes, transposed and sliced operands, negative dims, repeated indices, int32 and
-/// int64 indices, and the device-side index errors. Skips where CUDA is unavailable (runs on
+/// The native CUDA indexing and scan kernels against the CPU backend: odd shapes,
+/// transposed and sliced operands, negative dims, repeated indices, int32 and int64 indices,
+/// and the device-side index errors. Skips where CUDA is unavailable (runs on
 /// the CUDA emulator in CI).
 extension CUDABackendTests {
     /// A tensor of `shape` with int64 values in `0..<bound`, made as the transpose of a
@@ -16,7 +16,7 @@ extension CUDABackendTests {
 
     /// Integer-valued samples in `-5...5` (`0...5` for unsigned, 0/1 for bool) as `dtype`, so
     /// that sums are exact in any order.
-    private func smallIntegers(_ shape: [Int], _ dtype: DType, seed: UInt64) -> Tensor {
+    func smallIntegers(_ shape: [Int], _ dtype: DType, seed: UInt64) -> Tensor {
         let low = dtype == .uint8 ? 0 : -5
         let high = dtype == .bool ? 2 : 6
         return Tensor.randint(dtype == .bool ? 0 : low, high, shape, seed: seed).convertedWithoutGrad(to: dtype)
@@ -35,7 +35,7 @@ extension CUDABackendTests {
     }
 
     /// `x` of `shape` on `device`, as a permuted view of a contiguous tensor there.
-    private func permutedView(_ x: Tensor, _ device: Device) -> Tensor {
+    func permutedView(_ x: Tensor, _ device: Device) -> Tensor {
         let rank = x.rank
         let order = Array((0..<rank).reversed())
         return x.permuted(order).contiguous().to(device: device).permuted(order)
@@ -60,6 +60,21 @@ extension CUDABackendTests {
                 assertClose(out.cpu(), expected, Tolerance.exact, "gather int32 \(dtype) dim \(dim)")
             }
         }
+    }
+
+    func testGatherAndScatterAddOverMoreDimsThanTheKernelLayoutHolds() throws {
+        // 12 dims of 2 that do not coalesce (x read through pairwise-swapped dims): the host
+        // splits the layout into slices of at most maxDims dims.
+        let shape = [Int](repeating: 2, count: 12)
+        let order = [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10]
+        let x = smallIntegers(shape, .float32, seed: 45)
+        let index = Tensor.randint(0, 2, shape, seed: 46)
+        let xg = x.to(device: .cuda).permuted(order), indexG = index.to(device: .cuda)
+        assertClose(xg.gather(dim: 3, index: indexG).cpu(), x.permuted(order).gather(dim: 3, index: index), Tolerance.exact,
+                    "gather over 12 dims")
+        assertClose(xg.scatterAdd(dim: -1, index: indexG, source: xg).cpu(),
+                    x.permuted(order).scatterAdd(dim: -1, index: index, source: x.permuted(order)), Tolerance.exact,
+                    "scatterAdd over 12 dims")
     }
 
     func testScatterWithDistinctIndicesMatchesTheCPU() throws {
@@ -263,193 +278,5 @@ extension CUDABackendTests {
         try (x.cumsum(dim: 1) * x.cumprod(dim: 0)).sum().backward()
         try (xg.cumsum(dim: 1) * xg.cumprod(dim: 0)).sum().backward()
         assertClose(try XCTUnwrap(xg.grad).cpu(), try XCTUnwrap(x.grad), Tolerance.cudaVersusCPU)
-    }
-
-    // MARK: - Windows
-
-    func testIm2colAndCol2imMatchTheCPUOnViews() throws {
-        let g = WindowGeometry(batch: 2, channels: 3, height: 7, width: 6, kernelH: 3, kernelW: 2, strideH: 2, strideW: 1,
-                               paddingH: 1, paddingW: 1, dilationH: 2, dilationW: 1)
-        let l = g.outH * g.outW, rows = g.channels * g.kernelH * g.kernelW
-        // Columns as a view: rows padded by 3 elements, starting at element 1.
-        func columns(_ t: Tensor) -> Tensor {
-            t.viewing(shape: g.columnShape, strides: [rows * (l + 3), l + 3, 1], offset: 1)
-        }
-        for dtype in [DType.float32, .float64] {
-            let x = values([2, 3, 7, 6], dtype, seed: 90)
-            for pad in [0, -Double.infinity] {
-                let cpuCols = Tensor.zeros([2 * rows * (l + 3) + 1], dtype: dtype)
-                Backends.cpu.im2col(x, geometry: g, padValue: pad, into: columns(cpuCols))
-                let gpuCols = Tensor.zeros([2 * rows * (l + 3) + 1], dtype: dtype, device: .cuda)
-                gpu.im2col(permutedView(x, .cuda), geometry: g, padValue: pad, into: columns(gpuCols))
-                assertClose(gpuCols.cpu(), cpuCols, Tolerance.exact, "im2col \(dtype) pad \(pad)")
-            }
-            let cols = values([2 * rows * (l + 3) + 1], dtype, seed: 91)
-            let cpuImage = Tensor.zeros(g.imageShape, dtype: dtype)
-            Backends.cpu.col2im(columns(cols), geometry: g, into: cpuImage)
-            let gpuImage = Tensor.zeros(g.imageShape, dtype: dtype, device: .cuda)
-            gpu.col2im(columns(cols.to(device: .cuda)), geometry: g, into: gpuImage)
-            assertClose(gpuImage.cpu(), cpuImage, Tolerance.exact, "col2im \(dtype)")
-        }
-    }
-
-    func testConvolutionForwardAndBackwardMatchTheCPU() throws {
-        struct Case { let stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int }
-        let cases = [Case(stride: (1, 1), padding: (0, 0), dilation: (1, 1), groups: 1),
-                     Case(stride: (2, 1), padding: (1, 2), dilation: (1, 2), groups: 1),
-                     Case(stride: (1, 2), padding: (1, 1), dilation: (2, 1), groups: 3)]
-        for dtype in [DType.float32, .float64] {
-            for c in cases {
-                let x = values([2, 6, 7, 9], dtype, seed: 92).requiringGrad()
-                let w = values([9, 6 / c.groups, 3, 2], dtype, seed: 93, scale: 0.5).requiringGrad()
-                let b = values([9], dtype, seed: 94).requiringGrad()
-                let xg = permutedView(x.detached(), .cuda).requiringGrad()
-                let wg = w.detached().to(device: .cuda).requiringGrad()
-                let bg = b.detached().to(device: .cuda).requiringGrad()
-                let y = conv2d(x, weight: w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
-                let yg = conv2d(xg, weight: wg, bias: bg, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
-                let label = "conv2d \(dtype) stride \(c.stride) padding \(c.padding) dilation \(c.dilation) groups \(c.groups)"
-                assertClose(yg.cpu(), y, Tolerance.reduction(dtype, terms: 36), label)
-                let cotangent = values(y.shape, dtype, seed: 95)
-                try (y * cotangent).sum().backward()
-                try (yg * cotangent.to(device: .cuda)).sum().backward()
-                for (name, cpu, cuda) in [("x", x, xg), ("w", w, wg), ("b", b, bg)] {
-                    assertClose(try XCTUnwrap(cuda.grad).cpu(), try XCTUnwrap(cpu.grad), Tolerance.reduction(dtype, terms: 200),
-                                "\(label) grad \(name)")
-                }
-            }
-        }
-        // conv1d.
-        let x = values([3, 4, 11], .float32, seed: 96), w = values([6, 2, 3], .float32, seed: 97)
-        assertClose(conv1d(x.to(device: .cuda), weight: w.to(device: .cuda), stride: 2, padding: 1, dilation: 2, groups: 2).cpu(),
-                    conv1d(x, weight: w, stride: 2, padding: 1, dilation: 2, groups: 2), Tolerance.reduction(.float32, terms: 6))
-    }
-
-    func testPoolingForwardAndBackwardMatchTheCPU() throws {
-        for dtype in [DType.float32, .float64] {
-            let x = values([2, 3, 9, 8], dtype, seed: 98).requiringGrad()
-            let xg = permutedView(x.detached(), .cuda).requiringGrad()
-            let pools: [(String, (Tensor) -> Tensor)] = [
-                ("maxPool2d", { maxPool2d($0, kernelSize: (3, 2), stride: (2, 2), padding: (1, 1), dilation: (2, 1)) }),
-                ("avgPool2d", { avgPool2d($0, kernelSize: (3, 3), stride: (2, 1), padding: (1, 1), countIncludePad: false) }),
-                ("maxPool1d", { maxPool1d($0.reshaped([6, 9, 8]), kernelSize: 3, stride: 2, padding: 1) }),
-                ("avgPool1d", { avgPool1d($0.reshaped([6, 9, 8]), kernelSize: 2) }),
-            ]
-            for (label, f) in pools {
-                x.grad = nil
-                xg.grad = nil
-                let y = f(x), yg = f(xg)
-                assertClose(yg.cpu(), y, Tolerance.cudaVersusCPU, "\(label) \(dtype)")
-                let cotangent = values(y.shape, dtype, seed: 99)
-                try (y * cotangent).sum().backward()
-                try (yg * cotangent.to(device: .cuda)).sum().backward()
-                assertClose(try XCTUnwrap(xg.grad).cpu(), try XCTUnwrap(x.grad), Tolerance.cudaVersusCPU, "\(label) \(dtype) grad")
-            }
-            let (v, i) = maxPool2dWithIndices(x.detached(), kernelSize: (2, 3), stride: (2, 2))
-            let (vg, ig) = maxPool2dWithIndices(xg.detached(), kernelSize: (2, 3), stride: (2, 2))
-            assertClose(vg.cpu(), v, Tolerance.exact, "maxPool2dWithIndices values \(dtype)")
-            assertClose(ig.cpu(), i, Tolerance.exact, "maxPool2dWithIndices indices \(dtype)")
-        }
-    }
-
-    // MARK: - Rows (embedding)
-
-    func testEmbeddingForwardAndBackwardMatchTheCPU() throws {
-        for dtype in [DType.float32, .float64] {
-            let weight = values([7, 5], dtype, seed: 100).requiringGrad()
-            let weightG = weight.detached().to(device: .cuda).requiringGrad()
-            let indices = Tensor([[1, 6, 1], [0, 3, 1], [6, 6, 2]])   // repeats
-            for padding in [nil, 6] as [Int?] {
-                weight.grad = nil
-                weightG.grad = nil
-                let y = embedding(indices, weight: weight, paddingIndex: padding)
-                let yg = embedding(indices.to(device: .cuda), weight: weightG, paddingIndex: padding)
-                assertClose(yg.cpu(), y, Tolerance.exact, "embedding \(dtype) padding \(String(describing: padding))")
-                let cotangent = values(y.shape, dtype, seed: 101)
-                try (y * cotangent).sum().backward()
-                try (yg * cotangent.to(device: .cuda)).sum().backward()
-                assertClose(try XCTUnwrap(weightG.grad).cpu(), try XCTUnwrap(weight.grad), Tolerance.cudaVersusCPU,
-                            "embedding backward \(dtype) padding \(String(describing: padding))")
-            }
-        }
-        // Every element size, int32 indices, straight to the backend.
-        for dtype in [DType.int8, .float16, .int32, .int64] {
-            let source = smallIntegers([6, 3], dtype, seed: 102)
-            let indices = Tensor([5, 0, 5, 2])
-            let cpuOut = Tensor.zeros([4, 3], dtype: dtype), gpuOut = Tensor.zeros([4, 3], dtype: dtype, device: .cuda)
-            Backends.cpu.gatherRows(source, indices: indices, into: cpuOut)
-            gpu.gatherRows(source.to(device: .cuda), indices: indices.convertedWithoutGrad(to: .int32).to(device: .cuda), into: gpuOut)
-            assertClose(gpuOut.cpu(), cpuOut, Tolerance.exact, "gatherRows \(dtype)")
-        }
-    }
-
-    // MARK: - Random numbers
-
-    func testPhiloxMatchesTheRandom123KnownAnswer() throws {
-        // Random123's kat_vectors: philox4x32-10 of counter (0, 0, 0, 0) under key (0, 0) is
-        // 6627e8d5 e169c58d bc57ac4c 9b00dbd8. A fresh generator of seed 0 makes its first
-        // device draw at offset 0, so elements 0..<4 use exactly that block.
-        let words: [UInt32] = [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8]
-        let u = Tensor.rand([4], generator: Generator(seed: 0), device: .cuda).cpu().scalars(as: Float.self)
-        XCTAssertEqual(u, words.map { Float($0 >> 8) * 0x1p-24 })
-        let d = Tensor.rand([2], dtype: .float64, generator: Generator(seed: 0), device: .cuda).cpu().scalars(as: Double.self)
-        XCTAssertEqual(d, [Double((UInt64(words[0]) << 32 | UInt64(words[1])) >> 11) * 0x1p-53,
-                           Double((UInt64(words[2]) << 32 | UInt64(words[3])) >> 11) * 0x1p-53])
-    }
-
-    func testRandomNumbersAreDeterministicPerSeed() throws {
-        for dtype in [DType.float32, .float64, .float16] {
-            let a = Tensor.randn([3, 333], dtype: dtype, seed: 7, device: .cuda).cpu()
-            let b = Tensor.randn([3, 333], dtype: dtype, seed: 7, device: .cuda).cpu()
-            let c = Tensor.randn([3, 333], dtype: dtype, seed: 8, device: .cuda).cpu()
-            XCTAssertEqual(a.dtype, dtype)
-            assertClose(b, a, Tolerance.exact, "same seed \(dtype)")
-            XCTAssertNotEqual(a.scalars(as: Double.self), c.scalars(as: Double.self), "different seeds \(dtype)")
-            // Successive draws of one generator differ; reseeding replays them.
-            let g = Generator(seed: 9)
-            let first = Tensor.rand([101], dtype: dtype, generator: g, device: .cuda).cpu()
-            let second = Tensor.rand([101], dtype: dtype, generator: g, device: .cuda).cpu()
-            XCTAssertNotEqual(first.scalars(as: Double.self), second.scalars(as: Double.self))
-            g.manualSeed(9)
-            assertClose(Tensor.rand([101], dtype: dtype, generator: g, device: .cuda).cpu(), first, Tolerance.exact)
-            // A prefix of a longer draw is the shorter draw (results depend on the element, not the launch).
-            let long = Tensor.randn([5000], dtype: dtype, seed: 7, device: .cuda).cpu()
-            XCTAssertEqual(Array(long.scalars(as: Double.self).prefix(999)), a.scalars(as: Double.self))
-        }
-    }
-
-    func testRandomMomentsAndMasks() throws {
-        let n = 100_000
-        for dtype in [DType.float32, .float64] {
-            let u = Tensor.rand([n], dtype: dtype, seed: 11, device: .cuda).to(.float64)
-            let z = Tensor.randn([n], dtype: dtype, seed: 12, device: .cuda).to(.float64)
-            XCTAssertEqual(u.mean().item(), 0.5, accuracy: 0.01, "uniform mean \(dtype)")
-            XCTAssertEqual(((u - 0.5) * (u - 0.5)).mean().item(), 1.0 / 12, accuracy: 0.005, "uniform variance \(dtype)")
-            XCTAssertGreaterThanOrEqual(u.min().item(), 0)
-            XCTAssertLessThan(u.max().item(), 1)
-            XCTAssertEqual(z.mean().item(), 0, accuracy: 0.02, "normal mean \(dtype)")
-            XCTAssertEqual((z * z).mean().item(), 1, accuracy: 0.03, "normal variance \(dtype)")
-            XCTAssertTrue(z.isFinite().all().item() != 0)
-        }
-        let ints = Tensor.randint(-3, 4, [20_000], seed: 16, device: .cuda)
-        XCTAssertEqual(ints.device, .cuda)
-        XCTAssertEqual(Set(ints.cpu().scalars(as: Int.self)), Set(-3..<4))
-        XCTAssertEqual(ints.to(.float64).mean().item(), 0, accuracy: 0.06)
-        assertClose(Tensor.randint(-3, 4, [20_000], seed: 16, device: .cuda).cpu(), ints.cpu(), Tolerance.exact, "randint per seed")
-        XCTAssertEqual(Tensor.randint(5, [7], dtype: .int8, seed: 17, device: .cuda).dtype, .int8)
-        // The full int64 range (the range wraps to 2^64 - 1 as on the CPU).
-        XCTAssertEqual(Tensor.randint(Int.min, Int.max, [64], seed: 18, device: .cuda).cpu().count, 64)
-        let mask = Tensor.bernoulli([n], p: 0.3, seed: 13, device: .cuda)
-        XCTAssertEqual(mask.device, .cuda)
-        XCTAssertEqual(mask.mean().item(), 0.3, accuracy: 0.01)
-        XCTAssertEqual(Set(mask.cpu().scalars(as: Double.self)), [0, 1])
-        let probabilities = Tensor(shape: [2, 3], scalars: [0.0, 1, 0, 1, 1, 0], dtype: .float64).to(device: .cuda)
-        XCTAssertEqual(Tensor.bernoulli(probabilities, seed: 14).cpu().scalars(as: Double.self), [0, 1, 0, 1, 1, 0])
-        let ones = Tensor.ones([n], device: .cuda)
-        let dropped = dropout(ones, p: 0.25, generator: Generator(seed: 15))
-        XCTAssertEqual(dropped.device, .cuda)
-        let kept = dropped.cpu().scalars(as: Float.self)
-        XCTAssertEqual(Set(kept), [0, Float(1 / 0.75)])
-        XCTAssertEqual(Double(kept.filter { $0 == 0 }.count) / Double(n), 0.25, accuracy: 0.01)
     }
 }
