@@ -32,6 +32,9 @@ static inline float __int_as_float(int v) { float f; memcpy(&f, &v, 4); return f
 static inline float __uint_as_float(unsigned int v) { float f; memcpy(&f, &v, 4); return f; }
 static inline unsigned int __float_as_uint(float f) { unsigned int v; memcpy(&v, &f, 4); return v; }
 static inline double __longlong_as_double(long long v) { double d; memcpy(&d, &v, 8); return d; }
+static inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) {
+    return (unsigned long long)(((unsigned __int128)a * b) >> 64);
+}
 
 namespace ag_emu {
 
@@ -151,6 +154,12 @@ static inline void __syncthreads() { ag_emu::arrive(ag_emu::active->block); }
 template <typename T> static inline T atomicAdd(T* address, T value) {
     T old = *address;
     *address = old + value;
+    return old;
+}
+
+template <typename T> static inline T atomicCAS(T* address, T compare, T value) {
+    T old = *address;
+    if (old == compare) *address = value;
     return old;
 }
 

@@ -129,6 +129,62 @@ struct ParityCheck {
         add("dot") { d in try y.to(d).dot(y.to(d).cos()) }
         add("int64 matmul") { d in try ints.to(d).matmul(ints.to(d).transposed(0, 1)) }
 
+        // Indexing, scans, convolution, pooling, embedding: the native kernels of issue 6.
+        let index = Tensor.randint(0, 48, [64, 20], seed: 13)
+        let distinct = Tensor.arange(20).reshaped([1, 20]).expanded(to: [64, 20])
+        let rows = Tensor([63, 0, 5, 5, 17, -1])
+        let lookups = Tensor([[3, 0, 3], [47, 12, 3]])
+        let image = Tensor.randn([4, 6, 15, 13], seed: 14), kernel = Tensor.randn([8, 3, 3, 3], seed: 15)
+        add("gather dim 1") { d in try x.to(d).gather(dim: 1, index: index.to(d)) }
+        add("gather of a transposed view") { d in try x.to(d).transposed(0, 1).gather(dim: 0, index: index.to(d).transposed(0, 1)) }
+        add("scatter distinct") { d in try x.to(d).scatter(dim: 1, index: distinct.to(d), source: y.to(d).reshaped([1, 48]).expanded(to: [64, 48])) }
+        add("scatterAdd repeated indices") { d in
+            try Tensor.zeros([64, 48], device: d).scatterAdd(dim: 1, index: index.to(d), source: x.to(d).narrow(dim: 1, start: 0, length: 20))
+        }
+        add("advanced index (negative, repeated)") { d in try x.to(d)[rows.to(d)] }
+        add("indexPut accumulate") { d in try x.to(d).indexPut([rows.to(d)], values: y.to(d), accumulate: true) }
+        add("indexSelect dim 1") { d in try cube.to(d).indexSelect(dim: 1, index: Tensor([11, 0, 11, 4]).to(d)) }
+        add("cumsum dim 1") { try x.to($0).cumsum(dim: 1) }
+        add("cumsum of a transposed view") { try cube.to($0).transposed(0, 2).cumsum(dim: -1) }
+        add("cumprod dim 0") { try (positive + 0.5).to($0).cumprod(dim: 0) }
+        add("int64 cumsum") { try ints.to($0).cumsum(dim: 0) }
+        add("conv2d stride, padding, dilation, groups", rtol: 1e-4, atol: 1e-4) { d in
+            try conv2d(image.to(d), weight: kernel.to(d), stride: (2, 1), padding: (1, 2), dilation: (1, 2), groups: 2)
+        }
+        add("conv2d backward (input and weight)", rtol: 1e-4, atol: 1e-3) { d in
+            let input = try image.to(d).detach(), weight = try kernel.to(d).detach()
+            input.requiresGrad = true
+            weight.requiresGrad = true
+            try conv2d(input, weight: weight, padding: (1, 1), groups: 2).tanh().sum().backward()
+            return Tensor.cat([input.grad!.flattened(), weight.grad!.flattened()], dim: 0)
+        }
+        add("maxPool2d") { d in try maxPool2d(image.to(d), kernelSize: (3, 2), stride: (2, 2), padding: (1, 1)) }
+        add("avgPool2d backward") { d in
+            let input = try image.to(d).detach()
+            input.requiresGrad = true
+            try avgPool2d(input, kernelSize: (3, 3), stride: (2, 1), padding: (1, 1)).pow(2).sum().backward()
+            return input.grad!
+        }
+        add("embedding") { d in try embedding(lookups.to(d), weight: x.to(d)) }
+        add("embedding backward (repeated rows)") { d in
+            let weight = try x.to(d).detach()
+            weight.requiresGrad = true
+            try (embedding(lookups.to(d), weight: weight) * 2).sum().backward()
+            return weight.grad!
+        }
+        // Random numbers: CUDA draws Philox streams, the CPU xoshiro ones, so only statistics compare.
+        add("randn 1M mean and mean square (statistics)", rtol: 0, atol: 1e-2) { d in
+            let z = Tensor.randn([1 << 20], seed: 16, device: d)
+            return Tensor.stack([z.mean(), (z * z).mean()], dim: 0)
+        }
+        add("rand 1M mean and mean square (statistics)", rtol: 0, atol: 1e-2) { d in
+            let u = Tensor.rand([1 << 20], dtype: .float64, seed: 17, device: d)
+            return Tensor.stack([u.mean(), (u * u).mean()], dim: 0)
+        }
+        add("dropout 1M kept fraction (statistics)", rtol: 0, atol: 1e-2) { d in
+            (dropout(Tensor.ones([1 << 20], device: d), p: 0.3, generator: Generator(seed: 18)) .!= 0).to(.float32).mean()
+        }
+
         // Gradients.
         add("gradient of a small network", rtol: 1e-4, atol: 1e-4) { d in
             let w = try a.to(d).detach()

@@ -7,7 +7,7 @@ final class CUDABackendTests: XCTestCase {
     /// Builds an operand on a device (so views are taken on the device itself).
     typealias Input = (Device) -> Tensor
 
-    private var gpu: CUDABackend!
+    var gpu: CUDABackend!
 
     override func setUpWithError() throws {
         try XCTSkipUnless(CUDA.isAvailable, CUDA.unavailabilityReason ?? "")
@@ -16,7 +16,7 @@ final class CUDABackendTests: XCTestCase {
 
     /// Runs `body` with the CPU backend on CPU operands and with the CUDA backend on the same
     /// operands built on cuda:0, each writing fresh outputs, then compares the outputs.
-    private func assertParity(_ label: String, inputs: [Input], outputs: [(shape: [Int], dtype: DType)],
+    func assertParity(_ label: String, inputs: [Input], outputs: [(shape: [Int], dtype: DType)],
                               tolerance: Tolerance.Pair? = nil, file: StaticString = #filePath, line: UInt = #line,
                               _ body: (any DeviceBackend, [Tensor], [Tensor]) -> Void) {
         let cpuInputs = inputs.map { $0(.cpu) }
@@ -32,12 +32,12 @@ final class CUDABackendTests: XCTestCase {
     }
 
     /// A seeded float64 tensor converted to `dtype`, optionally mapped into a domain.
-    private func values(_ shape: [Int], _ dtype: DType, seed: UInt64, scale: Double = 3, shift: Double = 0) -> Tensor {
+    func values(_ shape: [Int], _ dtype: DType, seed: UInt64, scale: Double = 3, shift: Double = 0) -> Tensor {
         let x = Tensor.randn(shape, dtype: .float64, seed: seed) * scale + shift
         return dtype.isFloatingPoint ? x.to(dtype) : x.convertedWithoutGrad(to: dtype)
     }
 
-    private func on(_ t: Tensor) -> Input { { t.to(device: $0) } }
+    func on(_ t: Tensor) -> Input { { t.to(device: $0) } }
 
     // MARK: - Copies, casts and fills
 

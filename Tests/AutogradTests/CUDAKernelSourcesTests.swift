@@ -76,6 +76,30 @@ final class CUDAKernelSourcesTests: XCTestCase {
             }
         }
         for dtype in CUDAKernelSources.matmulDTypes { assertDefined("ag_matmul_\(dtype)", in: "matmul") }
+        for (_, suffix) in CUDAKernelSources.indexDTypes {
+            for size in [1, 2, 4, 8] {
+                for family in ["gather", "scatter", "take", "put", "gather_rows"] {
+                    assertDefined("ag_index_\(family)_\(size)_\(suffix)", in: "index")
+                }
+            }
+            for dtype in DType.allCases {
+                assertDefined("ag_index_add_scatter_\(dtype)_\(suffix)", in: "index_add")
+                assertDefined("ag_index_add_put_\(dtype)_\(suffix)", in: "index_add")
+            }
+            for dtype in [DType.float32, .float64] { assertDefined("ag_index_add_rows_\(dtype)_\(suffix)", in: "index_add") }
+        }
+        for dtype in CUDAKernelSources.computeDTypes {
+            assertDefined("ag_scan_\(dtype)_sum", in: "scan")
+            assertDefined("ag_scan_\(dtype)_prod", in: "scan")
+            assertDefined("ag_scan_block_\(dtype)_sum", in: "scan")
+            assertDefined("ag_scan_block_\(dtype)_prod", in: "scan")
+        }
+        for dtype in [DType.float32, .float64] {
+            assertDefined("ag_window_im2col_\(dtype)", in: "window")
+            assertDefined("ag_window_col2im_\(dtype)", in: "window")
+            for distribution in ["uniform", "normal"] { assertDefined("ag_random_\(distribution)_\(dtype)", in: "random") }
+        }
+        assertDefined("ag_random_integers_int64", in: "random")
     }
 
     func testOpsDefinedOnCUDAAreThoseDefinedOnTheCPU() {
@@ -196,6 +220,19 @@ final class CUDAKernelSourcesTests: XCTestCase {
         let empty = CUDAReductionPlan(outputs: 3, length: 0, rowMode: true, targetBlocks: 528, allowSplit: true)
         XCTAssertEqual(empty.grid.y, 1)
         XCTAssertEqual(empty.chunk, 1)
+    }
+
+    func testScanPlans() {
+        // Short lines: a thread each, however few.
+        XCTAssertFalse(CUDAScanPlan.usesBlocks(lines: 3, length: 63, lineStride: 1, otherStrides: [63], multiprocessors: 132))
+        // One long line, or a few: a block each.
+        XCTAssertTrue(CUDAScanPlan.usesBlocks(lines: 1, length: 1 << 20, lineStride: 1, otherStrides: [], multiprocessors: 132))
+        XCTAssertTrue(CUDAScanPlan.usesBlocks(lines: 100, length: 4096, lineStride: 100, otherStrides: [1], multiprocessors: 132))
+        // Many lines: a block each when the line is contiguous, else a thread each (neighbouring
+        // threads then read neighbouring elements).
+        XCTAssertTrue(CUDAScanPlan.usesBlocks(lines: 100_000, length: 512, lineStride: 1, otherStrides: [512], multiprocessors: 132))
+        XCTAssertFalse(CUDAScanPlan.usesBlocks(lines: 100_000, length: 512, lineStride: 100_000, otherStrides: [1],
+                                               multiprocessors: 132))
     }
 
     func testGEMMOperandForms() {

@@ -2,9 +2,11 @@
 /// advanced indexing through precomputed element offsets.
 ///
 /// Like every kernel family they know nothing of autograd. Index tensors arrive as int64,
-/// already bounds-checked and with negative values wrapped by the op layer. Every dtype is
-/// accepted, half types included (these kernels move values; accumulation happens in the
-/// element's own arithmetic, widened to float32 for half types).
+/// already bounds-checked and with negative values wrapped by the op layer (the CUDA backend
+/// also takes int32 indices, and its kernels check bounds again, reporting the first bad
+/// value with the CPU's message). Every dtype is accepted, half types included (these
+/// kernels move values; accumulation happens in the element's own arithmetic, widened to
+/// float32 for half types).
 protocol IndexingKernels {
     /// `out[p] = x[p with p[dim] replaced by index[p]]` over index's shape (PyTorch's
     /// `gather`); `out` has index's shape.
@@ -34,9 +36,10 @@ protocol ScanKernels {
 
 // MARK: - Host fallback
 
-/// Runs a kernel family on the CPU for a backend that has no native implementation yet:
-/// inputs are staged to host memory, the CPU kernel runs, and results are copied back.
-/// Correct on every device; a backend overrides a method when it has a faster kernel.
+/// Runs a kernel family on the CPU for a backend that has no native implementation (the CPU
+/// and CUDA backends both have their own): inputs are staged to host memory, the CPU kernel
+/// runs, and results are copied back. Correct on every device; a backend overrides a method
+/// when it has a faster kernel.
 extension IndexingKernels where Self: DeviceBackend {
     func gather(_ x: Tensor, dim: Int, index: Tensor, into out: Tensor) {
         let hostOut = out.hostCopy()

@@ -61,8 +61,19 @@ public func dropout(_ input: Tensor, p: Double = 0.5, training: Bool = true, gen
     }
     guard training && p > 0 else { return input }
     if p == 1 { return input * Tensor.zeros([], dtype: input.dtype, device: input.device) }
-    let uniform = (generator ?? .default).uniform(input.count)
     let scale = 1 / (1 - p)
+    if input.device.kind == .cuda {
+        // The mask is drawn on the device (Philox; see `Generator`).
+        let u = Tensor.cudaRandom(.uniform, shape: input.shape, dtype: .float64, generator: generator ?? .default,
+                                  device: input.device)
+        let dtype = input.dtype.isFloatingPoint ? input.dtype : .float32
+        let noise = withNoGrad {
+            Tensor.where(u .< (1 - p), Tensor.full([], value: scale, dtype: dtype, device: input.device),
+                         Tensor.zeros([], dtype: dtype, device: input.device))
+        }.detached()
+        return input * noise
+    }
+    let uniform = (generator ?? .default).uniform(input.count)
     let noise = Tensor(shape: input.shape, scalars: uniform.map { $0 < 1 - p ? scale : 0 })
         .convertedWithoutGrad(to: input.dtype.isFloatingPoint ? input.dtype : .float32).to(device: input.device)
     return input * noise

@@ -164,10 +164,16 @@ extension Tensor {
 ///
 /// Tensors made with the same seed are identical on every platform. The streams differ from
 /// PyTorch's Mersenne Twister, so seeds do not reproduce PyTorch's numbers.
+///
+/// On a CUDA device, samples come from Philox4x32-10 on the device, keyed by the seed, with a
+/// counter of device calls as the offset (as PyTorch's CUDA generator does): deterministic
+/// per seed, but different numbers from the CPU's for the same seed, as in PyTorch.
 public final class Generator: @unchecked Sendable {
-    // @unchecked Sendable: `state` is only touched under `lock`.
+    // @unchecked Sendable: `state`, `seed` and `deviceCalls` are only touched under `lock`.
     private let lock = Mutex<Void>(())
     private var state: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var seed: UInt64 = 0
+    private var deviceCalls: UInt64 = 0
 
     /// Creates a generator seeded with `seed`.
     public init(seed: UInt64 = 0) { manualSeed(seed) }
@@ -178,6 +184,8 @@ public final class Generator: @unchecked Sendable {
     /// Resets the generator to the stream of `seed`.
     public func manualSeed(_ seed: UInt64) {
         lock.withLock { _ in
+            self.seed = seed
+            deviceCalls = 0
             var x = seed
             func splitmix() -> UInt64 {
                 x &+= 0x9e37_79b9_7f4a_7c15
@@ -200,6 +208,15 @@ public final class Generator: @unchecked Sendable {
         state.2 ^= t
         state.3 = state.3 << 45 | state.3 >> 19
         return result
+    }
+
+    /// The Philox key and offset of the next device draw (PyTorch's `philox_cuda_state`): the
+    /// seed, and the number of device draws made since seeding (then advanced by one).
+    func nextPhiloxState() -> (seed: UInt64, offset: UInt64) {
+        lock.withLock { _ in
+            defer { deviceCalls &+= 1 }
+            return (seed, deviceCalls)
+        }
     }
 
     /// `count` raw 64-bit values.
@@ -229,7 +246,8 @@ public final class Generator: @unchecked Sendable {
 }
 
 extension Tensor {
-    /// Samples from the standard normal distribution. Default dtype float32.
+    /// Samples from the standard normal distribution. Default dtype float32. On a CUDA device
+    /// the samples are made there (Philox; see `Generator`).
     /// - Parameters:
     ///   - seed: when given, a fresh generator with this seed (reproducible);
     ///   - generator: else this generator, else `Generator.default`.
@@ -237,17 +255,28 @@ extension Tensor {
                              device: Device = .cpu, requiresGrad: Bool = false) -> Tensor {
         precondition(dtype.isFloatingPoint, "randn: expected a floating dtype (got \(dtype))")
         let g = seed.map { Generator(seed: $0) } ?? generator ?? .default
+        if device.kind == .cuda {
+            let t = cudaRandom(.normal, shape: shape, dtype: dtype, generator: g, device: device)
+            if requiresGrad { t.requiresGrad = true }
+            return t
+        }
         let t = Tensor.fromScalars(shape: shape, scalars: g.normal(Shape.count(shape)), dtype: .float64)
             .convertedWithoutGrad(to: dtype).to(device: device)
         if requiresGrad { t.requiresGrad = true }
         return t
     }
 
-    /// Samples uniformly from [0, 1). Default dtype float32. Seed and generator as in `randn`.
+    /// Samples uniformly from [0, 1). Default dtype float32. Seed and generator as in `randn`;
+    /// made on the device on CUDA (Philox; see `Generator`).
     public static func rand(_ shape: [Int], dtype: DType = .float32, seed: UInt64? = nil, generator: Generator? = nil,
                             device: Device = .cpu, requiresGrad: Bool = false) -> Tensor {
         precondition(dtype.isFloatingPoint, "rand: expected a floating dtype (got \(dtype))")
         let g = seed.map { Generator(seed: $0) } ?? generator ?? .default
+        if device.kind == .cuda {
+            let t = cudaRandom(.uniform, shape: shape, dtype: dtype, generator: g, device: device)
+            if requiresGrad { t.requiresGrad = true }
+            return t
+        }
         let t = Tensor.fromScalars(shape: shape, scalars: g.uniform(Shape.count(shape)), dtype: .float64)
             .convertedWithoutGrad(to: dtype).to(device: device)
         if requiresGrad { t.requiresGrad = true }

@@ -100,6 +100,7 @@ extension Generator {
 
 extension Tensor {
     /// Integers drawn uniformly from `[low, high)` (PyTorch's `randint`). Default dtype int64.
+    /// On a CUDA device they are drawn there (Philox; see `Generator`).
     /// - Parameters:
     ///   - seed: when given, a fresh generator with this seed; else `generator`, else
     ///     `Generator.default`.
@@ -111,6 +112,9 @@ extension Tensor {
             try validateShapeAndCount(shape, Shape.count(shape), op: "randint")
         }
         let g = seed.map { Generator(seed: $0) } ?? generator ?? .default
+        if device.kind == .cuda {
+            return cudaRandomIntegers(low: Int64(low), high: Int64(high), shape: shape, dtype: dtype, generator: g, device: device)
+        }
         let values = g.integers(Shape.count(shape), low: Int64(low), high: Int64(high))
         return Tensor.fromScalars(shape: shape, scalars: values, dtype: .int64).convertedWithoutGrad(to: dtype).to(device: device)
     }
@@ -124,8 +128,12 @@ extension Tensor {
 
     /// Draws 1 with probability `probabilities[i]` and 0 otherwise, elementwise (PyTorch's
     /// `bernoulli`); the result has the probabilities' shape, dtype and device. Not differentiable.
+    /// On a CUDA device the draws are made there (Philox; see `Generator`).
     /// - Precondition: a floating tensor with every value in `[0, 1]`.
     public static func bernoulli(_ probabilities: Tensor, seed: UInt64? = nil, generator: Generator? = nil) -> Tensor {
+        if probabilities.device.kind == .cuda {
+            return cudaBernoulli(probabilities, generator: seed.map { Generator(seed: $0) } ?? generator ?? .default)
+        }
         let p = probabilities.to(.float64).scalars(as: Double.self)
         check { () throws(ShapeError) in try validateBernoulli(probabilities, p) }
         let g = seed.map { Generator(seed: $0) } ?? generator ?? .default

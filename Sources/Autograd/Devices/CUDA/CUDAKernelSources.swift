@@ -13,6 +13,11 @@
 /// | `reduce_<dtype>`   | sum, prod, max, min (all, any for bool)                        |
 /// | `index_reduce`     | max/min with indices, every dtype                              |
 /// | `matmul`           | the tiled GEMM fallback, every numeric dtype                   |
+/// | `index`            | gather, scatter, take, put, row lookup by element size         |
+/// | `index_add`        | accumulating scatter, put and row sums, every dtype            |
+/// | `scan`             | cumsum and cumprod, every compute dtype                        |
+/// | `window`           | im2col and col2im, float32 and float64                         |
+/// | `random`           | Philox4x32-10 uniform and normal samples                       |
 ///
 /// Kernel `ag_<module>_<op>` lives in module `<module>`: `ag_unary_float32_exp`,
 /// `ag_cast_float16_to_float32`, `ag_memory_copy_4`. No CUDA header is included (NVRTC's
@@ -46,6 +51,11 @@ enum CUDAKernelSources {
         }
         modules["index_reduce"] = indexReduceModule()
         modules["matmul"] = matmulModule()
+        modules["index"] = indexModule()
+        modules["index_add"] = indexAddModule()
+        modules["scan"] = scanModule()
+        modules["window"] = windowModule()
+        modules["random"] = randomModule()
         return modules
     }()
 
