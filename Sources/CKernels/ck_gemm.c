@@ -83,6 +83,9 @@ static const ck_dgemm_desc *ck_ddesc_now(void) {
     }
 }
 
+/* Its address tells threads apart (ck_gemm_driver.inc: which end of the slices to take). */
+static __thread char ck_gemm_thread_mark;
+
 /* Below this many multiply-adds a GEMM stays on one thread. */
 #define CK_GEMM_PAR_MIN (2.0 * 64 * 64 * 64)
 
