@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- per-thread packing scratch, freed when the thread exits ---- */
 static pthread_key_t ck_scratch_key;
@@ -50,9 +51,9 @@ CK_PORTABLE_UKR(ck_sukr_scalar_4x8, float)
 CK_PORTABLE_UKR(ck_dukr_scalar_4x8, double)
 
 static const ck_sgemm_desc ck_sdesc_scalar = {4, 8, 256, 128, 2048, ck_sukr_scalar_4x8, 1, 0,
-                                              NULL, NULL, NULL, NULL};
+                                              NULL, NULL, NULL, NULL, NULL, 0};
 static const ck_dgemm_desc ck_ddesc_scalar = {4, 8, 256, 64, 2048, ck_dukr_scalar_4x8, 1, 0,
-                                              NULL, NULL, NULL, NULL};
+                                              NULL, NULL, NULL, NULL, NULL, 0};
 const ck_sgemm_desc *ck_sgemm_desc_scalar(void) { return &ck_sdesc_scalar; }
 const ck_dgemm_desc *ck_dgemm_desc_scalar(void) { return &ck_ddesc_scalar; }
 
@@ -81,6 +82,9 @@ static const ck_dgemm_desc *ck_ddesc_now(void) {
     default: return ck_dgemm_desc_scalar();
     }
 }
+
+/* Its address tells threads apart (ck_gemm_driver.inc: which end of the slices to take). */
+static __thread char ck_gemm_thread_mark;
 
 /* Below this many multiply-adds a GEMM stays on one thread. */
 #define CK_GEMM_PAR_MIN (2.0 * 64 * 64 * 64)

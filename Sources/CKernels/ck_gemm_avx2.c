@@ -254,10 +254,10 @@ CK_TARGET_AVX2 static void ck_dpack_b_cm_avx2(long kb, const double *b, long csB
 /* Blocks for a 32-48K L1 and 512K-2M L2: kc x 16 floats = 16K, mc x kc = 168K. */
 static const ck_sgemm_desc ck_sdesc_avx2 = {6, 16, 256, 168, 4096, ck_sukr_avx2_6x16, 1, 0,
                                             ck_spack_a_rm_avx2, NULL, ck_spack_b_rm_avx2,
-                                            ck_spack_b_cm_avx2};
+                                            ck_spack_b_cm_avx2, NULL, 0};
 static const ck_dgemm_desc ck_ddesc_avx2 = {6, 8, 256, 96, 2048, ck_dukr_avx2_6x8, 1, 0,
                                             ck_dpack_a_rm_avx2, NULL, ck_dpack_b_rm_avx2,
-                                            ck_dpack_b_cm_avx2};
+                                            ck_dpack_b_cm_avx2, NULL, 0};
 const ck_sgemm_desc *ck_sgemm_desc_avx2(void) { return &ck_sdesc_avx2; }
 const ck_dgemm_desc *ck_dgemm_desc_avx2(void) { return &ck_ddesc_avx2; }
 

@@ -6,44 +6,24 @@
 
 #define CK_R12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 
-CK_TARGET_AVX512
-static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *c, long rsc,
-                                 float alpha_in, float beta_in, int m, int n) {
-    /* alpha and beta wait in memory during the k loop: kept in registers, they push GCC into
-     * spilling a B vector inside the loop (clang is unaffected) */
-    volatile float ab[2] = {alpha_in, beta_in};
-#define DECL(r) __m512 c##r##a = _mm512_setzero_ps(), c##r##b = _mm512_setzero_ps();
-    CK_R12(DECL)
-#undef DECL
-#define PF(r) _mm_prefetch((const char *)(c + (r) * rsc), _MM_HINT_T0); \
-              _mm_prefetch((const char *)(c + (r) * rsc + 31), _MM_HINT_T0);
-    CK_R12(PF)
-#undef PF
-    for (long p = 0; p < k; p++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#define STEP(r) { __m512 ar = _mm512_set1_ps(a[r]); \
-                  c##r##a = _mm512_fmadd_ps(ar, b0, c##r##a); \
-                  c##r##b = _mm512_fmadd_ps(ar, b1, c##r##b); }
-        CK_R12(STEP)
-#undef STEP
-        a += 12;
-        b += 32;
-    }
-    const float alpha = ab[0], beta = ab[1];
+/* Stores the m x n corner of a 12x32 tile: C = alpha * acc + beta * C (C not read when
+ * beta == 0). acc[2r], acc[2r+1] hold row r. */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
+ck_s12x32_store(const __m512 acc[24], float *c, long rsc, float alpha, float beta, int m, int n) {
     __m512 va = _mm512_set1_ps(alpha);
     __m512 vb = _mm512_set1_ps(beta);
     if (m == 12 && n == 32) {
         if (beta == 0.0f) {
-#define ST(r) _mm512_storeu_ps(c + (r) * rsc, _mm512_mul_ps(va, c##r##a)); \
-              _mm512_storeu_ps(c + (r) * rsc + 16, _mm512_mul_ps(va, c##r##b));
+#define ST(r) _mm512_storeu_ps(c + (r) * rsc, _mm512_mul_ps(va, acc[2 * (r)])); \
+              _mm512_storeu_ps(c + (r) * rsc + 16, _mm512_mul_ps(va, acc[2 * (r) + 1]));
             CK_R12(ST)
 #undef ST
         } else {
 #define ST(r) _mm512_storeu_ps(c + (r) * rsc, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + (r) * rsc), \
-                                                               _mm512_mul_ps(va, c##r##a))); \
+                                                               _mm512_mul_ps(va, acc[2 * (r)]))); \
               _mm512_storeu_ps(c + (r) * rsc + 16, \
                                _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + (r) * rsc + 16), \
-                                               _mm512_mul_ps(va, c##r##b)));
+                                               _mm512_mul_ps(va, acc[2 * (r) + 1])));
             CK_R12(ST)
 #undef ST
         }
@@ -52,7 +32,7 @@ static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *
         __mmask16 k1 = (__mmask16)(n >= 32 ? 0xFFFF : n <= 16 ? 0 : (1u << (n - 16)) - 1);
 #define ST(r) if ((r) < m) { \
             float *cr = c + (r) * rsc; \
-            __m512 v0 = _mm512_mul_ps(va, c##r##a), v1 = _mm512_mul_ps(va, c##r##b); \
+            __m512 v0 = _mm512_mul_ps(va, acc[2 * (r)]), v1 = _mm512_mul_ps(va, acc[2 * (r) + 1]); \
             if (beta != 0.0f) { \
                 v0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k0, cr), v0); \
                 v1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, cr + 16), v1); \
@@ -63,6 +43,105 @@ static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *
         CK_R12(ST)
 #undef ST
     }
+}
+
+/* Prefetches the 12 rows of a C tile; the k loop that follows hides the misses. */
+#define CK_S12X32_PREFETCH_C(c, rsc)                                                             \
+    do {                                                                                         \
+        for (int r_ = 0; r_ < 12; r_++) {                                                        \
+            _mm_prefetch((const char *)((c) + r_ * (rsc)), _MM_HINT_T0);                         \
+            _mm_prefetch((const char *)((c) + r_ * (rsc) + 31), _MM_HINT_T0);                    \
+        }                                                                                        \
+    } while (0)
+
+CK_TARGET_AVX512
+static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *c, long rsc,
+                                 float alpha_in, float beta_in, int m, int n) {
+    /* alpha and beta wait in memory during the k loop: kept in registers, they push GCC into
+     * spilling a B vector inside the loop (clang is unaffected) */
+    volatile float ab[2] = {alpha_in, beta_in};
+    __m512 acc[24];
+    for (int i = 0; i < 24; i++) acc[i] = _mm512_setzero_ps();
+    CK_S12X32_PREFETCH_C(c, rsc);
+    for (long p = 0; p < k; p++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#define STEP(r) { __m512 ar = _mm512_set1_ps(a[r]); \
+                  acc[2 * (r)] = _mm512_fmadd_ps(ar, b0, acc[2 * (r)]); \
+                  acc[2 * (r) + 1] = _mm512_fmadd_ps(ar, b1, acc[2 * (r) + 1]); }
+        CK_R12(STEP)
+#undef STEP
+        a += 12;
+        b += 32;
+    }
+    ck_s12x32_store(acc, c, rsc, ab[0], ab[1], m, n);
+}
+
+/* The body of the kernels below for R = 4, 8 or 12 rows of A (m <= R): acc holds 2R live
+ * accumulators, the rest stay zero. */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
+ck_s_ra_body(const int R, long k, const float *a, long lda, const float *b, long ldb, float *c,
+             long rsc, float alpha_in, float beta_in, int m, int n) {
+    volatile float ab[2] = {alpha_in, beta_in};
+    __m512 acc[24];
+    for (int i = 0; i < 24; i++) acc[i] = _mm512_setzero_ps();
+    for (int r = 0; r < R; r++) {
+        _mm_prefetch((const char *)(c + r * rsc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * rsc + 31), _MM_HINT_T0);
+    }
+    /* row bases 3 rows apart; the other rows are base + lda or + 2 lda (scaled-index
+     * addressing), so the loop advances four pointers, not twelve */
+    const float *base[4] = {a, a + 3 * lda, a + 6 * lda, a + 9 * lda};
+    for (long p = 0; p < k; p++) {
+        /* rows of an unpacked B may be 4 KiB apart, where the hardware prefetchers stop */
+        _mm_prefetch((const char *)(b + 8 * ldb), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + 8 * ldb + 16), _MM_HINT_T0);
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        /* spelled out: a loop over 12 rows is not always unrolled, which puts acc in memory */
+#define STEP(r) if ((r) < R) { \
+            __m512 ar = _mm512_set1_ps(base[(r) / 3][((r) % 3) * lda]); \
+            acc[2 * (r)] = _mm512_fmadd_ps(ar, b0, acc[2 * (r)]); \
+            acc[2 * (r) + 1] = _mm512_fmadd_ps(ar, b1, acc[2 * (r) + 1]); \
+        }
+        CK_R12(STEP)
+#undef STEP
+        base[0]++;
+        base[1]++;
+        base[2]++;
+        base[3]++;
+        b += ldb;
+    }
+    ck_s12x32_store(acc, c, rsc, ab[0], ab[1], m, n);
+}
+
+CK_TARGET_AVX512
+__attribute__((noinline)) static void ck_sukr_avx512_4x32_ra(long k, const float *a, long lda, const float *b, long ldb,
+                                   float *c, long rsc, float alpha, float beta, int m, int n) {
+    ck_s_ra_body(4, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
+}
+
+CK_TARGET_AVX512
+__attribute__((noinline)) static void ck_sukr_avx512_8x32_ra(long k, const float *a, long lda, const float *b, long ldb,
+                                   float *c, long rsc, float alpha, float beta, int m, int n) {
+    ck_s_ra_body(8, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
+}
+
+/* The 12x32 kernel reading A as 12 rows of stride lda (A(r, p) = a[r*lda + p]) instead of a
+ * packed sliver, so that A needs a row copy, not a transpose, and B as k rows of 32 values
+ * with stride ldb (32 for a packed panel, or B itself when it is row-major). Edge tiles of
+ * up to 4 or 8 rows run a 4- or 8-row kernel at a third or two thirds of the cost; every
+ * element of C sees the same operations in the same order either way. */
+CK_TARGET_AVX512
+static void ck_sukr_avx512_12x32_ra(long k, const float *a, long lda, const float *b, long ldb,
+                                    float *c, long rsc, float alpha, float beta, int m, int n) {
+    if (m <= 4) {
+        ck_sukr_avx512_4x32_ra(k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
+        return;
+    }
+    if (m <= 8) {
+        ck_sukr_avx512_8x32_ra(k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
+        return;
+    }
+    ck_s_ra_body(12, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
 }
 
 CK_TARGET_AVX512
@@ -281,10 +360,11 @@ CK_TARGET_AVX512 static void ck_dpack_b_cm_avx512(long kb, const double *b, long
 
 static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32, 1, 1,
                                               ck_spack_a_rm_avx512, ck_spack_a_cm_avx512,
-                                              ck_spack_b_rm_avx512, ck_spack_b_cm_avx512};
+                                              ck_spack_b_rm_avx512, ck_spack_b_cm_avx512,
+                                              ck_sukr_avx512_12x32_ra, 4};
 static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16, 1, 1,
                                               ck_dpack_a_rm_avx512, ck_dpack_a_cm_avx512,
-                                              ck_dpack_b_rm_avx512, ck_dpack_b_cm_avx512};
+                                              ck_dpack_b_rm_avx512, ck_dpack_b_cm_avx512, NULL, 0};
 const ck_sgemm_desc *ck_sgemm_desc_avx512(void) { return &ck_sdesc_avx512; }
 const ck_dgemm_desc *ck_dgemm_desc_avx512(void) { return &ck_ddesc_avx512; }
 

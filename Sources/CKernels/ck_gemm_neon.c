@@ -64,9 +64,9 @@ static void ck_dukr_neon_8x6(long k, const double *a, const double *b, double *c
 
 /* Blocks for a 64-128K L1 and 1-4M L2 (Apple M-series, Neoverse N1/V1). */
 static const ck_sgemm_desc ck_sdesc_neon = {8, 12, 256, 192, 4092, ck_sukr_neon_8x12, 0, 0,
-                                            NULL, NULL, NULL, NULL};
+                                            NULL, NULL, NULL, NULL, NULL, 0};
 static const ck_dgemm_desc ck_ddesc_neon = {8, 6, 256, 96, 2046, ck_dukr_neon_8x6, 0, 0,
-                                            NULL, NULL, NULL, NULL};
+                                            NULL, NULL, NULL, NULL, NULL, 0};
 const ck_sgemm_desc *ck_sgemm_desc_neon(void) { return &ck_sdesc_neon; }
 const ck_dgemm_desc *ck_dgemm_desc_neon(void) { return &ck_ddesc_neon; }
 

@@ -58,6 +58,14 @@ typedef void (*ck_sukr_fn)(long k, const float *a, const float *b, float *c, lon
                            float alpha, float beta, int m, int n);
 typedef void (*ck_dukr_fn)(long k, const double *a, const double *b, double *c, long rsc,
                            double alpha, double beta, int m, int n);
+/* The same tile from A given as MR rows of stride lda (A(r, p) = a[r*lda + p]) and B as k rows
+ * of NR values with stride ldb (B(p, j) = b[p*ldb + j]; ldb = NR for a packed panel). The
+ * driver copies the rows of a row-major A into a padded buffer for it (much cheaper than the
+ * transpose a packed sliver needs), and may pass a row-major B unpacked. */
+typedef void (*ck_sukr_ra_fn)(long k, const float *a, long lda, const float *b, long ldb, float *c,
+                              long rsc, float alpha, float beta, int m, int n);
+typedef void (*ck_dukr_ra_fn)(long k, const double *a, long lda, const double *b, long ldb,
+                              double *c, long rsc, double alpha, double beta, int m, int n);
 /* Packers for one sliver of `count` <= mr rows of A (or panel of count <= nr columns of B) of
  * length kb, in the layout the micro-kernel reads: for each p, mr (nr) consecutive values, the
  * ones past `count` zero. "rm": the operand is row-major in that dimension (unit stride along k
@@ -77,6 +85,8 @@ typedef struct {
     ck_spack_fn pack_a_cm; /* A with rsA == 1: copies; stride = csA */
     ck_spack_fn pack_b_rm; /* B with csB == 1: copies; stride = rsB */
     ck_spack_fn pack_b_cm; /* B with rsB == 1: a transpose; stride = csB */
+    ck_sukr_ra_fn ukr_ra;  /* optional: used (with row copies of A) when csA == 1 */
+    int ra_rows;           /* ukr_ra's edge tiles cost in steps of this many rows (0: mr) */
 } ck_sgemm_desc;
 typedef struct {
     int mr, nr;
@@ -85,6 +95,8 @@ typedef struct {
     int partial;
     int row_sweep;
     ck_dpack_fn pack_a_rm, pack_a_cm, pack_b_rm, pack_b_cm;
+    ck_dukr_ra_fn ukr_ra;
+    int ra_rows;
 } ck_dgemm_desc;
 
 /* ---- element-wise kernels: one table per ISA ---- */

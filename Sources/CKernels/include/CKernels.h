@@ -144,7 +144,9 @@ int ckernels_in_parallel_region(void);
  * When K == 0 or alpha == 0, C = beta * C (C = 0 when beta == 0) and A, B are not read.
  *
  * Blocked (BLIS-style) with packed panels and a register-tiled micro-kernel: 12x32 AVX-512,
- * 6x16 AVX2+FMA, 8x12 NEON, 4x8 portable C; M == 1 or N == 1 take a GEMV path (dot products or
+ * 6x16 AVX2+FMA, 8x12 NEON, 4x8 portable C (AVX-512 float with a row-major A: A rows copied,
+ * not transposed, and a row-major B of at most half the L2 read in place, not packed);
+ * M == 1 or N == 1 take a GEMV path (dot products or
  * axpy sweeps, no packing). Multithreaded over the pool above 2 * 64^3 multiply-adds. Each
  * element of C is accumulated in k order within K blocks of 256 (GEMV dots: 4 x vector-width
  * interleaved partial sums), with FMA where the ISA has it: results differ from a naive loop by

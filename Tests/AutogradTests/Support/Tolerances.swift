@@ -32,6 +32,15 @@ enum Tolerance {
         return Pair(rtol: base.rtol * scale, atol: base.atol * scale)
     }
 
+    /// A product of unit-variance random matrices with inner dimension `k`, against a
+    /// reference summed in another order: each result is a sum of k terms of size ~1 whose
+    /// value may cancel to near 0, so the absolute part scales with the terms' total (~k),
+    /// not with the result: `reduction` rtol, elementwise atol × k.
+    static func randomProduct(_ dtype: DType, k: Int) -> Pair {
+        let base = elementwise(dtype)
+        return Pair(rtol: reduction(dtype, terms: k).rtol, atol: base.atol * Double(Swift.max(k, 1)))
+    }
+
     /// Gradient checks in float64 against central differences.
     static let gradcheck = Pair(rtol: 1e-3, atol: 1e-5)
 }
