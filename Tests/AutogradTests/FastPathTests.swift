@@ -63,6 +63,59 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// `computeFloatScalar` (the operators' tensor-scalar shortcut, with its own 0-d branch)
+    /// against the materialized-scalar reference, for contiguous tensors of every size, strided
+    /// views and 0-d views at a non-zero storage offset, with floating and integer scalars.
+    func checkFloatScalarShortcut(_ dtype: DType) {
+        let ops: [BinaryOp] = [.add, .sub, .mul, .div, .pow]
+        let base = values([9, 17], dtype: dtype, seed: 11)
+        var inputs = FastPathTests.sizes.enumerated().map { values($1, dtype: dtype, seed: UInt64(200 + $0)) }
+        inputs += [base.transposed(0, 1), base[1..., 2...], base[4][5], base[8][16], base.transposed(0, 1)[3][2]]
+        for x in inputs {
+            for op in ops {
+                for s in [2.0, 1.0, 0.1, -3.25, 0.5, 3.0] {
+                    for onLeft in [false, true] {
+                        guard let fast = Tensor.computeFloatScalar(op, x, .double(s), scalarOnLeft: onLeft) else {
+                            XCTFail("no shortcut for \(dtype) \(op)"); continue
+                        }
+                        XCTAssertEqual(fast.dtype, dtype)
+                        XCTAssertTrue(fast.isContiguous)
+                        let ref = reference(op, x, s, scalarOnLeft: onLeft)
+                        assertClose(fast, ref, Tolerance.exact, "\(op) \(s) left=\(onLeft) shape \(x.shape) offset \(x.offset)")
+                        if x.rank == 0 {
+                            // Bit for bit (assertClose treats NaNs and signed zeros as equal).
+                            XCTAssertEqual(fast.item().bitPattern, ref.item().bitPattern, "\(op) \(s) left=\(onLeft)")
+                        }
+                    }
+                }
+                let fastInt = Tensor.computeFloatScalar(op, x, .int(3), scalarOnLeft: false)
+                XCTAssertNotNil(fastInt)
+                if let fastInt { assertClose(fastInt, reference(op, x, 3, scalarOnLeft: false), Tolerance.exact, "\(op) int 3") }
+            }
+        }
+    }
+
+    func testFloatScalarShortcutMatchesMaterializedScalarFloat32() { checkFloatScalarShortcut(.float32) }
+    func testFloatScalarShortcutMatchesMaterializedScalarFloat64() { checkFloatScalarShortcut(.float64) }
+
+    func testFloatScalarShortcutDeclinesOtherOperands() {
+        XCTAssertNil(Tensor.computeFloatScalar(.mul, Tensor(shape: [2], scalars: [1, 2] as [Int32]), .double(2), scalarOnLeft: false))
+        XCTAssertNil(Tensor.computeFloatScalar(.mul, Tensor(2.0, dtype: .float16), .double(2), scalarOnLeft: false))
+        XCTAssertNil(Tensor.computeFloatScalar(.maximum, Tensor(2.0), .double(2), scalarOnLeft: false))
+    }
+
+    /// The operators on 0-d leaves (the seed notebook's shape) record the same graph and
+    /// gradients through the shortcut.
+    func testScalarOperatorsOnZeroDimTensorsKeepTheirGradients() throws {
+        let x = Tensor(1.5, dtype: .float64, requiresGrad: true)
+        let y = ((x * 2.0 + 1.0) / 4.0 - 0.25).pow(3) * (2.0 - x) + 3.0 / x
+        XCTAssertEqual(y.gradFn?.name, "AddBackward0")
+        try y.backward()
+        let u = (1.5 * 2 + 1) / 4 - 0.25
+        let expected = 3 * u * u * 0.5 * (2 - 1.5) - u * u * u - 3 / (1.5 * 1.5)
+        XCTAssertEqual(x.grad!.item(), expected, accuracy: 1e-12)
+    }
+
     func testIntegerScalarOnFloatTensorUsesTheTensorDType() {
         let x = Tensor(shape: [5], scalars: [1, 2, 3, 4, 5] as [Float])
         let y = x * 3

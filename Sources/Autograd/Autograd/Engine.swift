@@ -58,10 +58,7 @@ enum Engine {
         var ready = ReadyQueue()
         for r in roots.indices {
             guard let i = table.find(roots[r].function) else { continue }
-            var buffer = table.states[i].buffer ?? [Tensor?](repeating: nil, count: roots[r].function.outputCount)
-            table.states[i].buffer = nil
-            buffer[roots[r].index] = accumulate(buffer[roots[r].index], roots[r].gradient)
-            table.states[i].buffer = buffer
+            table.states[i].receive(roots[r].gradient, slot: roots[r].index)
         }
         for r in roots.indices {
             guard let i = table.find(roots[r].function), table.states[i].dependencies == 0 else { continue }
@@ -71,8 +68,7 @@ enum Engine {
         try GradMode.$enabled.withValue(createGraph) {
             while let i = ready.pop() {
                 let node = table.states[i].node
-                var inputs = table.states[i].buffer ?? [Tensor?](repeating: nil, count: node.outputCount)
-                table.states[i].buffer = nil
+                var inputs = table.states[i].takeGradients()
 
                 var shouldRun = needed?[i] ?? true
                 if let only = accumulateOnly, node is AccumulateGrad, !only.contains(ObjectIdentifier(node)) { shouldRun = false }
@@ -116,14 +112,7 @@ enum Engine {
                         if let meta = node.inputMetadata[k], g.dtype != meta.dtype || g.device != meta.device || g.shape != meta.shape {
                             g = try conform(g, to: meta, node: node, input: k)
                         }
-                        if table.states[j].buffer == nil {
-                            var buffer = [Tensor?](repeating: nil, count: next.outputCount)
-                            buffer[edge.inputIndex] = g
-                            table.states[j].buffer = buffer
-                        } else {
-                            let existing = table.states[j].buffer![edge.inputIndex]  // non-nil: checked above
-                            table.states[j].buffer![edge.inputIndex] = accumulate(existing, g)
-                        }
+                        table.states[j].receive(g, slot: edge.inputIndex)
                     }
                     table.states[j].dependencies -= 1
                     if table.states[j].dependencies == 0 { ready.pushIfAbsent(j, table: &table) }
@@ -168,7 +157,7 @@ enum Engine {
         return needed
     }
 
-    private static func accumulate(_ existing: Tensor?, _ new: Tensor) -> Tensor {
+    static func accumulate(_ existing: Tensor?, _ new: Tensor) -> Tensor {
         guard let existing else { return new }
         return existing + new
     }
@@ -287,12 +276,48 @@ struct ReadyQueue {
 /// What one engine run keeps per node.
 struct NodeState {
     let node: GradFn
+    /// How many outputs (gradient slots) the node has.
+    let outputCount: Int
     /// Edges from nodes that have not run yet.
     var dependencies = 0
-    /// The gradients received so far, one slot per output of the node.
+    /// The gradient received so far for a node of one output (most nodes): no array.
+    var single: Tensor? = nil
+    /// The gradients received so far for a node of several outputs, one slot per output.
     var buffer: [Tensor?]? = nil
     /// Whether the node entered the ready queue.
     var queued = false
+
+    init(node: GradFn) {
+        self.node = node
+        self.outputCount = node.outputCount
+    }
+
+    /// Adds `g` to the gradient received for output `slot`.
+    mutating func receive(_ g: Tensor, slot: Int) {
+        if outputCount == 1 && slot == 0 {
+            // Moved out before summing so the sum's operands are not copied.
+            let existing = single
+            single = nil
+            single = Engine.accumulate(existing, g)
+            return
+        }
+        var slots = buffer ?? [Tensor?](repeating: nil, count: outputCount)
+        buffer = nil
+        slots[slot] = Engine.accumulate(slots[slot], g)
+        buffer = slots
+    }
+
+    /// The gradients received, one per output (`nil` where none arrived), moved out.
+    mutating func takeGradients() -> [Tensor?] {
+        if outputCount == 1 {
+            let g = single
+            single = nil
+            return [g]
+        }
+        let slots = buffer ?? [Tensor?](repeating: nil, count: outputCount)
+        buffer = nil
+        return slots
+    }
 }
 
 /// The nodes of one engine run with their state, found by identity: a linear scan while the

@@ -34,20 +34,46 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     /// How many outputs the forward op had (gradients this node receives).
     var outputCount: Int { 1 }
 
-    /// Where the node was created, captured in anomaly mode.
-    var creationTrace: CreationTrace?
+    /// What few nodes carry (hooks, retained gradients, the anomaly-mode creation trace),
+    /// allocated on first use: each empty field here cost every node a release at teardown.
+    private var extras: NodeExtras?
+
+    /// The node's extras, allocated on first use.
+    private var extrasForWriting: NodeExtras {
+        if let extras { return extras }
+        let made = NodeExtras()
+        extras = made
+        return made
+    }
+
+    /// Where the node was created, captured in anomaly mode (set in `init`, read under `lock`
+    /// because hooks registered from another thread may allocate `extras`).
+    var creationTrace: CreationTrace? { lock.withLock { _ in extras?.creationTrace } }
 
     /// Where the node was created (`file:line in function` of the call outside this library),
     /// when it was recorded in anomaly mode.
     public var creationContext: String? { creationTrace?.description }
 
     let lock = Mutex<Void>(())
-    var preHooks: [(id: Int, hook: @Sendable ([Tensor?]) -> [Tensor?]?)] = []
-    var postHooks: [(id: Int, hook: @Sendable ([Tensor?], [Tensor?]) -> [Tensor?]?)] = []
+    // The hook lists are read and written under `lock` (see Hooks.swift and the engine).
+    var preHooks: [(id: Int, hook: @Sendable ([Tensor?]) -> [Tensor?]?)] {
+        get { extras?.preHooks ?? [] }
+        set { extrasForWriting.preHooks = newValue }
+    }
+    var postHooks: [(id: Int, hook: @Sendable ([Tensor?], [Tensor?]) -> [Tensor?]?)] {
+        get { extras?.postHooks ?? [] }
+        set { extrasForWriting.postHooks = newValue }
+    }
     /// Hooks registered on tensors whose gradient this node receives, by output number.
-    var tensorPreHooks: [(outputNr: Int, id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
+    var tensorPreHooks: [(outputNr: Int, id: Int, hook: @Sendable (Tensor) -> Tensor?)] {
+        get { extras?.tensorPreHooks ?? [] }
+        set { extrasForWriting.tensorPreHooks = newValue }
+    }
     /// Non-leaf tensors that called `retainGrad()`, by output number.
-    var retainedGrads: [(outputNr: Int, meta: WeakMeta)] = []
+    var retainedGrads: [(outputNr: Int, meta: WeakMeta)] {
+        get { extras?.retainedGrads ?? [] }
+        set { extrasForWriting.retainedGrads = newValue }
+    }
     /// Set (never cleared) once any hook or retained gradient is registered on the node, so
     /// the engine skips the locked hook lookups for the common node that has none.
     private let hookFlag = Atomic<Bool>(false)
@@ -62,7 +88,7 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     init() {
         sequenceNr = GradFn.counter.add(1, ordering: .relaxed).newValue
-        if AnomalyMode.isEnabled { creationTrace = CreationTrace.capture() }
+        if AnomalyMode.isEnabled { extrasForWriting.creationTrace = CreationTrace.capture() }
     }
 
     /// PyTorch's name for this node, such as `"MulBackward0"`.
@@ -160,6 +186,15 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         saved = []
         if let teardown { GraphTeardown.drain(teardown) }
     }
+}
+
+/// The rarely used parts of a node, kept out of line (see `GradFn.extras`).
+final class NodeExtras {
+    var creationTrace: CreationTrace?
+    var preHooks: [(id: Int, hook: @Sendable ([Tensor?]) -> [Tensor?]?)] = []
+    var postHooks: [(id: Int, hook: @Sendable ([Tensor?], [Tensor?]) -> [Tensor?]?)] = []
+    var tensorPreHooks: [(outputNr: Int, id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
+    var retainedGrads: [(outputNr: Int, meta: WeakMeta)] = []
 }
 
 /// What the engine needs to know about an op's input to route its gradient.

@@ -113,6 +113,31 @@ extension Tensor {
     }
 }
 
+// MARK: - Tensor-scalar fast path
+
+extension Tensor {
+    /// `x op s` (`s op x` with `scalarOnLeft`) for a CPU float32/float64 tensor and a Swift
+    /// scalar, or nil for anything else: what `computeBinary` computes for these operands
+    /// (a Swift scalar never promotes a floating tensor, so the result has `x`'s dtype), without
+    /// its operand enums and promotion plan. A 0-d `x` is computed right here, element for
+    /// element as the CPU scalar kernel computes it (`CPUKernels.scalarOp`).
+    @inline(__always)
+    static func computeFloatScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool) -> Tensor? {
+        guard x.storage.device.kind == .cpu, x.dtype == .float32 || x.dtype == .float64, op.hasScalarKernel else { return nil }
+        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype, device: .cpu)
+        if x.shape.isEmpty {
+            if x.dtype == .float32 {
+                out.pointer(Float.self)[0] = CPUKernels.scalarOp(op, x.pointer(Float.self)[x.offset], s.value(as: Float.self), scalarOnLeft: scalarOnLeft)
+            } else {
+                out.pointer(Double.self)[0] = CPUKernels.scalarOp(op, x.pointer(Double.self)[x.offset], s.value(as: Double.self), scalarOnLeft: scalarOnLeft)
+            }
+            return out
+        }
+        Backends.cpu.binaryScalar(op, x, s, scalarOnLeft: scalarOnLeft, into: out)
+        return out
+    }
+}
+
 // MARK: - Arithmetic operators
 
 extension Tensor {
@@ -166,9 +191,14 @@ extension Tensor {
     // (int32 tensor * 2 stays int32, float16 tensor * 2.5 stays float16).
 
     static func scalarOp(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, name: String) -> Tensor {
-        let lhs: Operand = scalarOnLeft ? .scalar(s) : .tensor(x)
-        let rhs: Operand = scalarOnLeft ? .tensor(x) : .scalar(s)
-        let out = computeBinary(op, lhs, rhs, name: name)
+        let out: Tensor
+        if let fast = computeFloatScalar(op, x, s, scalarOnLeft: scalarOnLeft) {
+            out = fast
+        } else {
+            let lhs: Operand = scalarOnLeft ? .scalar(s) : .tensor(x)
+            let rhs: Operand = scalarOnLeft ? .tensor(x) : .scalar(s)
+            out = computeBinary(op, lhs, rhs, name: name)
+        }
         let value = s.doubleValue
         switch op {
         case .add:
@@ -257,7 +287,8 @@ extension Tensor {
     public func pow(_ exponent: Int) -> Tensor { powScalar(.int(Int64(exponent))) }
 
     private func powScalar(_ exponent: Scalar) -> Tensor {
-        let out = Tensor.computeBinary(.pow, .tensor(self), .scalar(exponent), name: "pow")
+        let out = Tensor.computeFloatScalar(.pow, self, exponent, scalarOnLeft: false)
+            ?? Tensor.computeBinary(.pow, .tensor(self), .scalar(exponent), name: "pow")
         return Tensor.record(out, input: self) {
             let node = PowBackward0()
             node.exponent = exponent.doubleValue

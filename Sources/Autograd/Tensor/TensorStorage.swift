@@ -37,7 +37,21 @@ final class TensorStorage: @unchecked Sendable {
         self.pointer = try backend.allocate(byteCount: byteCount)
     }
 
+    /// Host memory from the CPU allocator, without the backend lookup and dynamic dispatch of
+    /// `init(backend:byteCount:)` (the common case; every small op allocates one).
+    init(cpuByteCount byteCount: Int) {
+        self.backend = Backends.cpu
+        self.device = .cpu
+        self.byteCount = byteCount
+        self.isInference = GradMode.isInferenceMode
+        self.pointer = CPUAllocator.shared.allocate(byteCount: byteCount)
+    }
+
     deinit {
-        backend.deallocate(pointer, byteCount: byteCount)
+        if device.kind == .cpu {
+            CPUAllocator.shared.deallocate(pointer, byteCount: byteCount)
+        } else {
+            backend.deallocate(pointer, byteCount: byteCount)
+        }
     }
 }

@@ -57,9 +57,13 @@ final class CPUAllocator: @unchecked Sendable {
 
     func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         if byteCount < CPUAllocator.cachedThreshold {
-            // Small buffers (scalars, tiny tensors) take malloc's natural 16-byte alignment,
-            // much cheaper than an aligned allocation.
-            return UnsafeMutableRawPointer.allocate(byteCount: Swift.max(byteCount, 1), alignment: 16)
+            // Small buffers (scalars, tiny tensors) take malloc's natural alignment (16 bytes
+            // on the 64-bit platforms Swift supports), straight from `malloc`:
+            // `UnsafeMutableRawPointer.allocate(alignment: 16)` went through `posix_memalign`.
+            guard let p = malloc(Swift.max(byteCount, 1)) else {
+                preconditionFailure("CPUAllocator: malloc of \(byteCount) bytes failed")
+            }
+            return p
         }
         let size = CPUAllocator.sizeClass(byteCount)
         let reused = state.withLock { s -> UInt? in
@@ -74,7 +78,7 @@ final class CPUAllocator: @unchecked Sendable {
     /// Returns memory from `allocate(byteCount:)`; `byteCount` must be the same value.
     func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         if byteCount < CPUAllocator.cachedThreshold {
-            pointer.deallocate()
+            free(pointer)
             return
         }
         let size = CPUAllocator.sizeClass(byteCount)
