@@ -116,6 +116,34 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(x.grad!.item(), expected, accuracy: 1e-12)
     }
 
+    /// The 0-d fill shortcut writes the one element at the view's offset and nothing else.
+    func testFillOfZeroDimViewsWritesOnlyItsElement() {
+        for dtype in [DType.float32, .float64, .int64, .bool] {
+            let x = Tensor.zeros([2, 3], dtype: dtype)
+            _ = x[1][2].fill(1)
+            _ = x[0][1].fill(1)
+            XCTAssertEqual(x.to(.float64).scalars(as: Double.self), [0, 1, 0, 0, 0, 1], "\(dtype)")
+            XCTAssertEqual(Tensor.full([], value: 2.5, dtype: dtype).to(.float64).item(),
+                           Tensor.full([1], value: 2.5, dtype: dtype).to(.float64).item(), "\(dtype)")
+        }
+    }
+
+    /// `nextFunctions` (public, built from the node's edges) lists one entry per input in
+    /// order, with the same functions the engine walks.
+    func testNextFunctionsMirrorTheNodeEdges() {
+        let a = Tensor(2.0, requiresGrad: true), b = Tensor(3.0)
+        let c = (a * b).exp()
+        let mul = c.gradFn!.nextFunctions[0].function!
+        XCTAssertEqual(mul.name, "MulBackward0")
+        XCTAssertEqual(mul.nextFunctions.count, 2)
+        XCTAssertEqual(mul.nextFunctions[0].function?.name, "AccumulateGrad")
+        XCTAssertNil(mul.nextFunctions[1].function)
+        XCTAssertEqual(mul.edges.count, 2)
+        XCTAssertTrue(mul.edges[0].function === mul.nextFunctions[0].function)
+        XCTAssertEqual(mul.edges[0].metadata?.shape, [])
+        XCTAssertEqual(mul.edges[1].metadata?.dtype, .float32)
+    }
+
     func testIntegerScalarOnFloatTensorUsesTheTensorDType() {
         let x = Tensor(shape: [5], scalars: [1, 2, 3, 4, 5] as [Float])
         let y = x * 3

@@ -66,8 +66,7 @@ final class AutogradMeta: @unchecked Sendable {
         // their own (absent) history.
         if view.createdWithGrad && !requiresGrad && base.requiresGrad {
             let node = RegeneratedViewBackward(input: base, shape: view.shape, strides: view.strides, offset: view.offset)
-            node.nextFunctions = [base.gradientEdge()]
-            node.inputMetadata = [InputMetadata(base)]
+            node.edges = [Edge(to: base)]
             storedGradFn = node
             outputNr = 0
         }

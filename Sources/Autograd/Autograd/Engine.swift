@@ -29,7 +29,7 @@ enum Engine {
             if inserted { stack.append(i) }
         }
         while let i = stack.popLast() {
-            let edges = table.states[i].node.nextFunctions
+            let edges = table.states[i].node.edges
             for edge in edges {
                 guard let next = edge.function else { continue }
                 let (j, inserted) = table.findOrInsert(next)
@@ -92,7 +92,7 @@ enum Engine {
                     let hooks = node.hasHooks
                     if hooks { inputs = callPreHooks(node, inputs) }
                     if inputs.allSatisfy({ $0 == nil }) {
-                        outputs = [Tensor?](repeating: nil, count: node.nextFunctions.count)
+                        outputs = [Tensor?](repeating: nil, count: node.edges.count)
                     } else if !hooks, let accumulator = node as? AccumulateGrad {
                         // Hands over `inputs` (no post hooks will read them).
                         outputs = accumulator.applyTaking(&inputs)
@@ -104,15 +104,14 @@ enum Engine {
                     if !retainGraph { node.releaseSaved() }
                 }
 
-                let edges = node.nextFunctions
+                let edges = node.edges
                 for k in edges.indices {
-                    let edge = edges[k]
-                    guard let next = edge.function, let j = table.find(next) else { continue }
+                    guard let next = edges[k].function, let j = table.find(next) else { continue }
                     if k < outputs.count, var g = outputs[k] {
-                        if let meta = node.inputMetadata[k], g.dtype != meta.dtype || g.device != meta.device || g.shape != meta.shape {
+                        if let meta = edges[k].metadata, g.dtype != meta.dtype || g.device != meta.device || g.shape != meta.shape {
                             g = try conform(g, to: meta, node: node, input: k)
                         }
-                        table.states[j].receive(g, slot: edge.inputIndex)
+                        table.states[j].receive(g, slot: edges[k].inputIndex)
                     }
                     table.states[j].dependencies -= 1
                     if table.states[j].dependencies == 0 { ready.pushIfAbsent(j, table: &table) }
@@ -133,9 +132,9 @@ enum Engine {
             visited.insert(startID)
             while !stack.isEmpty {
                 let top = stack[stack.count - 1]
-                if top.edge < top.node.nextFunctions.count {
+                if top.edge < top.node.edges.count {
                     stack[stack.count - 1].edge += 1
-                    if let next = top.node.nextFunctions[top.edge].function {
+                    if let next = top.node.edges[top.edge].function {
                         let nid = ObjectIdentifier(next)
                         if !visited.contains(nid) {
                             visited.insert(nid)
@@ -145,7 +144,7 @@ enum Engine {
                 } else {
                     stack.removeLast()
                     let id = ObjectIdentifier(top.node)
-                    let leadsToTarget = top.node.nextFunctions.contains { edge in
+                    let leadsToTarget = top.node.edges.contains { edge in
                         guard let f = edge.function else { return false }
                         let fid = ObjectIdentifier(f)
                         return needed.contains(fid) || captureTargets.contains(fid)

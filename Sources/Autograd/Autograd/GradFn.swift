@@ -19,10 +19,14 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     /// The edges to the nodes of this op's inputs, in input order: `(function, inputIndex)`,
     /// where `inputIndex` says which output of `function` the input was.
-    @exclusivity(unchecked) public internal(set) var nextFunctions: [(function: GradFn?, inputIndex: Int)] = []
+    /// - Complexity: O(n) in the number of inputs; builds a new array on each access.
+    public var nextFunctions: [(function: GradFn?, inputIndex: Int)] {
+        edges.map { ($0.function, $0.inputIndex) }
+    }
 
-    /// Shape, dtype and device of each input, so the engine can check and reduce gradients.
-    @exclusivity(unchecked) var inputMetadata: [InputMetadata?] = []
+    /// One edge per input, with the input's shape, dtype and device (so the engine can check
+    /// and reduce gradients): one array per node rather than two.
+    @exclusivity(unchecked) var edges: [Edge] = []
 
     /// Tensors the backward formula needs; freed after backward unless the graph is retained.
     @exclusivity(unchecked) var saved: [SavedTensor] = []
@@ -133,36 +137,32 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     /// Unpacks saved slot `index`, checking it was not released or modified in place.
     func savedTensor(_ index: Int) throws -> Tensor {
-        // Unpacked in place under the lock (unpacking takes no lock), not copied out first.
-        let unpacked = lock.withLock { _ -> Result<Tensor, any Error>? in
-            if savedWereReleased || index < 0 || index >= saved.count { return nil }
-            return Result { try saved[index].unpack(for: self) }
+        // Unpacked in place under the lock (unpacking takes no lock), not copied out first;
+        // the lock's body throws its error out directly.
+        try lock.withLock { _ throws(any Error) -> Tensor in
+            if savedWereReleased || index < 0 || index >= saved.count { throw AutogradError.graphFreed }
+            return try saved[index].unpack(for: self)
         }
-        guard let unpacked else { throw AutogradError.graphFreed }
-        return try unpacked.get()
     }
 
     /// Whether input `index` needs a gradient (PyTorch's `needs_input_grad`).
     func needsInputGrad(_ index: Int) -> Bool {
-        index < nextFunctions.count && nextFunctions[index].function != nil
+        index < edges.count && edges[index].function != nil
     }
 
     /// Connects the node to its inputs.
     func connect(_ inputs: [Tensor]) {
-        nextFunctions = inputs.map { $0.gradientEdge() }
-        inputMetadata = inputs.map { InputMetadata($0) }
+        edges = inputs.map { Edge(to: $0) }
     }
 
     /// Connects the node to its one input (no intermediate inputs array).
     func connect(_ input: Tensor) {
-        nextFunctions = [input.gradientEdge()]
-        inputMetadata = [InputMetadata(input)]
+        edges = [Edge(to: input)]
     }
 
     /// Connects the node to its two inputs (no intermediate inputs array).
     func connect(_ lhs: Tensor, _ rhs: Tensor) {
-        nextFunctions = [lhs.gradientEdge(), rhs.gradientEdge()]
-        inputMetadata = [InputMetadata(lhs), InputMetadata(rhs)]
+        edges = [Edge(to: lhs), Edge(to: rhs)]
     }
 
     deinit {
@@ -170,13 +170,13 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         // move those to the iterative teardown. Shared ones are simply released.
         // The thread's teardown list is looked up only when something is handed over.
         var teardown: GraphTeardown.State? = nil
-        for i in nextFunctions.indices where nextFunctions[i].function != nil {
-            if isKnownUniquelyReferenced(&nextFunctions[i].function) {
+        for i in edges.indices where edges[i].function != nil {
+            if isKnownUniquelyReferenced(&edges[i].function) {
                 if teardown == nil { teardown = GraphTeardown.state }
-                teardown?.pending.append(nextFunctions[i].function!)  // non-nil: checked in the loop
+                teardown?.pending.append(edges[i].function!)  // non-nil: checked in the loop
             }
         }
-        nextFunctions = []
+        edges = []
         for i in saved.indices {
             if let o = saved[i].retainedObject {
                 if teardown == nil { teardown = GraphTeardown.state }
@@ -195,6 +195,27 @@ final class NodeExtras {
     var postHooks: [(id: Int, hook: @Sendable ([Tensor?], [Tensor?]) -> [Tensor?]?)] = []
     var tensorPreHooks: [(outputNr: Int, id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
     var retainedGrads: [(outputNr: Int, meta: WeakMeta)] = []
+}
+
+/// An edge from a node to the node of one of its inputs (`function`, nil when the input needs
+/// no gradient; `inputIndex`, which output of `function` the input was), with what the engine
+/// needs to know about the input to route its gradient.
+struct Edge {
+    var function: GradFn?
+    var inputIndex: Int
+    var metadata: InputMetadata?
+
+    init(function: GradFn?, inputIndex: Int, metadata: InputMetadata?) {
+        self.function = function
+        self.inputIndex = inputIndex
+        self.metadata = metadata
+    }
+
+    /// The edge a node records for `input`.
+    init(to input: Tensor) {
+        let (function, inputIndex) = input.gradientEdge()
+        self.init(function: function, inputIndex: inputIndex, metadata: InputMetadata(input))
+    }
 }
 
 /// What the engine needs to know about an op's input to route its gradient.

@@ -316,7 +316,7 @@ extension Tensor {
 final class AddBackward0: GradFn, @unchecked Sendable {
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
         let g = gradOutputs[0]
-        return nextFunctions.indices.map { needsInputGrad($0) ? g : nil }
+        return edges.indices.map { needsInputGrad($0) ? g : nil }
     }
 }
 
@@ -324,7 +324,7 @@ final class AddBackward0: GradFn, @unchecked Sendable {
 final class SubBackward0: GradFn, @unchecked Sendable {
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
         guard let g = gradOutputs[0] else { return [nil, nil] }
-        if nextFunctions.count == 1 { return [g] }
+        if edges.count == 1 { return [g] }
         return [needsInputGrad(0) ? g : nil, needsInputGrad(1) ? -g : nil]
     }
 }
@@ -349,7 +349,7 @@ final class MulBackward0: GradFn, @unchecked Sendable {
     var scalar: Double?
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return nextFunctions.map { _ in nil } }
+        guard let g = gradOutputs[0] else { return edges.map { _ in nil } }
         if let scalar { return [g * scalar] }
         let a = try savedTensor(lhsSlot), b = try savedTensor(rhsSlot)
         return [needsInputGrad(0) ? g * b : nil, needsInputGrad(1) ? g * a : nil]
@@ -362,7 +362,7 @@ final class DivBackward0: GradFn, @unchecked Sendable {
     var scalar: Double?
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return nextFunctions.map { _ in nil } }
+        guard let g = gradOutputs[0] else { return edges.map { _ in nil } }
         if let scalar {
             if rhsSlot >= 0 {  // scalar / x
                 let x = try savedTensor(rhsSlot)
