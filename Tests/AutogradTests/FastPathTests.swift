@@ -144,6 +144,59 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(mul.edges[1].metadata?.dtype, .float32)
     }
 
+    /// The engine's single-gradient path (nodes of one input and one output, no hooks, no
+    /// captures) against its general path, which `backward(inputs:)` takes: the same
+    /// gradients, bit for bit, for every node that overrides `applySingle`, on 0-d and
+    /// strided inputs, with and without createGraph.
+    func testSingleGradientEnginePathMatchesGeneralPath() throws {
+        let chains: [(String, (Tensor) -> Tensor)] = [
+            ("add", { $0 + 1.5 }), ("radd", { 1.5 + $0 }), ("sub", { $0 - 0.25 }), ("rsub", { 2.0 - $0 }),
+            ("neg", { -$0 }), ("mul", { $0 * 1.0001 }), ("rmul", { 3.0 * $0 }), ("div", { $0 / 3.0 }),
+            ("rdiv", { 3.0 / $0 }), ("pow3", { $0.pow(3) }), ("pow2.5", { $0.pow(2.5) }), ("pow0", { $0.pow(0) }),
+            ("exp", { $0.exp() }), ("log", { $0.log() }), ("sqrt", { $0.sqrt() }), ("sin", { $0.sin() }),
+            ("cos", { $0.cos() }), ("tanh", { $0.tanh() }), ("sigmoid", { $0.sigmoid() }), ("relu", { $0.relu() }),
+            ("abs", { $0.abs() }), ("sign", { $0.sign() }),
+            ("mixed", { (($0 * 2.0 + 1.0).exp() / 4.0).pow(2).tanh() * 0.5 }),
+        ]
+        for dtype in [DType.float32, .float64] {
+            for createGraph in [false, true] {
+                for (name, f) in chains {
+                    for shape in [[Int](), [7], [3, 5]] {
+                        func run(general: Bool) throws -> Tensor {
+                            let base = values(shape == [3, 5] ? [5, 3] : shape, dtype: dtype, seed: 5)
+                            let x = (shape == [3, 5] ? base.transposed(0, 1) : base).detach()
+                            x.requiresGrad = true
+                            let y = f(f(x) * 1.5).sum()
+                            if general {
+                                try y.backward(createGraph: createGraph, inputs: [x])
+                            } else {
+                                try y.backward(createGraph: createGraph)
+                            }
+                            return x.grad!.detach()
+                        }
+                        let fast = try run(general: false), general = try run(general: true)
+                        XCTAssertEqual(fast.shape, general.shape)
+                        XCTAssertEqual(fast.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                                       general.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                                       "\(name) \(dtype) createGraph \(createGraph) shape \(shape)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Nodes with hooks take the general path; a hook on a node in the middle of a unary
+    /// chain still sees and replaces its gradient.
+    func testSingleGradientPathLeavesHookedNodesToTheGeneralPath() throws {
+        let x = Tensor(2.0, dtype: .float64, requiresGrad: true)
+        let mid = x * 3.0
+        _ = mid.registerHook { $0 * 10.0 }
+        let y = (mid + 1.0).exp()
+        let exp7 = y.item()   // exp(2 * 3 + 1)
+        try y.backward()
+        XCTAssertEqual(x.grad!.item(), exp7 * 10 * 3, accuracy: 1e-6)
+    }
+
     func testIntegerScalarOnFloatTensorUsesTheTensorDType() {
         let x = Tensor(shape: [5], scalars: [1, 2, 3, 4, 5] as [Float])
         let y = x * 3

@@ -65,9 +65,23 @@ enum Engine {
             ready.pushIfAbsent(i, table: &table)
         }
 
+        // Whether every node runs and nothing is captured: then a node of one output and one
+        // input without hooks takes the single-gradient path below (no arrays).
+        let plainRun = captures == nil && accumulateOnly == nil
         try GradMode.$enabled.withValue(createGraph) {
+            // Read once: a scope entered inside a hook ends inside it.
+            let anomaly = AnomalyMode.isEnabled
             while let i = ready.pop() {
                 let node = table.states[i].node
+                if plainRun && !anomaly && table.states[i].outputCount == 1 && node.edges.count == 1 && !node.hasHooks {
+                    // What the general path below does for such a node, without the
+                    // gradient arrays: apply (unless no gradient arrived), release, route.
+                    var g: Tensor? = nil
+                    if let input = table.states[i].single.take() { g = try node.applySingle(input) }
+                    if !retainGraph { node.releaseSaved() }
+                    try route(g, from: node, edge: 0, table: &table, ready: &ready)
+                    continue
+                }
                 var inputs = table.states[i].takeGradients()
 
                 var shouldRun = needed?[i] ?? true
@@ -104,21 +118,29 @@ enum Engine {
                     if !retainGraph { node.releaseSaved() }
                 }
 
-                let edges = node.edges
-                for k in edges.indices {
-                    guard let next = edges[k].function, let j = table.find(next) else { continue }
-                    if k < outputs.count, var g = outputs[k] {
-                        if let meta = edges[k].metadata, g.dtype != meta.dtype || g.device != meta.device || g.shape != meta.shape {
-                            g = try conform(g, to: meta, node: node, input: k)
-                        }
-                        table.states[j].receive(g, slot: edges[k].inputIndex)
-                    }
-                    table.states[j].dependencies -= 1
-                    if table.states[j].dependencies == 0 { ready.pushIfAbsent(j, table: &table) }
+                for k in node.edges.indices {
+                    try route(k < outputs.count ? outputs[k].take() : nil, from: node, edge: k, table: &table, ready: &ready)
                 }
             }
         }
         return captured
+    }
+
+    /// Hands `node`'s gradient for input `k` (if any) to the node at the other end of edge
+    /// `k`, conformed to the input's shape, dtype and device, and queues that node once all
+    /// its dependencies ran.
+    @inline(__always)
+    private static func route(_ gradient: consuming Tensor?, from node: GradFn, edge k: Int,
+                              table: inout NodeTable, ready: inout ReadyQueue) throws {
+        guard let next = node.edges[k].function, let j = table.find(next) else { return }
+        if var g = gradient {
+            if let meta = node.edges[k].metadata, g.dtype != meta.dtype || g.device != meta.device || g.shape != meta.shape {
+                g = try conform(g, to: meta, node: node, input: k)
+            }
+            table.states[j].receive(g, slot: node.edges[k].inputIndex)
+        }
+        table.states[j].dependencies -= 1
+        if table.states[j].dependencies == 0 { ready.pushIfAbsent(j, table: &table) }
     }
 
     /// Nodes that must run: run targets, and nodes with an edge to a capture target or to a
@@ -156,7 +178,7 @@ enum Engine {
         return needed
     }
 
-    static func accumulate(_ existing: Tensor?, _ new: Tensor) -> Tensor {
+    static func accumulate(_ existing: consuming Tensor?, _ new: consuming Tensor) -> Tensor {
         guard let existing else { return new }
         return existing + new
     }
@@ -292,12 +314,10 @@ struct NodeState {
     }
 
     /// Adds `g` to the gradient received for output `slot`.
-    mutating func receive(_ g: Tensor, slot: Int) {
+    mutating func receive(_ g: consuming Tensor, slot: Int) {
         if outputCount == 1 && slot == 0 {
             // Moved out before summing so the sum's operands are not copied.
-            let existing = single
-            single = nil
-            single = Engine.accumulate(existing, g)
+            single = Engine.accumulate(single.take(), g)
             return
         }
         var slots = buffer ?? [Tensor?](repeating: nil, count: outputCount)
@@ -308,11 +328,7 @@ struct NodeState {
 
     /// The gradients received, one per output (`nil` where none arrived), moved out.
     mutating func takeGradients() -> [Tensor?] {
-        if outputCount == 1 {
-            let g = single
-            single = nil
-            return [g]
-        }
+        if outputCount == 1 { return [single.take()] }
         let slots = buffer ?? [Tensor?](repeating: nil, count: outputCount)
         buffer = nil
         return slots

@@ -107,6 +107,14 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         preconditionFailure("\(name) does not implement apply")
     }
 
+    /// `apply` for a node of one output and one input, given the gradient of its output: the
+    /// gradient of its input, or nil. The engine calls it for such nodes; the common ones
+    /// override it to skip the two arrays `apply` takes and returns.
+    func applySingle(_ gradOutput: Tensor) throws -> Tensor? {
+        let grads = try apply([gradOutput])
+        return grads.isEmpty ? nil : grads[0]
+    }
+
     /// Drops saved tensors after a backward that does not retain the graph.
     func releaseSaved() {
         // Locked: two threads may walk one retained graph at once.
@@ -185,6 +193,25 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         }
         saved = []
         if let teardown { GraphTeardown.drain(teardown) }
+    }
+}
+
+/// A node of one input and one output whose formula is a function of the output gradient
+/// (`ExpBackward0`, `PowBackward0`, …): subclasses implement `gradient(_:)`, which serves both
+/// `apply` and the engine's single-gradient path.
+class UnaryGradFn: GradFn, @unchecked Sendable {
+    /// The input's gradient from the output's gradient `g`.
+    func gradient(_ g: Tensor) throws -> Tensor {
+        preconditionFailure("\(name) does not implement gradient(_:)")
+    }
+
+    override final func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard let g = gradOutputs[0] else { return [nil] }
+        return [try gradient(g)]
+    }
+
+    override final func applySingle(_ gradOutput: Tensor) throws -> Tensor? {
+        try gradient(gradOutput)
     }
 }
 

@@ -318,6 +318,8 @@ final class AddBackward0: GradFn, @unchecked Sendable {
         let g = gradOutputs[0]
         return edges.indices.map { needsInputGrad($0) ? g : nil }
     }
+
+    override func applySingle(_ gradOutput: Tensor) throws -> Tensor? { gradOutput }
 }
 
 /// Backward of `a - b`: `g` and `-g`.
@@ -327,20 +329,19 @@ final class SubBackward0: GradFn, @unchecked Sendable {
         if edges.count == 1 { return [g] }
         return [needsInputGrad(0) ? g : nil, needsInputGrad(1) ? -g : nil]
     }
+
+    /// `tensor - scalar` (the one-input form).
+    override func applySingle(_ gradOutput: Tensor) throws -> Tensor? { gradOutput }
 }
 
 /// Backward of `scalar - x`: `-g`.
-final class RsubBackward1: GradFn, @unchecked Sendable {
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        [gradOutputs[0].map { -$0 }]
-    }
+final class RsubBackward1: UnaryGradFn, @unchecked Sendable {
+    override func gradient(_ g: Tensor) throws -> Tensor { -g }
 }
 
 /// Backward of `-x`.
-final class NegBackward0: GradFn, @unchecked Sendable {
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        [gradOutputs[0].map { -$0 }]
-    }
+final class NegBackward0: UnaryGradFn, @unchecked Sendable {
+    override func gradient(_ g: Tensor) throws -> Tensor { -g }
 }
 
 /// Backward of `a * b`: `g * b` and `g * a` (or `g * scalar`).
@@ -354,6 +355,11 @@ final class MulBackward0: GradFn, @unchecked Sendable {
         let a = try savedTensor(lhsSlot), b = try savedTensor(rhsSlot)
         return [needsInputGrad(0) ? g * b : nil, needsInputGrad(1) ? g * a : nil]
     }
+
+    override func applySingle(_ gradOutput: Tensor) throws -> Tensor? {
+        if let scalar { return gradOutput * scalar }
+        return try super.applySingle(gradOutput)
+    }
 }
 
 /// Backward of `a / b`: `g / b` and `-g * a / b²`.
@@ -363,33 +369,41 @@ final class DivBackward0: GradFn, @unchecked Sendable {
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
         guard let g = gradOutputs[0] else { return edges.map { _ in nil } }
-        if let scalar {
-            if rhsSlot >= 0 {  // scalar / x
-                let x = try savedTensor(rhsSlot)
-                return [-g * scalar / (x * x)]
-            }
-            return [g / scalar]
-        }
+        if scalar != nil { return [try scalarGradient(g)] }
         let a = try savedTensor(lhsSlot), b = try savedTensor(rhsSlot)
         return [needsInputGrad(0) ? g / b : nil, needsInputGrad(1) ? -g * a / (b * b) : nil]
+    }
+
+    override func applySingle(_ gradOutput: Tensor) throws -> Tensor? {
+        if scalar != nil { return try scalarGradient(gradOutput) }
+        return try super.applySingle(gradOutput)
+    }
+
+    /// The one-input forms: `x / scalar` and `scalar / x`.
+    private func scalarGradient(_ g: Tensor) throws -> Tensor {
+        let scalar = self.scalar ?? 0  // set: both callers checked
+        if rhsSlot >= 0 {  // scalar / x
+            let x = try savedTensor(rhsSlot)
+            return -g * scalar / (x * x)
+        }
+        return g / scalar
     }
 }
 
 /// Backward of `x.pow(scalar)`: `g * e * x^(e-1)` (zero when e == 0).
-final class PowBackward0: GradFn, @unchecked Sendable {
+final class PowBackward0: UnaryGradFn, @unchecked Sendable {
     var exponent = 0.0
     var selfSlot = -1
 
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
+    override func gradient(_ g: Tensor) throws -> Tensor {
         let x = try savedTensor(selfSlot)
-        if exponent == 0 { return [Tensor.zeros(like: g)] }
+        if exponent == 0 { return Tensor.zeros(like: g) }
         let e = exponent
         // Not recording (no createGraph): one fused CPU kernel computing the same expression,
         // element for element, instead of three ops.
-        if !GradMode.isEnabled, let fused = Tensor.powBackwardFused(g, x, exponent: e) { return [fused] }
+        if !GradMode.isEnabled, let fused = Tensor.powBackwardFused(g, x, exponent: e) { return fused }
         let power = e - 1 == e.rounded() ? x.pow(Int(e - 1)) : x.pow(e - 1)
-        return [g * (power * e)]
+        return g * (power * e)
     }
 }
 
