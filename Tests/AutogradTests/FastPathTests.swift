@@ -98,6 +98,32 @@ final class FastPathTests: XCTestCase {
     func testFloatScalarShortcutMatchesMaterializedScalarFloat32() { checkFloatScalarShortcut(.float32) }
     func testFloatScalarShortcutMatchesMaterializedScalarFloat64() { checkFloatScalarShortcut(.float64) }
 
+    /// `computeFloatScalars` (0-d tensor with 0-d tensor) against the general binary path,
+    /// bit for bit, including 0-d views at storage offsets, signed zeros, infinities and NaN.
+    func testZeroDimPairShortcutMatchesGeneralPath() {
+        for dtype in [DType.float32, .float64] {
+            let v = Tensor(shape: [8], scalars: [1.5, -0.0, 0.0, 3.25e-3, -7, Double.infinity, Double.nan, 1e30]).to(dtype)
+            for op: BinaryOp in [.add, .sub, .mul, .div] {
+                for i in 0..<8 {
+                    for j in 0..<8 {
+                        let a = v[i], b = v[j]
+                        XCTAssertEqual(a.offset, i)
+                        guard let fast = Tensor.computeFloatScalars(op, a, b) else { XCTFail("declined"); continue }
+                        let general = Tensor.computeBinary(op, .tensor(a), .tensor(b), name: "general")
+                        XCTAssertEqual(fast.shape, [])
+                        XCTAssertEqual(fast.dtype, general.dtype)
+                        XCTAssertEqual(fast.to(.float64).item().bitPattern, general.to(.float64).item().bitPattern,
+                                       "\(dtype) \(op) \(i) \(j)")
+                    }
+                }
+            }
+        }
+        XCTAssertNil(Tensor.computeFloatScalars(.add, Tensor(1.0), Tensor(1.0, dtype: .float64)))
+        XCTAssertNil(Tensor.computeFloatScalars(.add, Tensor(1.0), Tensor([1.0])))
+        XCTAssertNil(Tensor.computeFloatScalars(.add, Tensor(1), Tensor(2)))
+        XCTAssertNil(Tensor.computeFloatScalars(.pow, Tensor(1.0), Tensor(2.0)))
+    }
+
     func testFloatScalarShortcutDeclinesOtherOperands() {
         XCTAssertNil(Tensor.computeFloatScalar(.mul, Tensor(shape: [2], scalars: [1, 2] as [Int32]), .double(2), scalarOnLeft: false))
         XCTAssertNil(Tensor.computeFloatScalar(.mul, Tensor(2.0, dtype: .float16), .double(2), scalarOnLeft: false))

@@ -24,6 +24,7 @@ enum Engine {
         // index into `table`, which holds all per-node bookkeeping of this run.
         var table = NodeTable()
         var stack: [Int] = []
+        stack.reserveCapacity(NodeTable.linearLimit)   // one allocation instead of several grows
         for r in roots.indices {
             let (i, inserted) = table.findOrInsert(roots[r].function)
             if inserted { stack.append(i) }
@@ -71,6 +72,7 @@ enum Engine {
         try GradMode.$enabled.withValue(createGraph) {
             // Read once: a scope entered inside a hook ends inside it.
             let anomaly = AnomalyMode.isEnabled
+            let recording = GradMode.isEnabled
             while let i = ready.pop() {
                 let node = table.states[i].node
                 if plainRun && !anomaly && table.states[i].outputCount == 1 && node.edges.count == 1 && !node.hasHooks {
@@ -109,7 +111,7 @@ enum Engine {
                         outputs = [Tensor?](repeating: nil, count: node.edges.count)
                     } else if !hooks, let accumulator = node as? AccumulateGrad {
                         // Hands over `inputs` (no post hooks will read them).
-                        outputs = accumulator.applyTaking(&inputs)
+                        outputs = accumulator.applyTaking(&inputs, recording: recording)
                     } else {
                         outputs = try node.apply(inputs)
                     }
@@ -256,7 +258,12 @@ enum Engine {
 
 /// A max-heap of node indices by sequence number; `AccumulateGrad` nodes come out first.
 struct ReadyQueue {
-    private var heap: [(priority: Int, index: Int)] = []
+    private var heap: [(priority: Int, index: Int)]
+
+    init() {
+        heap = []
+        heap.reserveCapacity(NodeTable.linearLimit)   // one allocation instead of several grows
+    }
 
     private static func priority(_ node: GradFn) -> Int {
         node is AccumulateGrad ? Int.max : node.sequenceNr

@@ -300,16 +300,15 @@ public final class AccumulateGrad: GradFn, @unchecked Sendable {
     /// `gradOutputs`, and when nothing else references it (a gradient a formula has just
     /// computed), the leaf's first `.grad` adopts it instead of a copy, as PyTorch's
     /// AccumulateGrad steals a gradient whose use count shows it is the only holder.
-    func applyTaking(_ gradOutputs: inout [Tensor?]) -> [Tensor?] {
-        guard var g = gradOutputs[0] else { return [] }
-        gradOutputs[0] = nil
-        accumulate(&g, mayAdopt: true)
+    /// `recording` is `GradMode.isEnabled` in the engine's run (read once per run).
+    func applyTaking(_ gradOutputs: inout [Tensor?], recording: Bool) -> [Tensor?] {
+        guard var g = gradOutputs[0].take() else { return [] }
+        accumulate(&g, mayAdopt: true, createGraph: recording)
         return []
     }
 
-    private func accumulate(_ g: inout Tensor, mayAdopt: Bool) {
+    private func accumulate(_ g: inout Tensor, mayAdopt: Bool, createGraph: Bool = GradMode.isEnabled) {
         // The leaf's tensor hooks already ran in the engine (before any node pre-hooks).
-        let createGraph = GradMode.isEnabled
         let hooks = variable.lock.withLock { _ in
             if let existing = variable.grad {
                 if createGraph || existing.requiresGrad {

@@ -138,27 +138,50 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// `a op b` for two 0-d CPU tensors of one floating dtype (float32/float64) and an
+    /// arithmetic op, or nil for anything else: what `computeBinary` computes for them (same
+    /// dtype, no broadcasting, no promotion), with the expressions of `CPUKernels.binaryFloat`,
+    /// but without its operand enums, plan and strided loop.
+    @inline(__always)
+    static func computeFloatScalars(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor? {
+        guard a.shape.isEmpty, b.shape.isEmpty, a.dtype == b.dtype, a.dtype == .float32 || a.dtype == .float64,
+              a.storage.device.kind == .cpu, b.storage.device.kind == .cpu else { return nil }
+        switch op {
+        case .add, .sub, .mul, .div: break
+        default: return nil
+        }
+        let out = Tensor(uninitializedShape: [], dtype: a.dtype, device: .cpu)
+        if a.dtype == .float32 {
+            out.pointer(Float.self)[0] = CPUKernels.arithmetic(op, a.pointer(Float.self)[a.offset], b.pointer(Float.self)[b.offset])
+        } else {
+            out.pointer(Double.self)[0] = CPUKernels.arithmetic(op, a.pointer(Double.self)[a.offset], b.pointer(Double.self)[b.offset])
+        }
+        return out
+    }
+}
+
 // MARK: - Arithmetic operators
 
 extension Tensor {
     /// Elementwise sum with broadcasting; dtype by PyTorch's promotion. Differentiable.
     /// - Precondition: shapes broadcast; devices match.
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeBinary(.add, .tensor(lhs), .tensor(rhs), name: "add")
+        let out = computeFloatScalars(.add, lhs, rhs) ?? computeBinary(.add, .tensor(lhs), .tensor(rhs), name: "add")
         return record(out, inputs: lhs, rhs) { AddBackward0() }
     }
 
     /// Elementwise difference with broadcasting. Differentiable.
     /// - Precondition: shapes broadcast; devices match; not both bool.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeBinary(.sub, .tensor(lhs), .tensor(rhs), name: "sub")
+        let out = computeFloatScalars(.sub, lhs, rhs) ?? computeBinary(.sub, .tensor(lhs), .tensor(rhs), name: "sub")
         return record(out, inputs: lhs, rhs) { SubBackward0() }
     }
 
     /// Elementwise product with broadcasting. Differentiable.
     /// - Precondition: shapes broadcast; devices match.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeBinary(.mul, .tensor(lhs), .tensor(rhs), name: "mul")
+        let out = computeFloatScalars(.mul, lhs, rhs) ?? computeBinary(.mul, .tensor(lhs), .tensor(rhs), name: "mul")
         return record(out, inputs: lhs, rhs) {
             let node = MulBackward0()
             node.lhsSlot = node.save(lhs)
@@ -170,7 +193,7 @@ extension Tensor {
     /// Elementwise true division with broadcasting (integers divide as floats). Differentiable.
     /// - Precondition: shapes broadcast; devices match.
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeBinary(.div, .tensor(lhs), .tensor(rhs), name: "div")
+        let out = computeFloatScalars(.div, lhs, rhs) ?? computeBinary(.div, .tensor(lhs), .tensor(rhs), name: "div")
         return record(out, inputs: lhs, rhs) {
             let node = DivBackward0()
             node.lhsSlot = node.save(lhs)

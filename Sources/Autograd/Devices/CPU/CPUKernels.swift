@@ -183,6 +183,19 @@ enum CPUKernels {
         return T.mathPow(x, y)
     }
 
+    /// `x op y` for one pair of elements and an arithmetic op (add, sub, mul, div): the same
+    /// expressions as `binaryFloat`'s loops.
+    @inline(__always)
+    static func arithmetic<T: FloatElement>(_ op: BinaryOp, _ x: T, _ y: T) -> T {
+        switch op {
+        case .add: return x + y
+        case .sub: return x - y
+        case .mul: return x * y
+        case .div: return x / y
+        default: preconditionFailure("CPU arithmetic: \(op) is not add, sub, mul or div")
+        }
+    }
+
     /// `v op s` (`s op v` with `scalarOnLeft`) for one element: the same expressions as
     /// `binaryFloatScalar`'s loops.
     @inline(__always)
