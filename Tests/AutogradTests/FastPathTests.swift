@@ -344,6 +344,33 @@ final class FastPathTests: XCTestCase {
         allocator.emptyCache()
     }
 
+    /// Tiny blocks: usable over their whole size, reused last-freed-first by a thread, at
+    /// most 512 kept per thread, and freeable on another thread than the one that allocated.
+    func testTinyBlocksAreReusedAndBounded() {
+        let p = TinyBlockCache.allocate()
+        p.initializeMemory(as: UInt8.self, repeating: 0xAB, count: TinyBlockCache.blockSize)
+        TinyBlockCache.deallocate(p)
+        XCTAssertEqual(TinyBlockCache.allocate(), p, "the last block freed comes back first")
+        TinyBlockCache.deallocate(p)
+        let blocks = (0..<1000).map { _ in CPUAllocator.shared.allocate(byteCount: 8) }
+        XCTAssertEqual(Set(blocks).count, 1000)
+        for b in blocks { CPUAllocator.shared.deallocate(b, byteCount: 8) }
+        XCTAssertEqual(TinyBlockCache.cachedOnThisThread, 512)
+        // Allocated here, freed on eight other threads (each keeps what it frees), while those
+        // threads also allocate and free their own.
+        let handed = (0..<800).map { _ in UInt(bitPattern: TinyBlockCache.allocate()) }
+        DispatchQueue.concurrentPerform(iterations: 8) { t in
+            for i in stride(from: t, to: handed.count, by: 8) {
+                let own = TinyBlockCache.allocate()
+                own.storeBytes(of: UInt64(i), as: UInt64.self)
+                XCTAssertEqual(own.load(as: UInt64.self), UInt64(i))
+                TinyBlockCache.deallocate(own)
+                if let b = UnsafeMutableRawPointer(bitPattern: handed[i]) { TinyBlockCache.deallocate(b) }
+            }
+            XCTAssertLessThanOrEqual(TinyBlockCache.cachedOnThisThread, 512)
+        }
+    }
+
     func testLargeTensorsRoundTripThroughTheCache() {
         for _ in 0..<3 {
             let a = Tensor.ones([3000], dtype: .float64)   // 24 000 bytes: cached class

@@ -84,6 +84,16 @@ enum Engine {
                     try route(g, from: node, edge: 0, table: &table, ready: &ready)
                     continue
                 }
+                if plainRun && !anomaly && table.states[i].outputCount == 1 && !node.hasHooks,
+                   let accumulator = node as? AccumulateGrad {
+                    // The general path for a leaf's accumulator without node hooks, without
+                    // the gradient arrays: the leaf's tensor hooks, then the accumulation.
+                    if let g = table.states[i].single.take() {
+                        accumulator.accumulateTaking(Engine.callLeafHooks(accumulator, consume g), recording: recording)
+                    }
+                    if !retainGraph { node.releaseSaved() }
+                    continue
+                }
                 var inputs = table.states[i].takeGradients()
 
                 var shouldRun = needed?[i] ?? true
@@ -208,11 +218,8 @@ enum Engine {
         for hook in tensorHooks where hook.outputNr < inputs.count {
             if let g = inputs[hook.outputNr], let r = hook.hook(g) { inputs[hook.outputNr] = r }
         }
-        if let accumulator = node as? AccumulateGrad, !inputs.isEmpty {
-            let leafHooks = accumulator.variable.lock.withLock { _ in accumulator.variable.tensorHooks }
-            for hook in leafHooks {
-                if let g = inputs[0], let r = hook.hook(g) { inputs[0] = r }
-            }
+        if let accumulator = node as? AccumulateGrad, !inputs.isEmpty, let g = inputs[0].take() {
+            inputs[0] = callLeafHooks(accumulator, g)
         }
         for (outputNr, weakMeta) in retained where outputNr < inputs.count {
             if let meta = weakMeta.meta, let g = inputs[outputNr] {
@@ -222,6 +229,15 @@ enum Engine {
             }
         }
         return inputs
+    }
+
+    /// The tensor hooks of `accumulator`'s leaf, applied in order to its gradient `g`.
+    static func callLeafHooks(_ accumulator: AccumulateGrad, _ g: consuming Tensor) -> Tensor {
+        let leafHooks = accumulator.variable.lock.withLock { _ in accumulator.variable.tensorHooks }
+        for hook in leafHooks {
+            if let r = hook.hook(g) { g = r }
+        }
+        return g
     }
 
     /// Hooks registered on the node with `registerPrehook`.

@@ -302,9 +302,14 @@ public final class AccumulateGrad: GradFn, @unchecked Sendable {
     /// AccumulateGrad steals a gradient whose use count shows it is the only holder.
     /// `recording` is `GradMode.isEnabled` in the engine's run (read once per run).
     func applyTaking(_ gradOutputs: inout [Tensor?], recording: Bool) -> [Tensor?] {
-        guard var g = gradOutputs[0].take() else { return [] }
-        accumulate(&g, mayAdopt: true, createGraph: recording)
+        guard let g = gradOutputs[0].take() else { return [] }
+        accumulateTaking(g, recording: recording)
         return []
+    }
+
+    /// `applyTaking` for one gradient.
+    func accumulateTaking(_ g: consuming Tensor, recording: Bool) {
+        accumulate(&g, mayAdopt: true, createGraph: recording)
     }
 
     private func accumulate(_ g: inout Tensor, mayAdopt: Bool, createGraph: Bool = GradMode.isEnabled) {
