@@ -127,9 +127,10 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         }
         if released.isEmpty { return }
         // Hand what the slots kept alive to the iterative teardown (no intermediate array).
+        // Read in place (a `for slot in` loop copied each slot: five retains and releases).
         let teardown = GraphTeardown.state
-        for slot in released {
-            if let o = slot.retainedObject { teardown.pending.append(o) }
+        for i in released.indices {
+            if let o = released[i].retainedObject { teardown.pending.append(o) }
         }
         released = []
         GraphTeardown.drain(teardown)
