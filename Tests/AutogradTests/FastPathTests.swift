@@ -63,6 +63,166 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// `computeFloatScalar` (the operators' tensor-scalar shortcut, with its own 0-d branch)
+    /// against the materialized-scalar reference, for contiguous tensors of every size, strided
+    /// views and 0-d views at a non-zero storage offset, with floating and integer scalars.
+    func checkFloatScalarShortcut(_ dtype: DType) {
+        let ops: [BinaryOp] = [.add, .sub, .mul, .div, .pow]
+        let base = values([9, 17], dtype: dtype, seed: 11)
+        var inputs = FastPathTests.sizes.enumerated().map { values($1, dtype: dtype, seed: UInt64(200 + $0)) }
+        inputs += [base.transposed(0, 1), base[1..., 2...], base[4][5], base[8][16], base.transposed(0, 1)[3][2]]
+        for x in inputs {
+            for op in ops {
+                for s in [2.0, 1.0, 0.1, -3.25, 0.5, 3.0] {
+                    for onLeft in [false, true] {
+                        guard let fast = Tensor.computeFloatScalar(op, x, .double(s), scalarOnLeft: onLeft) else {
+                            XCTFail("no shortcut for \(dtype) \(op)"); continue
+                        }
+                        XCTAssertEqual(fast.dtype, dtype)
+                        XCTAssertTrue(fast.isContiguous)
+                        let ref = reference(op, x, s, scalarOnLeft: onLeft)
+                        assertClose(fast, ref, Tolerance.exact, "\(op) \(s) left=\(onLeft) shape \(x.shape) offset \(x.offset)")
+                        if x.rank == 0 {
+                            // Bit for bit (assertClose treats NaNs and signed zeros as equal).
+                            XCTAssertEqual(fast.item().bitPattern, ref.item().bitPattern, "\(op) \(s) left=\(onLeft)")
+                        }
+                    }
+                }
+                let fastInt = Tensor.computeFloatScalar(op, x, .int(3), scalarOnLeft: false)
+                XCTAssertNotNil(fastInt)
+                if let fastInt { assertClose(fastInt, reference(op, x, 3, scalarOnLeft: false), Tolerance.exact, "\(op) int 3") }
+            }
+        }
+    }
+
+    func testFloatScalarShortcutMatchesMaterializedScalarFloat32() { checkFloatScalarShortcut(.float32) }
+    func testFloatScalarShortcutMatchesMaterializedScalarFloat64() { checkFloatScalarShortcut(.float64) }
+
+    /// `computeFloatScalars` (0-d tensor with 0-d tensor) against the general binary path,
+    /// bit for bit, including 0-d views at storage offsets, signed zeros, infinities and NaN.
+    func testZeroDimPairShortcutMatchesGeneralPath() {
+        for dtype in [DType.float32, .float64] {
+            let v = Tensor(shape: [8], scalars: [1.5, -0.0, 0.0, 3.25e-3, -7, Double.infinity, Double.nan, 1e30]).to(dtype)
+            for op: BinaryOp in [.add, .sub, .mul, .div] {
+                for i in 0..<8 {
+                    for j in 0..<8 {
+                        let a = v[i], b = v[j]
+                        XCTAssertEqual(a.offset, i)
+                        guard let fast = Tensor.computeFloatScalars(op, a, b) else { XCTFail("declined"); continue }
+                        let general = Tensor.computeBinary(op, .tensor(a), .tensor(b), name: "general")
+                        XCTAssertEqual(fast.shape, [])
+                        XCTAssertEqual(fast.dtype, general.dtype)
+                        XCTAssertEqual(fast.to(.float64).item().bitPattern, general.to(.float64).item().bitPattern,
+                                       "\(dtype) \(op) \(i) \(j)")
+                    }
+                }
+            }
+        }
+        XCTAssertNil(Tensor.computeFloatScalars(.add, Tensor(1.0), Tensor(1.0, dtype: .float64)))
+        XCTAssertNil(Tensor.computeFloatScalars(.add, Tensor(1.0), Tensor([1.0])))
+        XCTAssertNil(Tensor.computeFloatScalars(.add, Tensor(1), Tensor(2)))
+        XCTAssertNil(Tensor.computeFloatScalars(.pow, Tensor(1.0), Tensor(2.0)))
+    }
+
+    func testFloatScalarShortcutDeclinesOtherOperands() {
+        XCTAssertNil(Tensor.computeFloatScalar(.mul, Tensor(shape: [2], scalars: [1, 2] as [Int32]), .double(2), scalarOnLeft: false))
+        XCTAssertNil(Tensor.computeFloatScalar(.mul, Tensor(2.0, dtype: .float16), .double(2), scalarOnLeft: false))
+        XCTAssertNil(Tensor.computeFloatScalar(.maximum, Tensor(2.0), .double(2), scalarOnLeft: false))
+    }
+
+    /// The operators on 0-d leaves (the seed notebook's shape) record the same graph and
+    /// gradients through the shortcut.
+    func testScalarOperatorsOnZeroDimTensorsKeepTheirGradients() throws {
+        let x = Tensor(1.5, dtype: .float64, requiresGrad: true)
+        let y = ((x * 2.0 + 1.0) / 4.0 - 0.25).pow(3) * (2.0 - x) + 3.0 / x
+        XCTAssertEqual(y.gradFn?.name, "AddBackward0")
+        try y.backward()
+        let u = (1.5 * 2 + 1) / 4 - 0.25
+        let expected = 3 * u * u * 0.5 * (2 - 1.5) - u * u * u - 3 / (1.5 * 1.5)
+        XCTAssertEqual(x.grad!.item(), expected, accuracy: 1e-12)
+    }
+
+    /// The 0-d fill shortcut writes the one element at the view's offset and nothing else.
+    func testFillOfZeroDimViewsWritesOnlyItsElement() {
+        for dtype in [DType.float32, .float64, .int64, .bool] {
+            let x = Tensor.zeros([2, 3], dtype: dtype)
+            _ = x[1][2].fill(1)
+            _ = x[0][1].fill(1)
+            XCTAssertEqual(x.to(.float64).scalars(as: Double.self), [0, 1, 0, 0, 0, 1], "\(dtype)")
+            XCTAssertEqual(Tensor.full([], value: 2.5, dtype: dtype).to(.float64).item(),
+                           Tensor.full([1], value: 2.5, dtype: dtype).to(.float64).item(), "\(dtype)")
+        }
+    }
+
+    /// `nextFunctions` (public, built from the node's edges) lists one entry per input in
+    /// order, with the same functions the engine walks.
+    func testNextFunctionsMirrorTheNodeEdges() {
+        let a = Tensor(2.0, requiresGrad: true), b = Tensor(3.0)
+        let c = (a * b).exp()
+        let mul = c.gradFn!.nextFunctions[0].function!
+        XCTAssertEqual(mul.name, "MulBackward0")
+        XCTAssertEqual(mul.nextFunctions.count, 2)
+        XCTAssertEqual(mul.nextFunctions[0].function?.name, "AccumulateGrad")
+        XCTAssertNil(mul.nextFunctions[1].function)
+        XCTAssertEqual(mul.edges.count, 2)
+        XCTAssertTrue(mul.edges[0].function === mul.nextFunctions[0].function)
+        XCTAssertEqual(mul.edges[0].metadata?.shape, [])
+        XCTAssertEqual(mul.edges[1].metadata?.dtype, .float32)
+    }
+
+    /// The engine's single-gradient path (nodes of one input and one output, no hooks, no
+    /// captures) against its general path, which `backward(inputs:)` takes: the same
+    /// gradients, bit for bit, for every node that overrides `applySingle`, on 0-d and
+    /// strided inputs, with and without createGraph.
+    func testSingleGradientEnginePathMatchesGeneralPath() throws {
+        let chains: [(String, (Tensor) -> Tensor)] = [
+            ("add", { $0 + 1.5 }), ("radd", { 1.5 + $0 }), ("sub", { $0 - 0.25 }), ("rsub", { 2.0 - $0 }),
+            ("neg", { -$0 }), ("mul", { $0 * 1.0001 }), ("rmul", { 3.0 * $0 }), ("div", { $0 / 3.0 }),
+            ("rdiv", { 3.0 / $0 }), ("pow3", { $0.pow(3) }), ("pow2.5", { $0.pow(2.5) }), ("pow0", { $0.pow(0) }),
+            ("exp", { $0.exp() }), ("log", { $0.log() }), ("sqrt", { $0.sqrt() }), ("sin", { $0.sin() }),
+            ("cos", { $0.cos() }), ("tanh", { $0.tanh() }), ("sigmoid", { $0.sigmoid() }), ("relu", { $0.relu() }),
+            ("abs", { $0.abs() }), ("sign", { $0.sign() }),
+            ("mixed", { (($0 * 2.0 + 1.0).exp() / 4.0).pow(2).tanh() * 0.5 }),
+        ]
+        for dtype in [DType.float32, .float64] {
+            for createGraph in [false, true] {
+                for (name, f) in chains {
+                    for shape in [[Int](), [7], [3, 5]] {
+                        func run(general: Bool) throws -> Tensor {
+                            let base = values(shape == [3, 5] ? [5, 3] : shape, dtype: dtype, seed: 5)
+                            let x = (shape == [3, 5] ? base.transposed(0, 1) : base).detach()
+                            x.requiresGrad = true
+                            let y = f(f(x) * 1.5).sum()
+                            if general {
+                                try y.backward(createGraph: createGraph, inputs: [x])
+                            } else {
+                                try y.backward(createGraph: createGraph)
+                            }
+                            return x.grad!.detach()
+                        }
+                        let fast = try run(general: false), general = try run(general: true)
+                        XCTAssertEqual(fast.shape, general.shape)
+                        XCTAssertEqual(fast.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                                       general.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                                       "\(name) \(dtype) createGraph \(createGraph) shape \(shape)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Nodes with hooks take the general path; a hook on a node in the middle of a unary
+    /// chain still sees and replaces its gradient.
+    func testSingleGradientPathLeavesHookedNodesToTheGeneralPath() throws {
+        let x = Tensor(2.0, dtype: .float64, requiresGrad: true)
+        let mid = x * 3.0
+        _ = mid.registerHook { $0 * 10.0 }
+        let y = (mid + 1.0).exp()
+        let exp7 = y.item()   // exp(2 * 3 + 1)
+        try y.backward()
+        XCTAssertEqual(x.grad!.item(), exp7 * 10 * 3, accuracy: 1e-6)
+    }
+
     func testIntegerScalarOnFloatTensorUsesTheTensorDType() {
         let x = Tensor(shape: [5], scalars: [1, 2, 3, 4, 5] as [Float])
         let y = x * 3
@@ -182,6 +342,33 @@ final class FastPathTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(allocator.cachedBytes, 1 << 20)
         allocator.emptyCache()
+    }
+
+    /// Tiny blocks: usable over their whole size, reused last-freed-first by a thread, at
+    /// most 512 kept per thread, and freeable on another thread than the one that allocated.
+    func testTinyBlocksAreReusedAndBounded() {
+        let p = TinyBlockCache.allocate()
+        p.initializeMemory(as: UInt8.self, repeating: 0xAB, count: TinyBlockCache.blockSize)
+        TinyBlockCache.deallocate(p)
+        XCTAssertEqual(TinyBlockCache.allocate(), p, "the last block freed comes back first")
+        TinyBlockCache.deallocate(p)
+        let blocks = (0..<1000).map { _ in CPUAllocator.shared.allocate(byteCount: 8) }
+        XCTAssertEqual(Set(blocks).count, 1000)
+        for b in blocks { CPUAllocator.shared.deallocate(b, byteCount: 8) }
+        XCTAssertEqual(TinyBlockCache.cachedOnThisThread, 512)
+        // Allocated here, freed on eight other threads (each keeps what it frees), while those
+        // threads also allocate and free their own.
+        let handed = (0..<800).map { _ in UInt(bitPattern: TinyBlockCache.allocate()) }
+        DispatchQueue.concurrentPerform(iterations: 8) { t in
+            for i in stride(from: t, to: handed.count, by: 8) {
+                let own = TinyBlockCache.allocate()
+                own.storeBytes(of: UInt64(i), as: UInt64.self)
+                XCTAssertEqual(own.load(as: UInt64.self), UInt64(i))
+                TinyBlockCache.deallocate(own)
+                if let b = UnsafeMutableRawPointer(bitPattern: handed[i]) { TinyBlockCache.deallocate(b) }
+            }
+            XCTAssertLessThanOrEqual(TinyBlockCache.cachedOnThisThread, 512)
+        }
     }
 
     func testLargeTensorsRoundTripThroughTheCache() {

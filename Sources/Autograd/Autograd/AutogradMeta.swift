@@ -16,9 +16,24 @@ final class AutogradMeta: @unchecked Sendable {
     var view: ViewInfo?
     weak var gradAccumulator: AccumulateGrad?
     var retainsGrad = false
-    var tensorHooks: [(id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
-    var postAccumulateHooks: [(id: Int, hook: @Sendable (Tensor) -> Void)] = []
-    var name: String?
+    /// Hooks, allocated on first registration (read and written under `lock`): empty arrays
+    /// here cost every tensor two releases when it went away.
+    private var hooks: TensorHooks?
+    var tensorHooks: [(id: Int, hook: @Sendable (Tensor) -> Tensor?)] {
+        get { hooks?.tensorHooks ?? [] }
+        set { hooksForWriting.tensorHooks = newValue }
+    }
+    var postAccumulateHooks: [(id: Int, hook: @Sendable (Tensor) -> Void)] {
+        get { hooks?.postAccumulateHooks ?? [] }
+        set { hooksForWriting.postAccumulateHooks = newValue }
+    }
+
+    private var hooksForWriting: TensorHooks {
+        if let hooks { return hooks }
+        let made = TensorHooks()
+        hooks = made
+        return made
+    }
 
     init(requiresGrad: Bool = false, gradFn: GradFn? = nil, outputNr: Int = 0) {
         self.requiresGrad = requiresGrad
@@ -51,8 +66,7 @@ final class AutogradMeta: @unchecked Sendable {
         // their own (absent) history.
         if view.createdWithGrad && !requiresGrad && base.requiresGrad {
             let node = RegeneratedViewBackward(input: base, shape: view.shape, strides: view.strides, offset: view.offset)
-            node.nextFunctions = [base.gradientEdge()]
-            node.inputMetadata = [InputMetadata(base)]
+            node.edges = [Edge(to: base)]
             storedGradFn = node
             outputNr = 0
         }
@@ -78,6 +92,12 @@ final class AutogradMeta: @unchecked Sendable {
         view = nil
         if handedOver { GraphTeardown.drain(teardown) }
     }
+}
+
+/// A tensor's hook lists, kept out of line (see `AutogradMeta.hooks`).
+final class TensorHooks {
+    var tensorHooks: [(id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
+    var postAccumulateHooks: [(id: Int, hook: @Sendable (Tensor) -> Void)] = []
 }
 
 /// What a differentiable view remembers of its base (PyTorch's `DifferentiableViewMeta`):

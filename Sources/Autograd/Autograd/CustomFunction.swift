@@ -111,10 +111,10 @@ final class CustomFunctionBackward<F: CustomFunction>: GradFn, @unchecked Sendab
     override var name: String { "\(F.self)Backward" }
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return nextFunctions.map { _ in nil } }
+        guard let g = gradOutputs[0] else { return edges.map { _ in nil } }
         let grads = try F.backward(context, g)
-        guard grads.count == nextFunctions.count else {
-            throw AutogradError.wrongGradientCount(node: name, expected: nextFunctions.count, got: grads.count)
+        guard grads.count == edges.count else {
+            throw AutogradError.wrongGradientCount(node: name, expected: edges.count, got: grads.count)
         }
         return grads.enumerated().map { needsInputGrad($0.offset) ? $0.element : nil }
     }

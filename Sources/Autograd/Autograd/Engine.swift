@@ -24,12 +24,13 @@ enum Engine {
         // index into `table`, which holds all per-node bookkeeping of this run.
         var table = NodeTable()
         var stack: [Int] = []
+        stack.reserveCapacity(NodeTable.linearLimit)   // one allocation instead of several grows
         for r in roots.indices {
             let (i, inserted) = table.findOrInsert(roots[r].function)
             if inserted { stack.append(i) }
         }
         while let i = stack.popLast() {
-            let edges = table.states[i].node.nextFunctions
+            let edges = table.states[i].node.edges
             for edge in edges {
                 guard let next = edge.function else { continue }
                 let (j, inserted) = table.findOrInsert(next)
@@ -58,21 +59,42 @@ enum Engine {
         var ready = ReadyQueue()
         for r in roots.indices {
             guard let i = table.find(roots[r].function) else { continue }
-            var buffer = table.states[i].buffer ?? [Tensor?](repeating: nil, count: roots[r].function.outputCount)
-            table.states[i].buffer = nil
-            buffer[roots[r].index] = accumulate(buffer[roots[r].index], roots[r].gradient)
-            table.states[i].buffer = buffer
+            table.states[i].receive(roots[r].gradient, slot: roots[r].index)
         }
         for r in roots.indices {
             guard let i = table.find(roots[r].function), table.states[i].dependencies == 0 else { continue }
             ready.pushIfAbsent(i, table: &table)
         }
 
+        // Whether every node runs and nothing is captured: then a node of one output and one
+        // input without hooks takes the single-gradient path below (no arrays).
+        let plainRun = captures == nil && accumulateOnly == nil
         try GradMode.$enabled.withValue(createGraph) {
+            // Read once: a scope entered inside a hook ends inside it.
+            let anomaly = AnomalyMode.isEnabled
+            let recording = GradMode.isEnabled
             while let i = ready.pop() {
                 let node = table.states[i].node
-                var inputs = table.states[i].buffer ?? [Tensor?](repeating: nil, count: node.outputCount)
-                table.states[i].buffer = nil
+                if plainRun && !anomaly && table.states[i].outputCount == 1 && node.edges.count == 1 && !node.hasHooks {
+                    // What the general path below does for such a node, without the
+                    // gradient arrays: apply (unless no gradient arrived), release, route.
+                    var g: Tensor? = nil
+                    if let input = table.states[i].single.take() { g = try node.applySingle(input) }
+                    if !retainGraph { node.releaseSaved() }
+                    try route(g, from: node, edge: 0, table: &table, ready: &ready)
+                    continue
+                }
+                if plainRun && !anomaly && table.states[i].outputCount == 1 && !node.hasHooks,
+                   let accumulator = node as? AccumulateGrad {
+                    // The general path for a leaf's accumulator without node hooks, without
+                    // the gradient arrays: the leaf's tensor hooks, then the accumulation.
+                    if let g = table.states[i].single.take() {
+                        accumulator.accumulateTaking(Engine.callLeafHooks(accumulator, consume g), recording: recording)
+                    }
+                    if !retainGraph { node.releaseSaved() }
+                    continue
+                }
+                var inputs = table.states[i].takeGradients()
 
                 var shouldRun = needed?[i] ?? true
                 if let only = accumulateOnly, node is AccumulateGrad, !only.contains(ObjectIdentifier(node)) { shouldRun = false }
@@ -96,10 +118,10 @@ enum Engine {
                     let hooks = node.hasHooks
                     if hooks { inputs = callPreHooks(node, inputs) }
                     if inputs.allSatisfy({ $0 == nil }) {
-                        outputs = [Tensor?](repeating: nil, count: node.nextFunctions.count)
+                        outputs = [Tensor?](repeating: nil, count: node.edges.count)
                     } else if !hooks, let accumulator = node as? AccumulateGrad {
                         // Hands over `inputs` (no post hooks will read them).
-                        outputs = accumulator.applyTaking(&inputs)
+                        outputs = accumulator.applyTaking(&inputs, recording: recording)
                     } else {
                         outputs = try node.apply(inputs)
                     }
@@ -108,29 +130,29 @@ enum Engine {
                     if !retainGraph { node.releaseSaved() }
                 }
 
-                let edges = node.nextFunctions
-                for k in edges.indices {
-                    let edge = edges[k]
-                    guard let next = edge.function, let j = table.find(next) else { continue }
-                    if k < outputs.count, var g = outputs[k] {
-                        if let meta = node.inputMetadata[k], g.dtype != meta.dtype || g.device != meta.device || g.shape != meta.shape {
-                            g = try conform(g, to: meta, node: node, input: k)
-                        }
-                        if table.states[j].buffer == nil {
-                            var buffer = [Tensor?](repeating: nil, count: next.outputCount)
-                            buffer[edge.inputIndex] = g
-                            table.states[j].buffer = buffer
-                        } else {
-                            let existing = table.states[j].buffer![edge.inputIndex]  // non-nil: checked above
-                            table.states[j].buffer![edge.inputIndex] = accumulate(existing, g)
-                        }
-                    }
-                    table.states[j].dependencies -= 1
-                    if table.states[j].dependencies == 0 { ready.pushIfAbsent(j, table: &table) }
+                for k in node.edges.indices {
+                    try route(k < outputs.count ? outputs[k].take() : nil, from: node, edge: k, table: &table, ready: &ready)
                 }
             }
         }
         return captured
+    }
+
+    /// Hands `node`'s gradient for input `k` (if any) to the node at the other end of edge
+    /// `k`, conformed to the input's shape, dtype and device, and queues that node once all
+    /// its dependencies ran.
+    @inline(__always)
+    private static func route(_ gradient: consuming Tensor?, from node: GradFn, edge k: Int,
+                              table: inout NodeTable, ready: inout ReadyQueue) throws {
+        guard let next = node.edges[k].function, let j = table.find(next) else { return }
+        if var g = gradient {
+            if let meta = node.edges[k].metadata, g.dtype != meta.dtype || g.device != meta.device || g.shape != meta.shape {
+                g = try conform(g, to: meta, node: node, input: k)
+            }
+            table.states[j].receive(g, slot: node.edges[k].inputIndex)
+        }
+        table.states[j].dependencies -= 1
+        if table.states[j].dependencies == 0 { ready.pushIfAbsent(j, table: &table) }
     }
 
     /// Nodes that must run: run targets, and nodes with an edge to a capture target or to a
@@ -144,9 +166,9 @@ enum Engine {
             visited.insert(startID)
             while !stack.isEmpty {
                 let top = stack[stack.count - 1]
-                if top.edge < top.node.nextFunctions.count {
+                if top.edge < top.node.edges.count {
                     stack[stack.count - 1].edge += 1
-                    if let next = top.node.nextFunctions[top.edge].function {
+                    if let next = top.node.edges[top.edge].function {
                         let nid = ObjectIdentifier(next)
                         if !visited.contains(nid) {
                             visited.insert(nid)
@@ -156,7 +178,7 @@ enum Engine {
                 } else {
                     stack.removeLast()
                     let id = ObjectIdentifier(top.node)
-                    let leadsToTarget = top.node.nextFunctions.contains { edge in
+                    let leadsToTarget = top.node.edges.contains { edge in
                         guard let f = edge.function else { return false }
                         let fid = ObjectIdentifier(f)
                         return needed.contains(fid) || captureTargets.contains(fid)
@@ -168,7 +190,7 @@ enum Engine {
         return needed
     }
 
-    private static func accumulate(_ existing: Tensor?, _ new: Tensor) -> Tensor {
+    static func accumulate(_ existing: consuming Tensor?, _ new: consuming Tensor) -> Tensor {
         guard let existing else { return new }
         return existing + new
     }
@@ -196,11 +218,8 @@ enum Engine {
         for hook in tensorHooks where hook.outputNr < inputs.count {
             if let g = inputs[hook.outputNr], let r = hook.hook(g) { inputs[hook.outputNr] = r }
         }
-        if let accumulator = node as? AccumulateGrad, !inputs.isEmpty {
-            let leafHooks = accumulator.variable.lock.withLock { _ in accumulator.variable.tensorHooks }
-            for hook in leafHooks {
-                if let g = inputs[0], let r = hook.hook(g) { inputs[0] = r }
-            }
+        if let accumulator = node as? AccumulateGrad, !inputs.isEmpty, let g = inputs[0].take() {
+            inputs[0] = callLeafHooks(accumulator, g)
         }
         for (outputNr, weakMeta) in retained where outputNr < inputs.count {
             if let meta = weakMeta.meta, let g = inputs[outputNr] {
@@ -210,6 +229,15 @@ enum Engine {
             }
         }
         return inputs
+    }
+
+    /// The tensor hooks of `accumulator`'s leaf, applied in order to its gradient `g`.
+    static func callLeafHooks(_ accumulator: AccumulateGrad, _ g: consuming Tensor) -> Tensor {
+        let leafHooks = accumulator.variable.lock.withLock { _ in accumulator.variable.tensorHooks }
+        for hook in leafHooks {
+            if let r = hook.hook(g) { g = r }
+        }
+        return g
     }
 
     /// Hooks registered on the node with `registerPrehook`.
@@ -246,7 +274,12 @@ enum Engine {
 
 /// A max-heap of node indices by sequence number; `AccumulateGrad` nodes come out first.
 struct ReadyQueue {
-    private var heap: [(priority: Int, index: Int)] = []
+    private var heap: [(priority: Int, index: Int)]
+
+    init() {
+        heap = []
+        heap.reserveCapacity(NodeTable.linearLimit)   // one allocation instead of several grows
+    }
 
     private static func priority(_ node: GradFn) -> Int {
         node is AccumulateGrad ? Int.max : node.sequenceNr
@@ -287,12 +320,42 @@ struct ReadyQueue {
 /// What one engine run keeps per node.
 struct NodeState {
     let node: GradFn
+    /// How many outputs (gradient slots) the node has.
+    let outputCount: Int
     /// Edges from nodes that have not run yet.
     var dependencies = 0
-    /// The gradients received so far, one slot per output of the node.
+    /// The gradient received so far for a node of one output (most nodes): no array.
+    var single: Tensor? = nil
+    /// The gradients received so far for a node of several outputs, one slot per output.
     var buffer: [Tensor?]? = nil
     /// Whether the node entered the ready queue.
     var queued = false
+
+    init(node: GradFn) {
+        self.node = node
+        self.outputCount = node.outputCount
+    }
+
+    /// Adds `g` to the gradient received for output `slot`.
+    mutating func receive(_ g: consuming Tensor, slot: Int) {
+        if outputCount == 1 && slot == 0 {
+            // Moved out before summing so the sum's operands are not copied.
+            single = Engine.accumulate(single.take(), g)
+            return
+        }
+        var slots = buffer ?? [Tensor?](repeating: nil, count: outputCount)
+        buffer = nil
+        slots[slot] = Engine.accumulate(slots[slot], g)
+        buffer = slots
+    }
+
+    /// The gradients received, one per output (`nil` where none arrived), moved out.
+    mutating func takeGradients() -> [Tensor?] {
+        if outputCount == 1 { return [single.take()] }
+        let slots = buffer ?? [Tensor?](repeating: nil, count: outputCount)
+        buffer = nil
+        return slots
+    }
 }
 
 /// The nodes of one engine run with their state, found by identity: a linear scan while the
@@ -381,10 +444,12 @@ struct NodeIndex {
     }
 
     private mutating func grow() {
+        // Four times larger: a long chain rehashed its nodes at every doubling (~100
+        // instructions per node over a 1000-node backward); this halves that work.
         let oldKeys = keys, oldValues = values
-        keys = [UInt](repeating: 0, count: oldKeys.count * 2)
-        values = [Int](repeating: 0, count: oldKeys.count * 2)
-        shift -= 1
+        keys = [UInt](repeating: 0, count: oldKeys.count * 4)
+        values = [Int](repeating: 0, count: oldKeys.count * 4)
+        shift -= 2
         let mask = keys.count - 1
         for (k, v) in zip(oldKeys, oldValues) where k != 0 {
             var s = slot(k)

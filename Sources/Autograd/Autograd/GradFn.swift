@@ -19,10 +19,14 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     /// The edges to the nodes of this op's inputs, in input order: `(function, inputIndex)`,
     /// where `inputIndex` says which output of `function` the input was.
-    @exclusivity(unchecked) public internal(set) var nextFunctions: [(function: GradFn?, inputIndex: Int)] = []
+    /// - Complexity: O(n) in the number of inputs; builds a new array on each access.
+    public var nextFunctions: [(function: GradFn?, inputIndex: Int)] {
+        edges.map { ($0.function, $0.inputIndex) }
+    }
 
-    /// Shape, dtype and device of each input, so the engine can check and reduce gradients.
-    @exclusivity(unchecked) var inputMetadata: [InputMetadata?] = []
+    /// One edge per input, with the input's shape, dtype and device (so the engine can check
+    /// and reduce gradients): one array per node rather than two.
+    @exclusivity(unchecked) var edges: [Edge] = []
 
     /// Tensors the backward formula needs; freed after backward unless the graph is retained.
     @exclusivity(unchecked) var saved: [SavedTensor] = []
@@ -34,20 +38,46 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
     /// How many outputs the forward op had (gradients this node receives).
     var outputCount: Int { 1 }
 
-    /// Where the node was created, captured in anomaly mode.
-    var creationTrace: CreationTrace?
+    /// What few nodes carry (hooks, retained gradients, the anomaly-mode creation trace),
+    /// allocated on first use: each empty field here cost every node a release at teardown.
+    private var extras: NodeExtras?
+
+    /// The node's extras, allocated on first use.
+    private var extrasForWriting: NodeExtras {
+        if let extras { return extras }
+        let made = NodeExtras()
+        extras = made
+        return made
+    }
+
+    /// Where the node was created, captured in anomaly mode (set in `init`, read under `lock`
+    /// because hooks registered from another thread may allocate `extras`).
+    var creationTrace: CreationTrace? { lock.withLock { _ in extras?.creationTrace } }
 
     /// Where the node was created (`file:line in function` of the call outside this library),
     /// when it was recorded in anomaly mode.
     public var creationContext: String? { creationTrace?.description }
 
     let lock = Mutex<Void>(())
-    var preHooks: [(id: Int, hook: @Sendable ([Tensor?]) -> [Tensor?]?)] = []
-    var postHooks: [(id: Int, hook: @Sendable ([Tensor?], [Tensor?]) -> [Tensor?]?)] = []
+    // The hook lists are read and written under `lock` (see Hooks.swift and the engine).
+    var preHooks: [(id: Int, hook: @Sendable ([Tensor?]) -> [Tensor?]?)] {
+        get { extras?.preHooks ?? [] }
+        set { extrasForWriting.preHooks = newValue }
+    }
+    var postHooks: [(id: Int, hook: @Sendable ([Tensor?], [Tensor?]) -> [Tensor?]?)] {
+        get { extras?.postHooks ?? [] }
+        set { extrasForWriting.postHooks = newValue }
+    }
     /// Hooks registered on tensors whose gradient this node receives, by output number.
-    var tensorPreHooks: [(outputNr: Int, id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
+    var tensorPreHooks: [(outputNr: Int, id: Int, hook: @Sendable (Tensor) -> Tensor?)] {
+        get { extras?.tensorPreHooks ?? [] }
+        set { extrasForWriting.tensorPreHooks = newValue }
+    }
     /// Non-leaf tensors that called `retainGrad()`, by output number.
-    var retainedGrads: [(outputNr: Int, meta: WeakMeta)] = []
+    var retainedGrads: [(outputNr: Int, meta: WeakMeta)] {
+        get { extras?.retainedGrads ?? [] }
+        set { extrasForWriting.retainedGrads = newValue }
+    }
     /// Set (never cleared) once any hook or retained gradient is registered on the node, so
     /// the engine skips the locked hook lookups for the common node that has none.
     private let hookFlag = Atomic<Bool>(false)
@@ -62,7 +92,7 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     init() {
         sequenceNr = GradFn.counter.add(1, ordering: .relaxed).newValue
-        if AnomalyMode.isEnabled { creationTrace = CreationTrace.capture() }
+        if AnomalyMode.isEnabled { extrasForWriting.creationTrace = CreationTrace.capture() }
     }
 
     /// PyTorch's name for this node, such as `"MulBackward0"`.
@@ -77,6 +107,14 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         preconditionFailure("\(name) does not implement apply")
     }
 
+    /// `apply` for a node of one output and one input, given the gradient of its output: the
+    /// gradient of its input, or nil. The engine calls it for such nodes; the common ones
+    /// override it to skip the two arrays `apply` takes and returns.
+    func applySingle(_ gradOutput: Tensor) throws -> Tensor? {
+        let grads = try apply([gradOutput])
+        return grads.isEmpty ? nil : grads[0]
+    }
+
     /// Drops saved tensors after a backward that does not retain the graph.
     func releaseSaved() {
         // Locked: two threads may walk one retained graph at once.
@@ -89,9 +127,10 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         }
         if released.isEmpty { return }
         // Hand what the slots kept alive to the iterative teardown (no intermediate array).
+        // Read in place (a `for slot in` loop copied each slot: five retains and releases).
         let teardown = GraphTeardown.state
-        for slot in released {
-            if let o = slot.retainedObject { teardown.pending.append(o) }
+        for i in released.indices {
+            if let o = released[i].retainedObject { teardown.pending.append(o) }
         }
         released = []
         GraphTeardown.drain(teardown)
@@ -107,36 +146,32 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
 
     /// Unpacks saved slot `index`, checking it was not released or modified in place.
     func savedTensor(_ index: Int) throws -> Tensor {
-        // Unpacked in place under the lock (unpacking takes no lock), not copied out first.
-        let unpacked = lock.withLock { _ -> Result<Tensor, any Error>? in
-            if savedWereReleased || index < 0 || index >= saved.count { return nil }
-            return Result { try saved[index].unpack(for: self) }
+        // Unpacked in place under the lock (unpacking takes no lock), not copied out first;
+        // the lock's body throws its error out directly.
+        try lock.withLock { _ throws(any Error) -> Tensor in
+            if savedWereReleased || index < 0 || index >= saved.count { throw AutogradError.graphFreed }
+            return try saved[index].unpack(for: self)
         }
-        guard let unpacked else { throw AutogradError.graphFreed }
-        return try unpacked.get()
     }
 
     /// Whether input `index` needs a gradient (PyTorch's `needs_input_grad`).
     func needsInputGrad(_ index: Int) -> Bool {
-        index < nextFunctions.count && nextFunctions[index].function != nil
+        index < edges.count && edges[index].function != nil
     }
 
     /// Connects the node to its inputs.
     func connect(_ inputs: [Tensor]) {
-        nextFunctions = inputs.map { $0.gradientEdge() }
-        inputMetadata = inputs.map { InputMetadata($0) }
+        edges = inputs.map { Edge(to: $0) }
     }
 
     /// Connects the node to its one input (no intermediate inputs array).
     func connect(_ input: Tensor) {
-        nextFunctions = [input.gradientEdge()]
-        inputMetadata = [InputMetadata(input)]
+        edges = [Edge(to: input)]
     }
 
     /// Connects the node to its two inputs (no intermediate inputs array).
     func connect(_ lhs: Tensor, _ rhs: Tensor) {
-        nextFunctions = [lhs.gradientEdge(), rhs.gradientEdge()]
-        inputMetadata = [InputMetadata(lhs), InputMetadata(rhs)]
+        edges = [Edge(to: lhs), Edge(to: rhs)]
     }
 
     deinit {
@@ -144,13 +179,13 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         // move those to the iterative teardown. Shared ones are simply released.
         // The thread's teardown list is looked up only when something is handed over.
         var teardown: GraphTeardown.State? = nil
-        for i in nextFunctions.indices where nextFunctions[i].function != nil {
-            if isKnownUniquelyReferenced(&nextFunctions[i].function) {
+        for i in edges.indices where edges[i].function != nil {
+            if isKnownUniquelyReferenced(&edges[i].function) {
                 if teardown == nil { teardown = GraphTeardown.state }
-                teardown?.pending.append(nextFunctions[i].function!)  // non-nil: checked in the loop
+                teardown?.pending.append(edges[i].function!)  // non-nil: checked in the loop
             }
         }
-        nextFunctions = []
+        edges = []
         for i in saved.indices {
             if let o = saved[i].retainedObject {
                 if teardown == nil { teardown = GraphTeardown.state }
@@ -159,6 +194,55 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         }
         saved = []
         if let teardown { GraphTeardown.drain(teardown) }
+    }
+}
+
+/// A node of one input and one output whose formula is a function of the output gradient
+/// (`ExpBackward0`, `PowBackward0`, …): subclasses implement `gradient(_:)`, which serves both
+/// `apply` and the engine's single-gradient path.
+class UnaryGradFn: GradFn, @unchecked Sendable {
+    /// The input's gradient from the output's gradient `g`.
+    func gradient(_ g: Tensor) throws -> Tensor {
+        preconditionFailure("\(name) does not implement gradient(_:)")
+    }
+
+    override final func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard let g = gradOutputs[0] else { return [nil] }
+        return [try gradient(g)]
+    }
+
+    override final func applySingle(_ gradOutput: Tensor) throws -> Tensor? {
+        try gradient(gradOutput)
+    }
+}
+
+/// The rarely used parts of a node, kept out of line (see `GradFn.extras`).
+final class NodeExtras {
+    var creationTrace: CreationTrace?
+    var preHooks: [(id: Int, hook: @Sendable ([Tensor?]) -> [Tensor?]?)] = []
+    var postHooks: [(id: Int, hook: @Sendable ([Tensor?], [Tensor?]) -> [Tensor?]?)] = []
+    var tensorPreHooks: [(outputNr: Int, id: Int, hook: @Sendable (Tensor) -> Tensor?)] = []
+    var retainedGrads: [(outputNr: Int, meta: WeakMeta)] = []
+}
+
+/// An edge from a node to the node of one of its inputs (`function`, nil when the input needs
+/// no gradient; `inputIndex`, which output of `function` the input was), with what the engine
+/// needs to know about the input to route its gradient.
+struct Edge {
+    var function: GradFn?
+    var inputIndex: Int
+    var metadata: InputMetadata?
+
+    init(function: GradFn?, inputIndex: Int, metadata: InputMetadata?) {
+        self.function = function
+        self.inputIndex = inputIndex
+        self.metadata = metadata
+    }
+
+    /// The edge a node records for `input`.
+    init(to input: Tensor) {
+        let (function, inputIndex) = input.gradientEdge()
+        self.init(function: function, inputIndex: inputIndex, metadata: InputMetadata(input))
     }
 }
 
@@ -217,16 +301,20 @@ public final class AccumulateGrad: GradFn, @unchecked Sendable {
     /// `gradOutputs`, and when nothing else references it (a gradient a formula has just
     /// computed), the leaf's first `.grad` adopts it instead of a copy, as PyTorch's
     /// AccumulateGrad steals a gradient whose use count shows it is the only holder.
-    func applyTaking(_ gradOutputs: inout [Tensor?]) -> [Tensor?] {
-        guard var g = gradOutputs[0] else { return [] }
-        gradOutputs[0] = nil
-        accumulate(&g, mayAdopt: true)
+    /// `recording` is `GradMode.isEnabled` in the engine's run (read once per run).
+    func applyTaking(_ gradOutputs: inout [Tensor?], recording: Bool) -> [Tensor?] {
+        guard let g = gradOutputs[0].take() else { return [] }
+        accumulateTaking(g, recording: recording)
         return []
     }
 
-    private func accumulate(_ g: inout Tensor, mayAdopt: Bool) {
+    /// `applyTaking` for one gradient.
+    func accumulateTaking(_ g: consuming Tensor, recording: Bool) {
+        accumulate(&g, mayAdopt: true, createGraph: recording)
+    }
+
+    private func accumulate(_ g: inout Tensor, mayAdopt: Bool, createGraph: Bool = GradMode.isEnabled) {
         // The leaf's tensor hooks already ran in the engine (before any node pre-hooks).
-        let createGraph = GradMode.isEnabled
         let hooks = variable.lock.withLock { _ in
             if let existing = variable.grad {
                 if createGraph || existing.requiresGrad {

@@ -105,7 +105,7 @@ final class ViewWriteBackward: GradFn, @unchecked Sendable {
     override var name: String { "CopySlices" }
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return nextFunctions.map { _ in nil } }
+        guard let g = gradOutputs[0] else { return edges.map { _ in nil } }
         let result = Tensor.strided(shape: base.shape, strides: base.strides, dtype: g.dtype, device: g.device)
         result.copyFrom(g)
         let slice = result.asStridedView(shape: view.shape, strides: view.strides, offset: view.offset - base.offset)
@@ -117,7 +117,7 @@ final class ViewWriteBackward: GradFn, @unchecked Sendable {
         }
         if grads.isEmpty { grads = [nil] }
         grads[0] = result
-        while grads.count < nextFunctions.count { grads.append(nil) }
+        while grads.count < edges.count { grads.append(nil) }
         return grads
     }
 

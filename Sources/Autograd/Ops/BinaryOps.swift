@@ -113,27 +113,75 @@ extension Tensor {
     }
 }
 
+// MARK: - Tensor-scalar fast path
+
+extension Tensor {
+    /// `x op s` (`s op x` with `scalarOnLeft`) for a CPU float32/float64 tensor and a Swift
+    /// scalar, or nil for anything else: what `computeBinary` computes for these operands
+    /// (a Swift scalar never promotes a floating tensor, so the result has `x`'s dtype), without
+    /// its operand enums and promotion plan. A 0-d `x` is computed right here, element for
+    /// element as the CPU scalar kernel computes it (`CPUKernels.scalarOp`).
+    @inline(__always)
+    static func computeFloatScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool) -> Tensor? {
+        guard x.storage.device.kind == .cpu, x.dtype == .float32 || x.dtype == .float64, op.hasScalarKernel else { return nil }
+        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype, device: .cpu)
+        if x.shape.isEmpty {
+            if x.dtype == .float32 {
+                out.pointer(Float.self)[0] = CPUKernels.scalarOp(op, x.pointer(Float.self)[x.offset], s.value(as: Float.self), scalarOnLeft: scalarOnLeft)
+            } else {
+                out.pointer(Double.self)[0] = CPUKernels.scalarOp(op, x.pointer(Double.self)[x.offset], s.value(as: Double.self), scalarOnLeft: scalarOnLeft)
+            }
+            return out
+        }
+        Backends.cpu.binaryScalar(op, x, s, scalarOnLeft: scalarOnLeft, into: out)
+        return out
+    }
+}
+
+extension Tensor {
+    /// `a op b` for two 0-d CPU tensors of one floating dtype (float32/float64) and an
+    /// arithmetic op, or nil for anything else: what `computeBinary` computes for them (same
+    /// dtype, no broadcasting, no promotion), with the expressions of `CPUKernels.binaryFloat`,
+    /// but without its operand enums, plan and strided loop.
+    @inline(__always)
+    static func computeFloatScalars(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor? {
+        guard a.shape.isEmpty, b.shape.isEmpty, a.dtype == b.dtype, a.dtype == .float32 || a.dtype == .float64,
+              a.storage.device.kind == .cpu, b.storage.device.kind == .cpu else { return nil }
+        switch op {
+        case .add, .sub, .mul, .div: break
+        default: return nil
+        }
+        let out = Tensor(uninitializedShape: [], dtype: a.dtype, device: .cpu)
+        if a.dtype == .float32 {
+            out.pointer(Float.self)[0] = CPUKernels.arithmetic(op, a.pointer(Float.self)[a.offset], b.pointer(Float.self)[b.offset])
+        } else {
+            out.pointer(Double.self)[0] = CPUKernels.arithmetic(op, a.pointer(Double.self)[a.offset], b.pointer(Double.self)[b.offset])
+        }
+        return out
+    }
+}
+
 // MARK: - Arithmetic operators
 
 extension Tensor {
     /// Elementwise sum with broadcasting; dtype by PyTorch's promotion. Differentiable.
     /// - Precondition: shapes broadcast; devices match.
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeBinary(.add, .tensor(lhs), .tensor(rhs), name: "add")
+        let out = computeFloatScalars(.add, lhs, rhs) ?? computeBinary(.add, .tensor(lhs), .tensor(rhs), name: "add")
         return record(out, inputs: lhs, rhs) { AddBackward0() }
     }
 
     /// Elementwise difference with broadcasting. Differentiable.
     /// - Precondition: shapes broadcast; devices match; not both bool.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeBinary(.sub, .tensor(lhs), .tensor(rhs), name: "sub")
+        let out = computeFloatScalars(.sub, lhs, rhs) ?? computeBinary(.sub, .tensor(lhs), .tensor(rhs), name: "sub")
         return record(out, inputs: lhs, rhs) { SubBackward0() }
     }
 
     /// Elementwise product with broadcasting. Differentiable.
     /// - Precondition: shapes broadcast; devices match.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeBinary(.mul, .tensor(lhs), .tensor(rhs), name: "mul")
+        let out = computeFloatScalars(.mul, lhs, rhs) ?? computeBinary(.mul, .tensor(lhs), .tensor(rhs), name: "mul")
         return record(out, inputs: lhs, rhs) {
             let node = MulBackward0()
             node.lhsSlot = node.save(lhs)
@@ -145,7 +193,7 @@ extension Tensor {
     /// Elementwise true division with broadcasting (integers divide as floats). Differentiable.
     /// - Precondition: shapes broadcast; devices match.
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeBinary(.div, .tensor(lhs), .tensor(rhs), name: "div")
+        let out = computeFloatScalars(.div, lhs, rhs) ?? computeBinary(.div, .tensor(lhs), .tensor(rhs), name: "div")
         return record(out, inputs: lhs, rhs) {
             let node = DivBackward0()
             node.lhsSlot = node.save(lhs)
@@ -166,9 +214,14 @@ extension Tensor {
     // (int32 tensor * 2 stays int32, float16 tensor * 2.5 stays float16).
 
     static func scalarOp(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, name: String) -> Tensor {
-        let lhs: Operand = scalarOnLeft ? .scalar(s) : .tensor(x)
-        let rhs: Operand = scalarOnLeft ? .tensor(x) : .scalar(s)
-        let out = computeBinary(op, lhs, rhs, name: name)
+        let out: Tensor
+        if let fast = computeFloatScalar(op, x, s, scalarOnLeft: scalarOnLeft) {
+            out = fast
+        } else {
+            let lhs: Operand = scalarOnLeft ? .scalar(s) : .tensor(x)
+            let rhs: Operand = scalarOnLeft ? .tensor(x) : .scalar(s)
+            out = computeBinary(op, lhs, rhs, name: name)
+        }
         let value = s.doubleValue
         switch op {
         case .add:
@@ -257,7 +310,8 @@ extension Tensor {
     public func pow(_ exponent: Int) -> Tensor { powScalar(.int(Int64(exponent))) }
 
     private func powScalar(_ exponent: Scalar) -> Tensor {
-        let out = Tensor.computeBinary(.pow, .tensor(self), .scalar(exponent), name: "pow")
+        let out = Tensor.computeFloatScalar(.pow, self, exponent, scalarOnLeft: false)
+            ?? Tensor.computeBinary(.pow, .tensor(self), .scalar(exponent), name: "pow")
         return Tensor.record(out, input: self) {
             let node = PowBackward0()
             node.exponent = exponent.doubleValue
@@ -285,31 +339,32 @@ extension Tensor {
 final class AddBackward0: GradFn, @unchecked Sendable {
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
         let g = gradOutputs[0]
-        return nextFunctions.indices.map { needsInputGrad($0) ? g : nil }
+        return edges.indices.map { needsInputGrad($0) ? g : nil }
     }
+
+    override func applySingle(_ gradOutput: Tensor) throws -> Tensor? { gradOutput }
 }
 
 /// Backward of `a - b`: `g` and `-g`.
 final class SubBackward0: GradFn, @unchecked Sendable {
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
         guard let g = gradOutputs[0] else { return [nil, nil] }
-        if nextFunctions.count == 1 { return [g] }
+        if edges.count == 1 { return [g] }
         return [needsInputGrad(0) ? g : nil, needsInputGrad(1) ? -g : nil]
     }
+
+    /// `tensor - scalar` (the one-input form).
+    override func applySingle(_ gradOutput: Tensor) throws -> Tensor? { gradOutput }
 }
 
 /// Backward of `scalar - x`: `-g`.
-final class RsubBackward1: GradFn, @unchecked Sendable {
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        [gradOutputs[0].map { -$0 }]
-    }
+final class RsubBackward1: UnaryGradFn, @unchecked Sendable {
+    override func gradient(_ g: Tensor) throws -> Tensor { -g }
 }
 
 /// Backward of `-x`.
-final class NegBackward0: GradFn, @unchecked Sendable {
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        [gradOutputs[0].map { -$0 }]
-    }
+final class NegBackward0: UnaryGradFn, @unchecked Sendable {
+    override func gradient(_ g: Tensor) throws -> Tensor { -g }
 }
 
 /// Backward of `a * b`: `g * b` and `g * a` (or `g * scalar`).
@@ -318,10 +373,15 @@ final class MulBackward0: GradFn, @unchecked Sendable {
     var scalar: Double?
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return nextFunctions.map { _ in nil } }
+        guard let g = gradOutputs[0] else { return edges.map { _ in nil } }
         if let scalar { return [g * scalar] }
         let a = try savedTensor(lhsSlot), b = try savedTensor(rhsSlot)
         return [needsInputGrad(0) ? g * b : nil, needsInputGrad(1) ? g * a : nil]
+    }
+
+    override func applySingle(_ gradOutput: Tensor) throws -> Tensor? {
+        if let scalar { return gradOutput * scalar }
+        return try super.applySingle(gradOutput)
     }
 }
 
@@ -331,34 +391,42 @@ final class DivBackward0: GradFn, @unchecked Sendable {
     var scalar: Double?
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return nextFunctions.map { _ in nil } }
-        if let scalar {
-            if rhsSlot >= 0 {  // scalar / x
-                let x = try savedTensor(rhsSlot)
-                return [-g * scalar / (x * x)]
-            }
-            return [g / scalar]
-        }
+        guard let g = gradOutputs[0] else { return edges.map { _ in nil } }
+        if scalar != nil { return [try scalarGradient(g)] }
         let a = try savedTensor(lhsSlot), b = try savedTensor(rhsSlot)
         return [needsInputGrad(0) ? g / b : nil, needsInputGrad(1) ? -g * a / (b * b) : nil]
+    }
+
+    override func applySingle(_ gradOutput: Tensor) throws -> Tensor? {
+        if scalar != nil { return try scalarGradient(gradOutput) }
+        return try super.applySingle(gradOutput)
+    }
+
+    /// The one-input forms: `x / scalar` and `scalar / x`.
+    private func scalarGradient(_ g: Tensor) throws -> Tensor {
+        let scalar = self.scalar ?? 0  // set: both callers checked
+        if rhsSlot >= 0 {  // scalar / x
+            let x = try savedTensor(rhsSlot)
+            return -g * scalar / (x * x)
+        }
+        return g / scalar
     }
 }
 
 /// Backward of `x.pow(scalar)`: `g * e * x^(e-1)` (zero when e == 0).
-final class PowBackward0: GradFn, @unchecked Sendable {
+final class PowBackward0: UnaryGradFn, @unchecked Sendable {
     var exponent = 0.0
     var selfSlot = -1
 
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
+    override func gradient(_ g: Tensor) throws -> Tensor {
         let x = try savedTensor(selfSlot)
-        if exponent == 0 { return [Tensor.zeros(like: g)] }
+        if exponent == 0 { return Tensor.zeros(like: g) }
         let e = exponent
         // Not recording (no createGraph): one fused CPU kernel computing the same expression,
         // element for element, instead of three ops.
-        if !GradMode.isEnabled, let fused = Tensor.powBackwardFused(g, x, exponent: e) { return [fused] }
+        if !GradMode.isEnabled, let fused = Tensor.powBackwardFused(g, x, exponent: e) { return fused }
         let power = e - 1 == e.rounded() ? x.pow(Int(e - 1)) : x.pow(e - 1)
-        return [g * (power * e)]
+        return g * (power * e)
     }
 }
 

@@ -96,7 +96,7 @@ final class ClampBackward0: GradFn, @unchecked Sendable {
         super.init()
     }
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return nextFunctions.map { _ in nil } }
+        guard let g = gradOutputs[0] else { return edges.map { _ in nil } }
         let x = try savedTensor(selfSlot)
         let zero = Tensor.zeros([], dtype: g.dtype, device: g.device)
         let lo = hasMin ? try savedTensor(minSlot) : nil

@@ -416,15 +416,13 @@ extension Tensor {
         let base = view.base
         let oldBaseFn = base.meta.storedGradFn
         let copySlices = ViewWriteBackward(base: base, view: self, fn: node)
-        copySlices.nextFunctions = [base.gradientEdge()] + node.nextFunctions.dropFirst()
-        copySlices.inputMetadata = [InputMetadata(base)] + node.inputMetadata.dropFirst()
+        copySlices.edges = [Edge(to: base)] + node.edges.dropFirst()
         base.meta.gradFn = copySlices
         base.meta.outputNr = 0
         base.moveRetainedGrad(from: oldBaseFn, to: copySlices)
 
         let viewNode = RegeneratedViewBackward(input: base, shape: shape, strides: strides, offset: offset)
-        viewNode.nextFunctions = [(copySlices, 0)]
-        viewNode.inputMetadata = [InputMetadata(base)]
+        viewNode.edges = [Edge(function: copySlices, inputIndex: 0, metadata: InputMetadata(base))]
         let old = meta.storedGradFn
         meta.gradFn = viewNode
         meta.outputNr = 0
@@ -452,8 +450,8 @@ final class ZeroBackward0: GradFn, @unchecked Sendable {
 /// source (the engine sums it over broadcast dimensions and converts dtype and device).
 final class CopyBackwards: GradFn, @unchecked Sendable {
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return nextFunctions.map { _ in nil } }
-        if nextFunctions.count == 1 { return [needsInputGrad(0) ? Tensor.zeros(like: g) : nil] }
+        guard let g = gradOutputs[0] else { return edges.map { _ in nil } }
+        if edges.count == 1 { return [needsInputGrad(0) ? Tensor.zeros(like: g) : nil] }
         return [needsInputGrad(0) ? Tensor.zeros(like: g) : nil, needsInputGrad(1) ? g : nil]
     }
 }

@@ -190,7 +190,7 @@ final class ConvolutionBackward0: GradFn, @unchecked Sendable {
     }
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        let hasBias = nextFunctions.count == 3
+        let hasBias = edges.count == 3
         guard let gOut = gradOutputs[0] else { return hasBias ? [nil, nil, nil] : [nil, nil] }
         let g = geometry
         let n = g.batch, o = weightShape[0], l = g.outH * g.outW

@@ -60,7 +60,7 @@ final class CumsumBackward0: GradFn, @unchecked Sendable {
         super.init()
     }
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0], let meta = inputMetadata[0] else { return [nil] }
+        guard let g = gradOutputs[0], let meta = edges[0].metadata else { return [nil] }
         return [reversedCumsum(g, dim: dim).to(meta.dtype)]
     }
 }

@@ -124,93 +124,83 @@ extension Tensor {
 // MARK: - Backward nodes
 
 /// Backward of `exp`: `g * result`.
-final class ExpBackward0: GradFn, @unchecked Sendable {
+final class ExpBackward0: UnaryGradFn, @unchecked Sendable {
     var resultSlot = -1
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        return [g * (try savedTensor(resultSlot))]
+    override func gradient(_ g: Tensor) throws -> Tensor {
+        return g * (try savedTensor(resultSlot))
     }
 }
 
 /// Backward of `log`: `g / x`.
-final class LogBackward0: GradFn, @unchecked Sendable {
+final class LogBackward0: UnaryGradFn, @unchecked Sendable {
     var selfSlot = -1
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        return [g / (try savedTensor(selfSlot))]
+    override func gradient(_ g: Tensor) throws -> Tensor {
+        return g / (try savedTensor(selfSlot))
     }
 }
 
 /// Backward of `sqrt`: `g / (2 * result)`.
-final class SqrtBackward0: GradFn, @unchecked Sendable {
+final class SqrtBackward0: UnaryGradFn, @unchecked Sendable {
     var resultSlot = -1
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        return [g / (try savedTensor(resultSlot) * 2)]
+    override func gradient(_ g: Tensor) throws -> Tensor {
+        return g / (try savedTensor(resultSlot) * 2)
     }
 }
 
 /// Backward of `sin`: `g * cos x`.
-final class SinBackward0: GradFn, @unchecked Sendable {
+final class SinBackward0: UnaryGradFn, @unchecked Sendable {
     var selfSlot = -1
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        return [g * (try savedTensor(selfSlot)).cos()]
+    override func gradient(_ g: Tensor) throws -> Tensor {
+        return g * (try savedTensor(selfSlot)).cos()
     }
 }
 
 /// Backward of `cos`: `-g * sin x`.
-final class CosBackward0: GradFn, @unchecked Sendable {
+final class CosBackward0: UnaryGradFn, @unchecked Sendable {
     var selfSlot = -1
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        return [-g * (try savedTensor(selfSlot)).sin()]
+    override func gradient(_ g: Tensor) throws -> Tensor {
+        return -g * (try savedTensor(selfSlot)).sin()
     }
 }
 
 /// Backward of `tanh`: `g * (1 - result²)`.
-final class TanhBackward0: GradFn, @unchecked Sendable {
+final class TanhBackward0: UnaryGradFn, @unchecked Sendable {
     var resultSlot = -1
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
+    override func gradient(_ g: Tensor) throws -> Tensor {
         let y = try savedTensor(resultSlot)
-        return [g * (1 - y * y)]
+        return g * (1 - y * y)
     }
 }
 
 /// Backward of `sigmoid`: `g * result * (1 - result)`.
-final class SigmoidBackward0: GradFn, @unchecked Sendable {
+final class SigmoidBackward0: UnaryGradFn, @unchecked Sendable {
     var resultSlot = -1
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
+    override func gradient(_ g: Tensor) throws -> Tensor {
         let y = try savedTensor(resultSlot)
-        return [g * y * (1 - y)]
+        return g * y * (1 - y)
     }
 }
 
 /// Backward of `relu`: `g` where the result is positive, else 0.
-final class ReluBackward0: GradFn, @unchecked Sendable {
+final class ReluBackward0: UnaryGradFn, @unchecked Sendable {
     var resultSlot = -1
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
+    override func gradient(_ g: Tensor) throws -> Tensor {
         let y = try savedTensor(resultSlot)
-        return [Tensor.where(y .> 0.0, g, Tensor.zeros([], dtype: g.dtype, device: g.device))]
+        return Tensor.where(y .> 0.0, g, Tensor.zeros([], dtype: g.dtype, device: g.device))
     }
 }
 
 /// Backward of `abs`: `g * sign(x)`.
-final class AbsBackward0: GradFn, @unchecked Sendable {
+final class AbsBackward0: UnaryGradFn, @unchecked Sendable {
     var selfSlot = -1
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        return [g * (try savedTensor(selfSlot)).sign()]
+    override func gradient(_ g: Tensor) throws -> Tensor {
+        return g * (try savedTensor(selfSlot)).sign()
     }
 }
 
 /// Backward of `sign`: zero.
-final class SignBackward0: GradFn, @unchecked Sendable {
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        return [Tensor.zeros(like: g)]
+final class SignBackward0: UnaryGradFn, @unchecked Sendable {
+    override func gradient(_ g: Tensor) throws -> Tensor {
+        return Tensor.zeros(like: g)
     }
 }

@@ -103,7 +103,7 @@ extension Tensor {
     /// lookup, a task-local read that cost as much as a small op, so the untracked ops of a
     /// backward pass pay nothing here.
     @inline(__always)
-    static func record(_ output: Tensor, inputs: [Tensor], _ makeNode: () -> GradFn) -> Tensor {
+    static func record(_ output: consuming Tensor, inputs: [Tensor], _ makeNode: () -> GradFn) -> Tensor {
         if inputs.count == 1, output.storage === inputs[0].storage { output.markAsView(of: inputs[0]) }
         guard inputs.contains(where: { $0.mayRequireGrad }), GradMode.isEnabled,
               inputs.contains(where: { $0.requiresGrad }) else { return output }
@@ -114,7 +114,7 @@ extension Tensor {
 
     /// `record` for a unary op, without an inputs array unless a node is recorded.
     @inline(__always)
-    static func record(_ output: Tensor, input: Tensor, _ makeNode: () -> GradFn) -> Tensor {
+    static func record(_ output: consuming Tensor, input: Tensor, _ makeNode: () -> GradFn) -> Tensor {
         if output.storage === input.storage { output.markAsView(of: input) }
         guard input.mayRequireGrad, GradMode.isEnabled, input.requiresGrad else { return output }
         let node = makeNode()
@@ -124,7 +124,7 @@ extension Tensor {
 
     /// `record` for a binary op, without an inputs array unless a node is recorded.
     @inline(__always)
-    static func record(_ output: Tensor, inputs lhs: Tensor, _ rhs: Tensor, _ makeNode: () -> GradFn) -> Tensor {
+    static func record(_ output: consuming Tensor, inputs lhs: Tensor, _ rhs: Tensor, _ makeNode: () -> GradFn) -> Tensor {
         guard lhs.mayRequireGrad || rhs.mayRequireGrad, GradMode.isEnabled,
               lhs.requiresGrad || rhs.requiresGrad else { return output }
         let node = makeNode()
@@ -133,7 +133,8 @@ extension Tensor {
     }
 
     /// Makes `node` the history of `output` (the node is already connected to its inputs).
-    private static func attach(_ node: GradFn, to output: Tensor) -> Tensor {
+    /// (`output` is consumed: returned without a copy of its four references.)
+    private static func attach(_ node: GradFn, to output: consuming Tensor) -> Tensor {
         output.meta.gradFn = node
         output.meta.outputNr = 0
         return output

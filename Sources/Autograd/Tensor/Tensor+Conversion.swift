@@ -164,7 +164,7 @@ extension Tensor {
 /// Backward of `to(dtype)` and `to(device)`: converts the gradient back.
 final class ToCopyBackward0: GradFn, @unchecked Sendable {
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0], let meta = inputMetadata[0] else { return [nil] }
+        guard let g = gradOutputs[0], let meta = edges[0].metadata else { return [nil] }
         var r = g.to(meta.dtype)
         if r.device != meta.device { r = try r.to(meta.device) }
         return [r]

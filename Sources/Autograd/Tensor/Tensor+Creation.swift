@@ -16,7 +16,9 @@ extension Tensor {
     public init<L: TensorLiteralConvertible>(_ value: L, dtype: DType? = nil, requiresGrad: Bool = false) {
         // A floating scalar into a float32/float64 tensor (`Tensor(5.0, requiresGrad: true)`):
         // one 0-d allocation, the same rounding as the general path's float64 conversion.
-        if let d = value as? Double, dtype == nil || dtype == .float32 || dtype == .float64 {
+        // (A metadata comparison instead of `as? Double`, a dynamic cast through the runtime.)
+        if L.self == Double.self, dtype == nil || dtype == .float32 || dtype == .float64 {
+            let d = unsafeBitCast(value, to: Double.self)  // L is Double: checked above
             self = Tensor(scalar: .double(d), dtype: dtype ?? .float32)
             if requiresGrad { self.requiresGrad = true }
             return

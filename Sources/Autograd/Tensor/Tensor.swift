@@ -49,6 +49,11 @@ public struct Tensor: @unchecked Sendable {
     /// Allocates an uninitialized contiguous tensor on `device`.
     init(uninitializedShape shape: [Int], dtype: DType, device: Device = .cpu) {
         let count = Shape.count(shape)
+        if device.kind == .cpu {
+            let storage = TensorStorage(cpuByteCount: Swift.max(count, 1) * dtype.byteCount)
+            self.init(storage: storage, shape: shape, strides: Shape.contiguousStrides(shape), offset: 0, dtype: dtype)
+            return
+        }
         let backend = Backends.backend(for: device)
         let storage: TensorStorage
         do {
@@ -92,7 +97,7 @@ public struct Tensor: @unchecked Sendable {
         guard offset == 0, storage.byteCount == Swift.max(count, 1) * dtype.byteCount, isContiguous,
               isKnownUniquelyReferenced(&storage), isKnownUniquelyReferenced(&meta) else { return false }
         return meta.storedGradFn == nil && meta.view == nil && !meta.requiresGrad && meta.grad == nil
-            && !meta.retainsGrad && meta.name == nil && meta.gradAccumulator == nil
+            && !meta.retainsGrad && meta.gradAccumulator == nil
             && meta.tensorHooks.isEmpty && meta.postAccumulateHooks.isEmpty
     }
 }

@@ -11,7 +11,9 @@ final class TensorStorage: @unchecked Sendable {
     // version counter is atomic (as PyTorch's is); the element bytes are mutated only by
     // in-place ops, whose ordering across threads is the caller's responsibility (as in PyTorch).
     let device: Device
-    let backend: any DeviceBackend
+    /// The backend of a non-CPU device (CPU storage keeps none: one existential less to
+    /// retain and release per small tensor).
+    private let deviceBackend: (any DeviceBackend)?
     let pointer: UnsafeMutableRawPointer
     let byteCount: Int
     private let versionCounter = Atomic<Int>(0)
@@ -30,14 +32,31 @@ final class TensorStorage: @unchecked Sendable {
     let isInference: Bool
 
     init(backend: any DeviceBackend, byteCount: Int) throws {
-        self.backend = backend
+        self.deviceBackend = backend is CPUBackend ? nil : backend  // every CPUBackend uses CPUAllocator.shared
         self.device = backend.device
         self.byteCount = byteCount
         self.isInference = GradMode.isInferenceMode
         self.pointer = try backend.allocate(byteCount: byteCount)
     }
 
+    /// Host memory from the CPU allocator, without the backend lookup and dynamic dispatch of
+    /// `init(backend:byteCount:)` (the common case; every small op allocates one).
+    init(cpuByteCount byteCount: Int) {
+        self.deviceBackend = nil
+        self.device = .cpu
+        self.byteCount = byteCount
+        self.isInference = GradMode.isInferenceMode
+        self.pointer = CPUAllocator.shared.allocate(byteCount: byteCount)
+    }
+
+    /// The backend that owns the memory.
+    var backend: any DeviceBackend { deviceBackend ?? Backends.cpu }
+
     deinit {
-        backend.deallocate(pointer, byteCount: byteCount)
+        if let deviceBackend {
+            deviceBackend.deallocate(pointer, byteCount: byteCount)
+        } else {
+            CPUAllocator.shared.deallocate(pointer, byteCount: byteCount)
+        }
     }
 }

@@ -280,6 +280,31 @@ int ckernels_smax(long n, const float *x, float *result, long *index);
 /** Double-precision `ckernels_smax`. */
 int ckernels_dmax(long n, const double *x, double *result, long *index);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Tiny blocks                                                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Bytes in a tiny block (malloc alignment, 16 bytes on 64-bit platforms). */
+#define CKERNELS_TINY_BYTES 64
+
+/**
+ * Writes to *block a block of CKERNELS_TINY_BYTES bytes from the calling thread's free list,
+ * else from malloc. Returns CKERNELS_OK, CKERNELS_EINVAL (null out-pointer) or
+ * CKERNELS_ENOMEM. Free the block with ckernels_tiny_free, on any thread.
+ *
+ * For the element buffers of 0-d and few-element tensors: a long scalar graph frees thousands
+ * at once, which overflows malloc's small per-thread cache. Each thread keeps at most 512
+ * blocks (32 KiB); the rest go to free(), and a thread's blocks are freed when it exits.
+ */
+int ckernels_tiny_alloc(void **block);
+
+/** Returns a block from ckernels_tiny_alloc to the calling thread's free list (or to free()
+ *  when the list is full or the thread is exiting). Null is ignored. Returns CKERNELS_OK. */
+int ckernels_tiny_free(void *block);
+
+/** Blocks held by the calling thread's free list (for tests). */
+long ckernels_tiny_cached(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,7 @@ import Darwin
 #elseif canImport(Musl)
 import Musl
 #endif
+import CKernels
 import Synchronization
 
 /// Host memory for CPU tensors: a caching allocator for buffers of 4 KiB and more, the system
@@ -56,10 +57,15 @@ final class CPUAllocator: @unchecked Sendable {
     }
 
     func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        if byteCount <= TinyBlockCache.blockSize { return TinyBlockCache.allocate() }
         if byteCount < CPUAllocator.cachedThreshold {
-            // Small buffers (scalars, tiny tensors) take malloc's natural 16-byte alignment,
-            // much cheaper than an aligned allocation.
-            return UnsafeMutableRawPointer.allocate(byteCount: Swift.max(byteCount, 1), alignment: 16)
+            // Small buffers (scalars, tiny tensors) take malloc's natural alignment (16 bytes
+            // on the 64-bit platforms Swift supports), straight from `malloc`:
+            // `UnsafeMutableRawPointer.allocate(alignment: 16)` went through `posix_memalign`.
+            guard let p = malloc(Swift.max(byteCount, 1)) else {
+                preconditionFailure("CPUAllocator: malloc of \(byteCount) bytes failed")
+            }
+            return p
         }
         let size = CPUAllocator.sizeClass(byteCount)
         let reused = state.withLock { s -> UInt? in
@@ -73,8 +79,12 @@ final class CPUAllocator: @unchecked Sendable {
 
     /// Returns memory from `allocate(byteCount:)`; `byteCount` must be the same value.
     func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        if byteCount <= TinyBlockCache.blockSize {
+            TinyBlockCache.deallocate(pointer)
+            return
+        }
         if byteCount < CPUAllocator.cachedThreshold {
-            pointer.deallocate()
+            free(pointer)
             return
         }
         let size = CPUAllocator.sizeClass(byteCount)
@@ -102,4 +112,32 @@ final class CPUAllocator: @unchecked Sendable {
         }
         for address in blocks { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
     }
+}
+
+/// Tiny host blocks (the elements of 0-d and few-element tensors) from per-thread free lists
+/// kept in C thread-local storage (`ckernels_tiny_alloc`, see CKernels.h).
+///
+/// A scalar op allocates and frees one such buffer; long scalar graphs free thousands at
+/// once, which overflows `malloc`'s small per-thread cache, and each `free` then took the
+/// slow path (~70 instructions in `_int_free`, measured with callgrind). A Swift version of
+/// this list (reached through `pthread_getspecific`) cost as much as it saved.
+enum TinyBlockCache {
+    /// Requests of up to this many bytes use the cache (16-byte aligned, as malloc's blocks).
+    static let blockSize = Int(CKERNELS_TINY_BYTES)
+
+    static func allocate() -> UnsafeMutableRawPointer {
+        var block: UnsafeMutableRawPointer? = nil
+        let status = ckernels_tiny_alloc(&block)
+        guard status == CKERNELS_OK, let block else {
+            preconditionFailure("CPUAllocator: a \(blockSize)-byte block could not be allocated (status \(status))")
+        }
+        return block
+    }
+
+    static func deallocate(_ pointer: UnsafeMutableRawPointer) {
+        _ = ckernels_tiny_free(pointer)  // always CKERNELS_OK
+    }
+
+    /// Blocks held by the current thread's list.
+    static var cachedOnThisThread: Int { ckernels_tiny_cached() }
 }

@@ -64,6 +64,11 @@ final class CPUBackend: DeviceBackend {
         func visit<T: Element>(_: T.Type) {
             let v = value.value(as: T.self)
             let p = destination.pointer(T.self)
+            if destination.shape.isEmpty {
+                // A 0-d tensor (scalars, implicit root gradients): one element, no loop setup.
+                p[destination.offset] = v
+                return
+            }
             let loop = StridedLoop(shape: destination.shape, operands: [(destination.strides, destination.offset)])
             loop.forEachRow { off, n, st in
                 var i = off[0]

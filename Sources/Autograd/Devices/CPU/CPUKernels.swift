@@ -183,6 +183,38 @@ enum CPUKernels {
         return T.mathPow(x, y)
     }
 
+    /// `x op y` for one pair of elements and an arithmetic op (add, sub, mul, div): the same
+    /// expressions as `binaryFloat`'s loops.
+    @inline(__always)
+    static func arithmetic<T: FloatElement>(_ op: BinaryOp, _ x: T, _ y: T) -> T {
+        switch op {
+        case .add: return x + y
+        case .sub: return x - y
+        case .mul: return x * y
+        case .div: return x / y
+        default: preconditionFailure("CPU arithmetic: \(op) is not add, sub, mul or div")
+        }
+    }
+
+    /// `v op s` (`s op v` with `scalarOnLeft`) for one element: the same expressions as
+    /// `binaryFloatScalar`'s loops.
+    @inline(__always)
+    static func scalarOp<T: FloatElement>(_ op: BinaryOp, _ v: T, _ s: T, scalarOnLeft: Bool) -> T {
+        switch (op, scalarOnLeft) {
+        case (.add, false): return v + s
+        case (.add, true): return s + v
+        case (.sub, false): return v - s
+        case (.sub, true): return s - v
+        case (.mul, false): return v * s
+        case (.mul, true): return s * v
+        case (.div, false): return v / s
+        case (.div, true): return s / v
+        case (.pow, false): return power(v, s)
+        case (.pow, true): return power(s, v)
+        default: preconditionFailure("CPU scalarOp: \(op) has no scalar kernel")
+        }
+    }
+
     /// `out = x op s` (`s op x` with `scalarOnLeft`): `binaryFloat` with a broadcast scalar,
     /// element for element the same results.
     static func binaryFloatScalar<T: FloatElement>(_ op: BinaryOp, _ x: Tensor, _ s: T, scalarOnLeft: Bool, _ out: Tensor) {
