@@ -164,6 +164,9 @@ func convolution(_ input: Tensor, weight: Tensor, bias: Tensor?, spatialRank: In
     let out = withNoGrad { () -> Tensor in
         let x4 = input.detached().reshaped(g.imageShape)
         let w4 = weight.detached().reshaped([weight.shape[0], weight.shape[1], g.kernelH, g.kernelW])
+        if let fused = CPUConvolution.forward(x4, w4, bias?.detached(), geometry: g, groups: groups) {
+            return fused.reshaped(outShape)
+        }
         return convolution4D(x4, w4, bias?.detached(), geometry: g, groups: groups).contiguousWithoutGrad().reshaped(outShape)
     }.detached()
     let inputs = [input, weight] + (bias.map { [$0] } ?? [])
@@ -195,6 +198,15 @@ final class ConvolutionBackward0: GradFn, @unchecked Sendable {
         let g = geometry
         let n = g.batch, o = weightShape[0], l = g.outH * g.outW
         let kg = (g.channels / groups) * g.kernelH * g.kernelW
+        // Without a graph to record, the CPU computes all three in one fused pass.
+        if !GradMode.isEnabled {
+            let x4 = try savedTensor(inputSlot).reshaped(g.imageShape)
+            let w4 = try savedTensor(weightSlot).reshaped([o, g.channels / groups, g.kernelH, g.kernelW])
+            if let fused = CPUConvolution.backward(gOut.reshaped([n, o, g.outH, g.outW]), input: x4, weight: w4, geometry: g,
+                                                   groups: groups, needs: (needsInputGrad(0), needsInputGrad(1), hasBias && needsInputGrad(2))) {
+                return [fused.input?.reshaped(inputShape), fused.weight?.reshaped(weightShape)] + (hasBias ? [fused.bias] : [])
+            }
+        }
         // The output gradient as [G, O/G, N·L], the layout of the forward product.
         let g3 = gOut.reshaped([n, o, l]).permuted([1, 0, 2]).reshaped([groups, o / groups, n * l])
         var result: [Tensor?] = [nil, nil]
