@@ -29,6 +29,11 @@ final class CPUConvolutionTests: XCTestCase {
         Case(n: 2, c: 3, h: 1, w: 17, o: 4, kh: 1, kw: 5, stride: (1, 2), padding: (0, 3)), // 1-D
         Case(n: 2, c: 2, h: 3, w: 4, o: 3, kh: 5, kw: 5, padding: (2, 3)),                  // kernel > image
         Case(n: 4, c: 8, h: 5, w: 6, o: 8, kh: 3, kw: 3, padding: (1, 1), groups: 8),       // depthwise
+        // Rows longer than one AVX-512 vector, with padded edges inside the second and third.
+        Case(n: 1, c: 2, h: 4, w: 37, o: 3, kh: 3, kw: 5, padding: (1, 4), dilation: (1, 3)),
+        Case(n: 2, c: 3, h: 3, w: 40, o: 2, kh: 2, kw: 3, dilation: (2, 2)),
+        // A band of a whole image above the GEMM's 64-column and row tiles.
+        Case(n: 2, c: 8, h: 12, w: 12, o: 52, kh: 3, kw: 3, padding: (1, 1)),
     ]
 
     /// Input for a case: contiguous, or a non-contiguous view with the same values
@@ -44,7 +49,21 @@ final class CPUConvolutionTests: XCTestCase {
 
     // MARK: - im2col / col2im
 
+    /// Runs `body` on the best CKernels build of this CPU (AVX-512 here) and on portable C.
+    func onEveryKernelBuild(_ body: () -> Void) {
+        body()
+        CPUConvolution.withPortableKernels(body)
+    }
+
     func testIm2colMatchesReferenceExactly() {
+        onEveryKernelBuild(checkIm2col)
+    }
+
+    func testCol2imMatchesReferenceExactly() {
+        onEveryKernelBuild(checkCol2im)
+    }
+
+    func checkIm2col() {
         for dtype in [DType.float32, .float64] {
             for (index, k) in Self.cases.enumerated() {
                 for contiguous in [true, false] {
@@ -69,7 +88,7 @@ final class CPUConvolutionTests: XCTestCase {
         }
     }
 
-    func testCol2imMatchesReferenceExactly() {
+    func checkCol2im() {
         for dtype in [DType.float32, .float64] {
             for (index, k) in Self.cases.enumerated() {
                 let g = k.geometry, c = g.columnShape

@@ -62,6 +62,15 @@ enum CPUConvolution {
             && (g.width == 1 || x.strides[3] == 1) && (g.height == 1 || x.strides[2] == g.width)
     }
 
+    /// Runs `body` with CKernels capped at its portable C build, for tests of that path (not
+    /// while kernels run on other threads: the level is process-wide).
+    static func withPortableKernels<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = ckernels_isa()
+        _ = ckernels_set_isa(CKERNELS_ISA_SCALAR)
+        defer { _ = ckernels_set_isa(previous) }
+        return try body()
+    }
+
     // MARK: - Forward
 
     private static func forward<T: ConvScalar>(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: WindowGeometry,
