@@ -177,6 +177,38 @@ final class CPUConvolutionTests: XCTestCase {
         }
     }
 
+    /// Results are the same bits on one thread and on several: bands and runs of images are
+    /// fixed by the sizes, not by the pool.
+    func testFusedResultsDoNotDependOnThreadCount() {
+        let k = Case(n: 11, c: 6, h: 9, w: 8, o: 10, kh: 3, kw: 3, padding: (1, 1), groups: 2)
+        let g = k.geometry
+        let x = input(k, dtype: .float32, seed: 1, contiguous: false)
+        let w = Tensor.randn([k.o, k.c / k.groups, 3, 3], seed: 2), b = Tensor.randn([k.o], seed: 3)
+        let gy = Tensor.randn([k.n, k.o, g.outH, g.outW], seed: 4)
+        func run(_ bytes: Int) -> [Tensor] {
+            guard let y = CPUConvolution.forward(x, w, b, geometry: g, groups: k.groups, bandBytes: bytes),
+                  let d = CPUConvolution.backward(gy, input: x, weight: w, geometry: g, groups: k.groups,
+                                                  needs: (true, true, true), bandBytes: bytes),
+                  let dx = d.input, let dw = d.weight, let db = d.bias else {
+                XCTFail("fused path declined")
+                return []
+            }
+            return [y, dx, dw, db]
+        }
+        for bytes in Self.bandSizes {
+            let many = CPUConvolution.withThreads(4) { run(bytes) }, one = CPUConvolution.withThreads(1) { run(bytes) }
+            XCTAssertEqual(many.count, 4)
+            for (a, e) in zip(many, one) { assertClose(a, e, Tolerance.exact, "band \(bytes)") }
+        }
+    }
+
+    func testSlotsDependOnSizesOnly() {
+        XCTAssertEqual(CPUConvolution.slots(batch: 16, weightBytes: 64 * 288 * 4), 8)
+        XCTAssertEqual(CPUConvolution.slots(batch: 3, weightBytes: 64 * 288 * 4), 3)
+        XCTAssertEqual(CPUConvolution.slots(batch: 16, weightBytes: 20 << 20), 3)
+        XCTAssertEqual(CPUConvolution.slots(batch: 16, weightBytes: 100 << 20), 1)
+    }
+
     /// The public ops take the fused path without a recorded graph: forward and all three
     /// gradients agree with the op-by-op path, also for conv1d and unbatched input.
     func testConvOpsAgreeWithAndWithoutGraph() throws {

@@ -10,7 +10,7 @@ import CKernels
 /// `ConvolutionBackward0` (which stays the reference, and the path on other devices and when
 /// a backward graph is recorded); results differ from it only by the rounding of sums taken
 /// in another order: GEMMs over bands instead of the whole image, and weight and bias
-/// gradients summed per image, then over `slots(batch)` fixed runs of images, then over the
+/// gradients summed per image, then over `slots(...)` fixed runs of images, then over the
 /// runs in order. That order depends on the batch size alone, never on the thread count.
 enum CPUConvolution {
     /// The most bytes of columns one band holds (it stays in the 2 MiB L2 of one core next to
@@ -46,8 +46,11 @@ enum CPUConvolution {
     }
 
     /// The runs of images whose weight and bias gradients are summed together before the runs
-    /// are added in order (a function of the batch size only, so of no thread count).
-    static func slots(_ batch: Int) -> Int { Swift.min(batch, 8) }
+    /// are added in order: up to 8 (load balance on a few cores), fewer when their partial
+    /// weight gradients would pass 64 MiB. A function of the sizes only, not of the thread count.
+    static func slots(batch: Int, weightBytes: Int) -> Int {
+        Swift.max(1, Swift.min(batch, 8, (64 << 20) / Swift.max(1, weightBytes)))
+    }
 
     /// Output rows per band for this geometry.
     static func bandRows<T>(_ g: WindowGeometry, _ bandBytes: Int, _: T.Type) -> Int {
@@ -68,6 +71,14 @@ enum CPUConvolution {
         let previous = ckernels_isa()
         _ = ckernels_set_isa(CKERNELS_ISA_SCALAR)
         defer { _ = ckernels_set_isa(previous) }
+        return try body()
+    }
+
+    /// Runs `body` with the CKernels pool set to `threads` threads, then restores the default
+    /// (for tests that check results do not depend on the thread count).
+    static func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        _ = ckernels_set_num_threads(Int32(threads))
+        defer { _ = ckernels_set_num_threads(0) }
         return try body()
     }
 
@@ -135,11 +146,12 @@ enum CPUConvolution {
         let gy = gradOutput.contiguousWithoutGrad(), w = weight.contiguousWithoutGrad()
         let rows = bandRows(g, bandBytes, T.self), bands = (g.outH + rows - 1) / rows
         let pointwise = isPointwise(x, g)
-        let slotCount = slots(n)
+        let slotCount = slots(batch: n, weightBytes: o * kg * MemoryLayout<T>.stride)
         var window = ckernels_window(geometry: g, channels: g.channels)
         let (sn, sc, sh, sw) = (x.strides[0], x.strides[1], x.strides[2], x.strides[3])
 
-        let gradInput = needs.input ? Tensor.zeros(g.imageShape, dtype: x.dtype) : nil
+        // Zeroed image by image inside the parallel loop, just before col2im adds into it.
+        let gradInput = needs.input ? Tensor(uninitializedShape: g.imageShape, dtype: x.dtype) : nil
         // Per-run partial sums, added in run order at the end.
         let weightParts = needs.weight ? UnsafeMutablePointer<T>.allocate(capacity: slotCount * o * kg) : nil
         let biasParts = needs.bias ? UnsafeMutablePointer<T>.allocate(capacity: slotCount * o) : nil
@@ -168,6 +180,7 @@ enum CPUConvolution {
                     var first = true
                     for img in (slot * n / slotCount)..<((slot + 1) * n / slotCount) {
                         let dy = py + img * o * l, image = px + img * sn
+                        if let pgi, !pointwise { (pgi + img * g.channels * hw).initialize(repeating: 0, count: g.channels * hw) }
                         if let bPart {
                             for oc in 0..<o { bPart[oc] += T.sum(l, dy + oc * l) }
                         }
