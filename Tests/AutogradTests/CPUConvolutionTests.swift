@@ -111,8 +111,9 @@ final class CPUConvolutionTests: XCTestCase {
 
     // MARK: - Fused convolution
 
-    /// Band sizes to run each case with: one output row per band, and the default.
-    static let bandSizes = [1, CPUConvolution.bandBytes]
+    /// Band sizes to run each case with: one output row per band, a few rows (uneven splits),
+    /// and the default.
+    static let bandSizes = [1, 5000, CPUConvolution.bandBytes]
 
     func testFusedForwardMatchesOpByOp() {
         for dtype in [DType.float32, .float64] {

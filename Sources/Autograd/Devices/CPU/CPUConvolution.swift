@@ -52,10 +52,13 @@ enum CPUConvolution {
         Swift.max(1, Swift.min(batch, 8, (64 << 20) / Swift.max(1, weightBytes)))
     }
 
-    /// Output rows per band for this geometry.
+    /// Output rows per band for this geometry: as many as fit in `bandBytes`, evened out over
+    /// the bands an image needs (two bands of 16 rows rather than 28 and 4).
     static func bandRows<T>(_ g: WindowGeometry, _ bandBytes: Int, _: T.Type) -> Int {
         let rowBytes = g.channels * g.kernelH * g.kernelW * g.outW * MemoryLayout<T>.stride
-        return Swift.max(1, Swift.min(g.outH, bandBytes / Swift.max(1, rowBytes)))
+        let most = Swift.max(1, Swift.min(g.outH, bandBytes / Swift.max(1, rowBytes)))
+        let bands = (g.outH + most - 1) / most
+        return (g.outH + bands - 1) / bands
     }
 
     /// Whether the columns of image `n` are `x` itself: a 1×1 window at stride 1 without
@@ -168,12 +171,10 @@ enum CPUConvolution {
             let px = UnsafePointer(x.pointer(T.self) + x.offset), pgi = gradInput?.pointer(T.self)
             CKernelPaths.parallelFor(slotCount, grain: 1) { begin, end in
                 let bandSize = ckk * rows * g.outW
-                let cols = needs.weight && !pointwise ? UnsafeMutablePointer<T>.allocate(capacity: bandSize) : nil
-                let gradCols = needs.input && !pointwise ? UnsafeMutablePointer<T>.allocate(capacity: bandSize) : nil
-                defer {
-                    cols?.deallocate()
-                    gradCols?.deallocate()
-                }
+                // One buffer serves both: the columns are dead once the weight GEMM has read them.
+                let buffer = (needs.weight || needs.input) && !pointwise ? UnsafeMutablePointer<T>.allocate(capacity: bandSize) : nil
+                defer { buffer?.deallocate() }
+                let cols = needs.weight ? buffer : nil, gradCols = needs.input ? buffer : nil
                 for slot in begin..<end {
                     let wPart = weightParts.map { $0 + slot * o * kg }, bPart = biasParts.map { $0 + slot * o }
                     bPart?.initialize(repeating: 0, count: o)
