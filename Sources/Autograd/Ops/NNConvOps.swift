@@ -201,7 +201,7 @@ final class ConvolutionBackward0: GradFn, @unchecked Sendable {
         let n = g.batch, o = weightShape[0], l = g.outH * g.outW
         let kg = (g.channels / groups) * g.kernelH * g.kernelW
         // Without a graph to record, the CPU computes all three in one fused pass.
-        if !GradMode.isEnabled {
+        if !GradMode.isEnabled && gOut.device == .cpu {
             let x4 = try savedTensor(inputSlot).reshaped(g.imageShape)
             let w4 = try savedTensor(weightSlot).reshaped([o, g.channels / groups, g.kernelH, g.kernelW])
             if let fused = CPUConvolution.backward(gOut.reshaped([n, o, g.outH, g.outW]), input: x4, weight: w4, geometry: g,
