@@ -203,6 +203,34 @@ final class CPUConvolutionTests: XCTestCase {
         }
     }
 
+    /// Broadcast (stride-0) inputs: expanded along the batch and along the row.
+    func testBroadcastInputs() throws {
+        let k = Case(n: 3, c: 4, h: 6, w: 7, o: 5, kh: 3, kw: 3, stride: (1, 2), padding: (1, 1))
+        let g = k.geometry
+        let inputs = [Tensor.randn([1, k.c, k.h, k.w], seed: 1).expanded(to: [k.n, k.c, k.h, k.w]),
+                      Tensor.randn([k.n, k.c, k.h, 1], seed: 2).expanded(to: [k.n, k.c, k.h, k.w])]
+        let w = Tensor.randn([k.o, k.c, 3, 3], seed: 3), b = Tensor.randn([k.o], seed: 4)
+        let gy = Tensor.randn([k.n, k.o, g.outH, g.outW], seed: 5)
+        for x in inputs {
+            let cols = Tensor(uninitializedShape: g.columnShape, dtype: .float32)
+            let ref = Tensor(uninitializedShape: g.columnShape, dtype: .float32)
+            Backends.cpu.im2col(x, geometry: g, padValue: 0, into: cols)
+            CPUBackend.im2colReference(x, g, 0, ref, Float.self)
+            assertClose(cols, ref, Tolerance.exact)
+
+            let expected = withNoGrad { convolution4D(x, w, b, geometry: g, groups: 1).contiguous() }
+            let fused = try XCTUnwrap(CPUConvolution.forward(x, w, b, geometry: g, groups: 1))
+            assertClose(fused, expected, Tolerance.reduction(.float32, terms: k.c * 9))
+
+            let (xr, wr) = (x.detached(), w.detached())
+            for p in [xr, wr] { p.requiresGrad = true }
+            try conv2d(xr, weight: wr, bias: b, stride: k.stride, padding: k.padding).backward(gy, createGraph: true)
+            let d = try XCTUnwrap(CPUConvolution.backward(gy, input: x, weight: w, geometry: g, groups: 1, needs: (true, true, false)))
+            assertClose(try XCTUnwrap(d.input), xr.grad!.detached(), Tolerance.reduction(.float32, terms: k.o * 9))
+            assertClose(try XCTUnwrap(d.weight), wr.grad!.detached(), Tolerance.reduction(.float32, terms: k.n * g.outH * g.outW))
+        }
+    }
+
     func testSlotsDependOnSizesOnly() {
         XCTAssertEqual(CPUConvolution.slots(batch: 16, weightBytes: 64 * 288 * 4), 8)
         XCTAssertEqual(CPUConvolution.slots(batch: 3, weightBytes: 64 * 288 * 4), 3)
