@@ -129,7 +129,9 @@ func convolution4D(_ x: Tensor, _ w: Tensor, _ b: Tensor?, geometry g: WindowGeo
 /// A 2-D convolution (PyTorch's `F.conv2d`): input `[N, C, H, W]` (or `[C, H, W]`), weight
 /// `[O, C / groups, kH, kW]`, optional bias `[O]`; result `[N, O, outH, outW]` with
 /// `out = floor((in + 2·padding − dilation·(k − 1) − 1) / stride) + 1`. Computed as unfold
-/// (im2col) and a matrix product. Differentiable in all three (`ConvolutionBackward0`).
+/// (im2col) and a matrix product; on the CPU in float32/float64 both run fused, one band of
+/// output rows at a time in cache, in parallel (results equal the unfused formula up to
+/// summation order). Differentiable in all three (`ConvolutionBackward0`).
 ///
 /// ```swift
 /// conv2d(Tensor.randn([8, 1, 8, 8]), weight: Tensor.randn([16, 1, 3, 3]), padding: (1, 1)).shape  // [8, 16, 8, 8]
@@ -164,6 +166,9 @@ func convolution(_ input: Tensor, weight: Tensor, bias: Tensor?, spatialRank: In
     let out = withNoGrad { () -> Tensor in
         let x4 = input.detached().reshaped(g.imageShape)
         let w4 = weight.detached().reshaped([weight.shape[0], weight.shape[1], g.kernelH, g.kernelW])
+        if let fused = CPUConvolution.forward(x4, w4, bias?.detached(), geometry: g, groups: groups) {
+            return fused.reshaped(outShape)
+        }
         return convolution4D(x4, w4, bias?.detached(), geometry: g, groups: groups).contiguousWithoutGrad().reshaped(outShape)
     }.detached()
     let inputs = [input, weight] + (bias.map { [$0] } ?? [])
@@ -195,6 +200,15 @@ final class ConvolutionBackward0: GradFn, @unchecked Sendable {
         let g = geometry
         let n = g.batch, o = weightShape[0], l = g.outH * g.outW
         let kg = (g.channels / groups) * g.kernelH * g.kernelW
+        // Without a graph to record, the CPU computes all three in one fused pass.
+        if !GradMode.isEnabled && gOut.device == .cpu {
+            let x4 = try savedTensor(inputSlot).reshaped(g.imageShape)
+            let w4 = try savedTensor(weightSlot).reshaped([o, g.channels / groups, g.kernelH, g.kernelW])
+            if let fused = CPUConvolution.backward(gOut.reshaped([n, o, g.outH, g.outW]), input: x4, weight: w4, geometry: g,
+                                                   groups: groups, needs: (needsInputGrad(0), needsInputGrad(1), hasBias && needsInputGrad(2))) {
+                return [fused.input?.reshaped(inputShape), fused.weight?.reshaped(weightShape)] + (hasBias ? [fused.bias] : [])
+            }
+        }
         // The output gradient as [G, O/G, N·L], the layout of the forward product.
         let g3 = gOut.reshaped([n, o, l]).permuted([1, 0, 2]).reshaped([groups, o / groups, n * l])
         var result: [Tensor?] = [nil, nil]
@@ -206,8 +220,9 @@ final class ConvolutionBackward0: GradFn, @unchecked Sendable {
         if needsInputGrad(1) {
             let x4 = try savedTensor(inputSlot).reshaped(g.imageShape)
             let cols = x4.im2col(g).permuted([1, 0, 2]).reshaped([groups, kg, n * l])
-            // A contiguous right operand keeps the product on the GEMM's fast path.
-            result[1] = g3.matmul(cols.transposed(1, 2).contiguous()).reshaped(weightShape)
+            // The transposed columns go to the GEMM as a view: CKernels packs any strides and
+            // cuBLAS reads a transpose in place, so no copy of the columns is made.
+            result[1] = g3.matmul(cols.transposed(1, 2)).reshaped(weightShape)
         }
         if hasBias {
             result.append(needsInputGrad(2) ? gOut.reshaped([n, o, l]).sum(dims: [0, 2]) : nil)

@@ -305,6 +305,57 @@ int ckernels_tiny_free(void *block);
 /** Blocks held by the calling thread's free list (for tests). */
 long ckernels_tiny_cached(void);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Convolution windows                                                                       */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * The geometry of a 2-D sliding window over one image of `channels` x `height` x `width`
+ * (1-D windows use height 1). Output position (oy, ox) with kernel offset (i, j) reads input
+ * row oy * stride_h - pad_h + i * dilation_h and column ox * stride_w - pad_w + j * dilation_w;
+ * out_h and out_w are the output size (PyTorch's formula, computed by the caller).
+ */
+typedef struct {
+    long channels, height, width;
+    long kernel_h, kernel_w;
+    long stride_h, stride_w;
+    long pad_h, pad_w;
+    long dilation_h, dilation_w;
+    long out_h, out_w;
+} ckernels_window;
+
+/**
+ * im2col of one image for the band of output rows [oy0, oy1):
+ * cols[((c * kernel_h + i) * kernel_w + j) * ldc + (oy - oy0) * out_w + ox] = x[c*sc + y*sh + x'*sw]
+ * with (y, x') the input position the window reads, or `pad` where it lies outside the image.
+ * Exact copies (no arithmetic). `x` may have any strides; `cols` has rows of ldc >= (oy1 - oy0)
+ * * out_w elements and must not overlap `x`. Runs on the calling thread.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an invalid window, band or ldc, or null pointers.
+ */
+int ckernels_sim2col(const ckernels_window *w, const float *x, long sc, long sh, long sw, float pad,
+                     long oy0, long oy1, float *cols, long ldc);
+
+/** Double-precision `ckernels_sim2col`. */
+int ckernels_dim2col(const ckernels_window *w, const double *x, long sc, long sh, long sw, double pad,
+                     long oy0, long oy1, double *cols, long ldc);
+
+/**
+ * col2im of one image for the band of output rows [oy0, oy1), the adjoint of `ckernels_sim2col`:
+ * adds every column entry (laid out as there) into the contiguous `image` (channels x height x
+ * width) position it was read from; entries read from the padding are dropped. Each image
+ * element receives its terms in the order (c, i, j, oy, ox) — rows of the columns first — so
+ * results do not depend on how a caller splits channels; bands must be added in a fixed order
+ * by the caller for the same guarantee. Runs on the calling thread; `image` must not overlap
+ * `cols`.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an invalid window, band or ldc, or null pointers.
+ */
+int ckernels_scol2im(const ckernels_window *w, const float *cols, long ldc, long oy0, long oy1,
+                     float *image);
+
+/** Double-precision `ckernels_scol2im`. */
+int ckernels_dcol2im(const ckernels_window *w, const double *cols, long ldc, long oy0, long oy1,
+                     double *image);
+
 #ifdef __cplusplus
 }
 #endif

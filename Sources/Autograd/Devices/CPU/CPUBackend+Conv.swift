@@ -1,3 +1,5 @@
+import CKernels
+
 /// CPU implementations of the sliding-window and row-lookup kernels.
 extension CPUBackend: ConvKernels {
     func im2col(_ x: Tensor, geometry g: WindowGeometry, padValue: Double, into cols: Tensor) {
@@ -19,7 +21,62 @@ extension CPUBackend: ConvKernels {
         }
     }
 
-    private static func im2col<T: FloatElement>(_ x: Tensor, _ g: WindowGeometry, _ padValue: Double, _ cols: Tensor, _: T.Type) {
+    /// Elements of columns one parallel chunk should at least write (a chunk is one channel
+    /// of one image, or several).
+    private static let windowGrain = 1 << 15
+
+    /// im2col through CKernels, one (image, channel) pair per item, in parallel. Exact copies,
+    /// so the result is the reference loop's bit for bit.
+    private static func im2col<T: ConvScalar>(_ x: Tensor, _ g: WindowGeometry, _ padValue: Double, _ cols: Tensor, _: T.Type) {
+        let l = g.outH * g.outW, k = g.kernelH * g.kernelW
+        let (cn, cr) = (cols.strides[0], cols.strides[1])
+        // Rows that overlap (a stride below one row) are left to the reference loop.
+        guard l > 0, k * g.channels > 0, cr >= l || (k * g.channels == 1) else {
+            return im2colReference(x, g, padValue, cols, T.self)
+        }
+        var window = ckernels_window(geometry: g, channels: 1)
+        let pad = T(fromDouble: padValue)
+        let (sn, sc, sh, sw) = (x.strides[0], x.strides[1], x.strides[2], x.strides[3])
+        let ldc = Swift.max(cr, l)
+        withExtendedLifetime((x, cols)) {
+            let px = UnsafePointer(x.pointer(T.self) + x.offset), pc = cols.pointer(T.self) + cols.offset
+            CKernelPaths.parallelFor(g.batch * g.channels, grain: Swift.max(1, windowGrain / (k * l))) { begin, end in
+                for item in begin..<end {
+                    let n = item / g.channels, c = item % g.channels
+                    let status = T.im2col(&window, px + n * sn + c * sc, sc, sh, sw, pad, 0, g.outH,
+                                          pc + n * cn + c * k * cr, ldc)
+                    precondition(status == CKERNELS_OK, "CPU im2col: CKernels rejected the window \(g) (\(status))")
+                }
+            }
+        }
+    }
+
+    /// col2im through CKernels, one (image, channel) pair per item, in parallel. Each image
+    /// element receives its terms in the reference loop's order, so results are identical.
+    private static func col2im<T: ConvScalar>(_ cols: Tensor, _ g: WindowGeometry, _ image: Tensor, _: T.Type) {
+        let l = g.outH * g.outW, k = g.kernelH * g.kernelW, hw = g.height * g.width
+        let (cn, cr) = (cols.strides[0], cols.strides[1])
+        guard l > 0, k * g.channels > 0, cr >= l || (k * g.channels == 1) else {
+            return col2imReference(cols, g, image, T.self)
+        }
+        var window = ckernels_window(geometry: g, channels: 1)
+        let ldc = Swift.max(cr, l)
+        withExtendedLifetime((cols, image)) {
+            let pc = UnsafePointer(cols.pointer(T.self) + cols.offset), pi = image.pointer(T.self) + image.offset
+            CKernelPaths.parallelFor(g.batch * g.channels, grain: Swift.max(1, windowGrain / (k * l))) { begin, end in
+                for item in begin..<end {
+                    let n = item / g.channels, c = item % g.channels
+                    let status = T.col2im(&window, pc + n * cn + c * k * cr, ldc, 0, g.outH, pi + (n * g.channels + c) * hw)
+                    precondition(status == CKERNELS_OK, "CPU col2im: CKernels rejected the window \(g) (\(status))")
+                }
+            }
+        }
+    }
+
+    // MARK: - Reference loops
+
+    /// The plain im2col loop, the reference the CKernels path is tested against.
+    static func im2colReference<T: FloatElement>(_ x: Tensor, _ g: WindowGeometry, _ padValue: Double, _ cols: Tensor, _: T.Type) {
         let px = x.pointer(T.self), pc = cols.pointer(T.self) + cols.offset
         let pad = T(fromDouble: padValue)
         let (sn, sc, sh, sw) = (x.strides[0], x.strides[1], x.strides[2], x.strides[3])
@@ -52,7 +109,8 @@ extension CPUBackend: ConvKernels {
         }
     }
 
-    private static func col2im<T: FloatElement>(_ cols: Tensor, _ g: WindowGeometry, _ image: Tensor, _: T.Type) {
+    /// The plain col2im loop, the reference the CKernels path is tested against.
+    static func col2imReference<T: FloatElement>(_ cols: Tensor, _ g: WindowGeometry, _ image: Tensor, _: T.Type) {
         let pc = cols.pointer(T.self) + cols.offset, pi = image.pointer(T.self) + image.offset
         let (cn, cr) = (cols.strides[0], cols.strides[1])
         let oh = g.outH, ow = g.outW

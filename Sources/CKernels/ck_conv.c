@@ -1,0 +1,214 @@
+/* Convolution windows: im2col and col2im of one image over a band of output rows.
+ *
+ * Portable C, plus an AVX-512 build for unit strides along the row (the usual case), where
+ * each output row is a few masked vector loads and stores (the padding costs nothing extra);
+ * the portable loops spend most of their time on the short padded edges of 30-odd-element
+ * rows. Copies are exact and col2im adds in the same order on every path, so both builds give
+ * identical bits. Each row of the columns,
+ * (c, i, j), reads one shifted, possibly strided, run of every input row it touches; the valid
+ * range [lo, hi) of output columns is computed once per (j), so the inner loops carry no
+ * bounds checks. */
+#include "ck_internal.h"
+
+/* Output columns ox in [lo, hi) read input column ox * stride + off, which lies in [0, width). */
+static void ck_valid_range(long out_w, long width, long stride, long off, long *lo, long *hi) {
+    long l = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    long h = width - 1 - off < 0 ? 0 : (width - 1 - off) / stride + 1;
+    if (h > out_w) h = out_w;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+}
+
+static int ck_window_ok(const ckernels_window *w) {
+    return w != NULL && w->channels >= 0 && w->height >= 0 && w->width >= 0 && w->kernel_h > 0 &&
+           w->kernel_w > 0 && w->stride_h > 0 && w->stride_w > 0 && w->pad_h >= 0 && w->pad_w >= 0 &&
+           w->dilation_h > 0 && w->dilation_w > 0 && w->out_h >= 0 && w->out_w >= 0;
+}
+
+#define CK_CONV(P, T)                                                                              \
+    static void ck_##P##im2col_c(const ckernels_window *w, const T *x, long sc, long sh, long sw,  \
+                                 T pad, long oy0, long oy1, T *cols, long ldc) {                   \
+        const long ow = w->out_w;                                                                  \
+        long row = 0;                                                                              \
+        for (long c = 0; c < w->channels; c++) {                                                   \
+            const T *plane = x + c * sc;                                                           \
+            for (long i = 0; i < w->kernel_h; i++) {                                               \
+                for (long j = 0; j < w->kernel_w; j++, row++) {                                    \
+                    T *restrict dst = cols + row * ldc;                                            \
+                    const long off = j * w->dilation_w - w->pad_w;                                 \
+                    long lo, hi;                                                                   \
+                    ck_valid_range(ow, w->width, w->stride_w, off, &lo, &hi);                      \
+                    for (long oy = oy0; oy < oy1; oy++, dst += ow) {                               \
+                        const long y = oy * w->stride_h - w->pad_h + i * w->dilation_h;            \
+                        if (y < 0 || y >= w->height) {                                             \
+                            for (long ox = 0; ox < ow; ox++) dst[ox] = pad;                        \
+                            continue;                                                              \
+                        }                                                                          \
+                        for (long ox = 0; ox < lo; ox++) dst[ox] = pad;                            \
+                        const T *restrict src = plane + y * sh + off * sw;                         \
+                        if (w->stride_w == 1 && sw == 1) {                                         \
+                            for (long ox = lo; ox < hi; ox++) dst[ox] = src[ox];                   \
+                        } else {                                                                   \
+                            const long step = w->stride_w * sw;                                    \
+                            for (long ox = lo; ox < hi; ox++) dst[ox] = src[ox * step];            \
+                        }                                                                          \
+                        for (long ox = hi; ox < ow; ox++) dst[ox] = pad;                           \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+                                                                                                   \
+    static void ck_##P##col2im_c(const ckernels_window *w, const T *cols, long ldc, long oy0,      \
+                                 long oy1, T *image) {                                             \
+        const long ow = w->out_w, hw = w->height * w->width;                                       \
+        long row = 0;                                                                              \
+        for (long c = 0; c < w->channels; c++) {                                                   \
+            T *plane = image + c * hw;                                                             \
+            for (long i = 0; i < w->kernel_h; i++) {                                               \
+                for (long j = 0; j < w->kernel_w; j++, row++) {                                    \
+                    const T *restrict src = cols + row * ldc;                                      \
+                    const long off = j * w->dilation_w - w->pad_w;                                 \
+                    long lo, hi;                                                                   \
+                    ck_valid_range(ow, w->width, w->stride_w, off, &lo, &hi);                      \
+                    for (long oy = oy0; oy < oy1; oy++, src += ow) {                               \
+                        const long y = oy * w->stride_h - w->pad_h + i * w->dilation_h;            \
+                        if (y < 0 || y >= w->height) continue;                                     \
+                        T *restrict dst = plane + y * w->width + off;                              \
+                        if (w->stride_w == 1) {                                                    \
+                            for (long ox = lo; ox < hi; ox++) dst[ox] += src[ox];                  \
+                        } else {                                                                   \
+                            const long step = w->stride_w;                                         \
+                            for (long ox = lo; ox < hi; ox++) dst[ox * step] += src[ox];           \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+CK_CONV(s, float)
+CK_CONV(d, double)
+
+/* ---- AVX-512: whole output rows as masked vector loads and stores (unit strides only) ---- */
+#if CK_X86
+#include <immintrin.h>
+
+/* Lanes [a, b) of a vector of n lanes (as an unsigned mask). */
+static inline unsigned ck_lanes(long a, long b, long n) {
+    if (a < 0) a = 0;
+    if (b > n) b = n;
+    if (b <= a) return 0;
+    return (unsigned)(((1ul << b) - 1) & ~((1ul << a) - 1));
+}
+
+/* Masked loads do not fault on masked-off lanes, so a row's padding needs no scalar edges. */
+#define CK_CONV_AVX512(P, T, V, N, MASK, SET1, MLOAD, MSTORE, ADD)                                 \
+    CK_TARGET_AVX512 static void ck_##P##im2col_avx512(const ckernels_window *w, const T *x,      \
+                                                       long sc, long sh, T pad, long oy0,          \
+                                                       long oy1, T *cols, long ldc) {              \
+        const long ow = w->out_w;                                                                  \
+        const V vpad = SET1(pad);                                                                  \
+        long row = 0;                                                                              \
+        for (long c = 0; c < w->channels; c++) {                                                   \
+            const T *plane = x + c * sc;                                                           \
+            for (long i = 0; i < w->kernel_h; i++) {                                               \
+                for (long j = 0; j < w->kernel_w; j++, row++) {                                    \
+                    T *dst = cols + row * ldc;                                                     \
+                    const long off = j * w->dilation_w - w->pad_w;                                 \
+                    long lo, hi;                                                                   \
+                    ck_valid_range(ow, w->width, 1, off, &lo, &hi);                                \
+                    for (long oy = oy0; oy < oy1; oy++, dst += ow) {                               \
+                        const long y = oy * w->stride_h - w->pad_h + i * w->dilation_h;            \
+                        const int inside = y >= 0 && y < w->height;                                \
+                        const T *src = plane + y * sh + off;                                       \
+                        for (long ox = 0; ox < ow; ox += N) {                                      \
+                            MASK store = (MASK)ck_lanes(0, ow - ox, N);                            \
+                            MASK valid = inside ? (MASK)ck_lanes(lo - ox, hi - ox, N) : 0;         \
+                            MSTORE(dst + ox, store, MLOAD(vpad, valid, src + ox));                 \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+                                                                                                   \
+    CK_TARGET_AVX512 static void ck_##P##col2im_avx512(const ckernels_window *w, const T *cols,    \
+                                                       long ldc, long oy0, long oy1, T *image) {   \
+        const long ow = w->out_w, hw = w->height * w->width;                                       \
+        const V zero = SET1((T)0);                                                                 \
+        long row = 0;                                                                              \
+        for (long c = 0; c < w->channels; c++) {                                                   \
+            T *plane = image + c * hw;                                                             \
+            for (long i = 0; i < w->kernel_h; i++) {                                               \
+                for (long j = 0; j < w->kernel_w; j++, row++) {                                    \
+                    const T *src = cols + row * ldc;                                               \
+                    const long off = j * w->dilation_w - w->pad_w;                                 \
+                    long lo, hi;                                                                   \
+                    ck_valid_range(ow, w->width, 1, off, &lo, &hi);                                \
+                    for (long oy = oy0; oy < oy1; oy++, src += ow) {                               \
+                        const long y = oy * w->stride_h - w->pad_h + i * w->dilation_h;            \
+                        if (y < 0 || y >= w->height) continue;                                     \
+                        T *dst = plane + y * w->width + off;                                       \
+                        for (long ox = lo - lo % N; ox < hi; ox += N) {                            \
+                            MASK valid = (MASK)ck_lanes(lo - ox, hi - ox, N);                      \
+                            V sum = ADD(MLOAD(zero, valid, dst + ox), MLOAD(zero, valid, src + ox)); \
+                            MSTORE(dst + ox, valid, sum);                                          \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+CK_CONV_AVX512(s, float, __m512, 16, __mmask16, _mm512_set1_ps, _mm512_mask_loadu_ps,
+               _mm512_mask_storeu_ps, _mm512_add_ps)
+CK_CONV_AVX512(d, double, __m512d, 8, __mmask8, _mm512_set1_pd, _mm512_mask_loadu_pd,
+               _mm512_mask_storeu_pd, _mm512_add_pd)
+#endif
+
+/* ---- entry points: checks and dispatch ---- */
+#if CK_X86
+#define CK_VECTOR_ROWS(w, sw) (ck_isa_now() == CKERNELS_ISA_AVX512 && (w)->stride_w == 1 && (sw) == 1)
+#else
+#define CK_VECTOR_ROWS(w, sw) 0
+#endif
+
+#define CK_CONV_ENTRY(P, T)                                                                        \
+    int ckernels_##P##im2col(const ckernels_window *w, const T *x, long sc, long sh, long sw,      \
+                             T pad, long oy0, long oy1, T *cols, long ldc) {                       \
+        if (!ck_window_ok(w) || oy0 < 0 || oy1 > w->out_h || oy0 > oy1) return CKERNELS_EINVAL;   \
+        const long band = (oy1 - oy0) * w->out_w;                                                  \
+        if (band == 0 || w->channels == 0) return CKERNELS_OK;                                     \
+        if (x == NULL || cols == NULL || ldc < band) return CKERNELS_EINVAL;                       \
+        CK_IF_AVX512(if (CK_VECTOR_ROWS(w, sw)) {                                                  \
+            ck_##P##im2col_avx512(w, x, sc, sh, pad, oy0, oy1, cols, ldc);                         \
+            return CKERNELS_OK;                                                                    \
+        })                                                                                         \
+        ck_##P##im2col_c(w, x, sc, sh, sw, pad, oy0, oy1, cols, ldc);                              \
+        return CKERNELS_OK;                                                                        \
+    }                                                                                              \
+                                                                                                   \
+    int ckernels_##P##col2im(const ckernels_window *w, const T *cols, long ldc, long oy0,          \
+                             long oy1, T *image) {                                                 \
+        if (!ck_window_ok(w) || oy0 < 0 || oy1 > w->out_h || oy0 > oy1) return CKERNELS_EINVAL;   \
+        const long band = (oy1 - oy0) * w->out_w;                                                  \
+        if (band == 0 || w->channels == 0) return CKERNELS_OK;                                     \
+        if (image == NULL || cols == NULL || ldc < band) return CKERNELS_EINVAL;                   \
+        CK_IF_AVX512(if (CK_VECTOR_ROWS(w, 1)) {                                                   \
+            ck_##P##col2im_avx512(w, cols, ldc, oy0, oy1, image);                                  \
+            return CKERNELS_OK;                                                                    \
+        })                                                                                         \
+        ck_##P##col2im_c(w, cols, ldc, oy0, oy1, image);                                           \
+        return CKERNELS_OK;                                                                        \
+    }
+
+#if CK_X86
+#define CK_IF_AVX512(code) code
+#else
+#define CK_IF_AVX512(code)
+#endif
+
+CK_CONV_ENTRY(s, float)
+CK_CONV_ENTRY(d, double)
