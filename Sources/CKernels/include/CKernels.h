@@ -267,6 +267,22 @@ int ckernels_ssum(long n, const float *x, float *result);
 int ckernels_dsum(long n, const double *x, double *result);
 
 /**
+ * Sums along the middle dimension of a contiguous [outer, n, inner] array into the contiguous
+ * [outer, inner] `out`: out[o*inner + j] = +0.0 + (the sum over k < n of x[(o*n + k)*inner + j]),
+ * in the pairwise order of swift-autograd's reference loop (CPUKernels.pairwiseSum): runs of at
+ * most 64 elements go to four accumulators (element k of the run to accumulator k % 4 while four
+ * remain, the rest to the first), combined as (s0 + s1) + (s2 + s3); a longer run splits at
+ * (n/2 + 7) & ~7 and the two halves' sums are added. So the result is bit for bit the one of
+ * that loop, on every ISA and for any number of threads; n == 0 gives +0.0. Meant for inner > 1
+ * (columns); `out` must not overlap `x`. Parallel from 64K elements on (groups of 64 columns).
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for a negative size or a null pointer with work to do.
+ */
+int ckernels_ssum_dim(long outer, long n, long inner, const float *x, float *out);
+
+/** Double-precision `ckernels_ssum_dim`. */
+int ckernels_dsum_dim(long outer, long n, long inner, const double *x, double *out);
+
+/**
  * The largest element of x[0..<n) (contiguous) into *result, and its index (the first one
  * holding that value) into *index when `index` is not null. NaN wins: if any element is NaN,
  * *result is NaN and *index the first NaN's position. For n == 0 the result is -inf, index -1.

@@ -144,6 +144,24 @@ enum CKernelPaths {
         return status == CKERNELS_OK
     }
 
+    /// The sum over one non-last dim `dim` of a contiguous float32/float64 `x` into the
+    /// contiguous `out` (x's shape with that dim 1), vectorized across the columns by CKernels
+    /// (`ckernels_ssum_dim`) in exactly the pairwise order of `CPUKernels.pairwiseSum`, so the
+    /// result equals the Swift loop's bit for bit. `false` when the dim is the last one (or
+    /// only size-1 dims follow it), where the Swift loop already reads contiguous rows.
+    static func sumDim(_ x: Tensor, dim: Int, _ out: Tensor) -> Bool {
+        guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.isContiguous, out.isContiguous else { return false }
+        let outer = x.shape[..<dim].reduce(1, *), n = x.shape[dim], inner = x.shape[(dim + 1)...].reduce(1, *)
+        guard inner > 1, out.count == outer * inner else { return false }
+        let status: Int32 = withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                return ckernels_ssum_dim(outer, n, inner, x.pointer(Float.self) + x.offset, out.pointer(Float.self) + out.offset)
+            }
+            return ckernels_dsum_dim(outer, n, inner, x.pointer(Double.self) + x.offset, out.pointer(Double.self) + out.offset)
+        }
+        return status == CKERNELS_OK
+    }
+
     /// The largest element of a contiguous float32/float64 `x` into the one-element `out`.
     /// NaN wins, as in the Swift loop. A zero maximum is left to the Swift loop, which
     /// reports the sign of the last of equal zeros where CKernels reports the first.
