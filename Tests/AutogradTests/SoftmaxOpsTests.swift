@@ -61,10 +61,9 @@ final class SoftmaxOpsTests: XCTestCase {
 
     func testOtherDimsMatchOpByOpPath() {
         for dtype in [DType.float32, .float64] {
-            for inner in [2, 5, 16, 17, 64, 70, 130] {
-                for n in [1, 7, 17, 100, 1025] {
-                    checkFused(Tensor.randn([n, inner], dtype: dtype, seed: UInt64(n * 1000 + inner)) * 4, dim: 0, "\(dtype) [\(n), \(inner)] dim 0")
-                }
+            // Column groups of 4 vectors and their tails; several sum runs of 64 for n = 1025.
+            for (n, inner) in [1, 7, 100].flatMap({ n in [2, 5, 16, 17, 64, 70, 130].map { (n, $0) } }) + [(1025, 17), (1025, 70)] {
+                checkFused(Tensor.randn([n, inner], dtype: dtype, seed: UInt64(n * 1000 + inner)) * 4, dim: 0, "\(dtype) [\(n), \(inner)] dim 0")
             }
             checkFused(Tensor.randn([3, 33, 17], dtype: dtype, seed: 4), dim: 1, "\(dtype) [3, 33, 17] dim 1")
             checkFused(Tensor.randn([2, 5, 3, 7], dtype: dtype, seed: 5), dim: 1, "\(dtype) [2, 5, 3, 7] dim 1")
@@ -125,8 +124,9 @@ final class SoftmaxOpsTests: XCTestCase {
             _ = ckernels_set_isa(CKERNELS_ISA_AVX512)   // clamped to the best the CPU has
             _ = ckernels_set_num_threads(0)
         }
-        let rows = Tensor.randn([70, 1000], seed: 10) * 3, columns = Tensor.randn([700, 70], seed: 11) * 3
-        let g1 = Tensor.randn([70, 1000], seed: 12), g0 = Tensor.randn([700, 70], seed: 13)
+        // Both above the parallel threshold (32K elements), rows and column groups.
+        let rows = Tensor.randn([40, 1000], seed: 10) * 3, columns = Tensor.randn([500, 70], seed: 11) * 3
+        let g1 = Tensor.randn([40, 1000], seed: 12), g0 = Tensor.randn([500, 70], seed: 13)
         func run() -> [Tensor] {
             var out: [Tensor] = []
             for log in [false, true] {
