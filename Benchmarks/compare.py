@@ -96,6 +96,14 @@ def torch_figures(quick, threads):
         for p in (gx, gw, gb):
             p.grad = None
     out[f"{conv} fwd+bwd"] = median_time(conv_step, warmup=2) * 1e3
+    out["logSoftmax [4096, 1000]"] = median_time(lambda: s.log_softmax(dim=1), repeats=5) * 1e3
+    out["softmax [4096, 1000] dim 0"] = median_time(lambda: s.softmax(dim=0), repeats=5) * 1e3
+    leaf = s.clone().requires_grad_()
+    gy = torch.randn(4096, 1000, generator=g)
+    def softmax_fwd_bwd():
+        leaf.softmax(dim=1).backward(gy)
+        leaf.grad = None
+    out["softmax fwd+bwd [4096, 1000]"] = median_time(softmax_fwd_bwd, repeats=5) * 1e3
     out.update(gemm_figures(lambda shape, dt: torch.randn(*shape, dtype=dt, generator=g),
                             lambda a, b: a @ b, torch.float32, torch.float64, quick))
     return out

@@ -149,4 +149,28 @@ const ck_vec_table *ck_vec_table_scalar(void);
 /** The element-wise table for the current ISA. */
 const ck_vec_table *ck_vec_now(void);
 
+/* ---- softmax kernels (ck_softmax_impl.inc): one table per ISA ---- */
+typedef struct {
+    /* `rows` rows of n contiguous elements; log != 0: log-softmax */
+    void (*srows)(long rows, long n, const float *x, float *y, int log);
+    void (*drows)(long rows, long n, const double *x, double *y, int log);
+    /* `width` adjacent columns of an [n, inner] slice (softmax along n, stride inner) */
+    void (*scols)(long n, long inner, long width, const float *x, float *y, int log);
+    void (*dcols)(long n, long inner, long width, const double *x, double *y, int log);
+    void (*srows_bwd)(long rows, long n, const float *y, const float *g, float *gx, int log);
+    void (*drows_bwd)(long rows, long n, const double *y, const double *g, double *gx, int log);
+    void (*scols_bwd)(long n, long inner, long width, const float *y, const float *g, float *gx, int log);
+    void (*dcols_bwd)(long n, long inner, long width, const double *y, const double *g, double *gx,
+                      int log);
+} ck_softmax_table;
+
+#if CK_X86
+const ck_softmax_table *ck_softmax_table_avx2(void);
+const ck_softmax_table *ck_softmax_table_avx512(void);
+#endif
+#if CK_NEON
+const ck_softmax_table *ck_softmax_table_neon(void);
+#endif
+const ck_softmax_table *ck_softmax_table_scalar(void);
+
 #endif /* CK_INTERNAL_H */

@@ -6,4 +6,6 @@
 #include "ck_simd_avx512.h"
 #include "ck_vec_impl.inc"
 const ck_vec_table *ck_vec_table_avx512(void) { return &ck_vec_tab_avx512; }
+#include "ck_softmax_impl.inc"
+const ck_softmax_table *ck_softmax_table_avx512(void) { return &ck_softmax_tab_avx512; }
 #endif

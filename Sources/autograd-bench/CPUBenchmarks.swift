@@ -36,7 +36,7 @@ enum CPUBenchmarks {
         return results
     }
 
-    static func elementwise(quick: Bool) -> [Result] {
+    static func elementwise(quick: Bool) throws -> [Result] {
         let n = quick ? 1 << 20 : 16 << 20
         let a = Tensor.randn([n], seed: 5), b = Tensor.randn([n], seed: 6)
         let label = quick ? "1M" : "16M"
@@ -49,10 +49,30 @@ enum CPUBenchmarks {
             let t = Timing.median(repeats: 7) { _ = body() }
             results.append(Result(group: "elementwise", name: "\(name) \(label) f32", value: t * 1e3, unit: "ms", higherIsBetter: false))
         }
-        let x = Tensor.randn([4096, 1000], seed: 7)
-        let t = Timing.median(repeats: 5) { _ = x.softmax(dim: 1) }
-        results.append(Result(group: "elementwise", name: "softmax [4096, 1000]", value: t * 1e3, unit: "ms", higherIsBetter: false))
+        results += try softmax()
         return results
+    }
+
+    /// Softmax over the rows and over the columns of [4096, 1000], logSoftmax, and a softmax
+    /// forward + backward.
+    static func softmax() throws -> [Result] {
+        let x = Tensor.randn([4096, 1000], seed: 7)
+        let gy = Tensor.randn([4096, 1000], seed: 11)
+        let leaf = x.detach()
+        leaf.requiresGrad = true
+        let cases: [(String, () throws -> Void)] = [
+            ("softmax [4096, 1000]", { _ = x.softmax(dim: 1) }),
+            ("logSoftmax [4096, 1000]", { _ = x.logSoftmax(dim: 1) }),
+            ("softmax [4096, 1000] dim 0", { _ = x.softmax(dim: 0) }),
+            ("softmax fwd+bwd [4096, 1000]", {
+                try leaf.softmax(dim: 1).backward(gy)
+                leaf.grad = nil
+            }),
+        ]
+        return try cases.map { name, body in
+            let t = try Timing.median(repeats: 5) { try body() }
+            return Result(group: "elementwise", name: name, value: t * 1e3, unit: "ms", higherIsBetter: false)
+        }
     }
 
     static func tape() throws -> [Result] {

@@ -27,8 +27,8 @@ func run(_ group: String, _ body: () throws -> [Result]) rethrows -> [Result] {
 var results: [Result] = []
 results += try run("tape") { try CPUBenchmarks.tape() }
 results += try run("training") { try CPUBenchmarks.mlp() }
-results += run("elementwise") { CPUBenchmarks.elementwise(quick: quick) }
 results += try run("conv") { try ConvBenchmarks.run() }
+results += try run("elementwise") { try CPUBenchmarks.elementwise(quick: quick) }
 results += run("gemm") { CPUBenchmarks.gemm(quick: quick) }
 
 if json {

@@ -7,7 +7,7 @@ extension Tensor {
         let out = withNoGrad { () -> Tensor in
             let x = to(dtype.floatingResult).detached()
             if x.rank == 0 { return Tensor.ones(like: x) }
-            if d == x.rank - 1, let fast = CKernelPaths.softmaxLastDim(x, log: false) { return fast }
+            if let fast = CKernelPaths.softmax(x, dim: d, log: false) { return fast }
             let shifted = x - x.max(dim: d, keepDim: true).values
             let e = shifted.exp()
             return e / e.sum(dim: d, keepDim: true)
@@ -27,7 +27,7 @@ extension Tensor {
         let out = withNoGrad { () -> Tensor in
             let x = to(dtype.floatingResult).detached()
             if x.rank == 0 { return Tensor.zeros(like: x) }
-            if d == x.rank - 1, let fast = CKernelPaths.softmaxLastDim(x, log: true) { return fast }
+            if let fast = CKernelPaths.softmax(x, dim: d, log: true) { return fast }
             let shifted = x - x.max(dim: d, keepDim: true).values
             return shifted - shifted.exp().sum(dim: d, keepDim: true).log()
         }.detached()
@@ -49,10 +49,18 @@ final class SoftmaxBackward0: GradFn, @unchecked Sendable {
         self.dim = dim
         super.init()
     }
+
+    /// Whether the fused CPU kernel may compute a softmax/logSoftmax backward: only when the
+    /// result is not itself recorded (no `createGraph`), since the kernel is not differentiable;
+    /// otherwise the formula runs as differentiable ops.
+    static func fusedBackwardApplies(_ y: Tensor, _ g: Tensor) -> Bool {
+        !GradMode.isEnabled || (!y.requiresGrad && !g.requiresGrad)
+    }
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
         guard let g = gradOutputs[0] else { return [nil] }
         let y = try savedTensor(resultSlot)
         if y.rank == 0 { return [g * 0.0] }
+        if Self.fusedBackwardApplies(y, g), let fast = CKernelPaths.softmaxBackward(y, g, dim: dim, log: false) { return [fast] }
         return [y * (g - (g * y).sum(dim: dim, keepDim: true))]
     }
 }
@@ -69,6 +77,7 @@ final class LogSoftmaxBackward0: GradFn, @unchecked Sendable {
         guard let g = gradOutputs[0] else { return [nil] }
         let y = try savedTensor(resultSlot)
         if y.rank == 0 { return [g * 0.0] }
+        if SoftmaxBackward0.fusedBackwardApplies(y, g), let fast = CKernelPaths.softmaxBackward(y, g, dim: dim, log: true) { return [fast] }
         return [g - y.exp() * g.sum(dim: dim, keepDim: true)]
     }
 }

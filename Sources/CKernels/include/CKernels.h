@@ -269,6 +269,22 @@ int ckernels_ssum(long n, const float *x, float *result);
 int ckernels_dsum(long n, const double *x, double *result);
 
 /**
+ * Sums along the middle dimension of a contiguous [outer, n, inner] array into the contiguous
+ * [outer, inner] `out`: out[o*inner + j] = +0.0 + (the sum over k < n of x[(o*n + k)*inner + j]),
+ * in the pairwise order of swift-autograd's reference loop (CPUKernels.pairwiseSum): runs of at
+ * most 64 elements go to four accumulators (element k of the run to accumulator k % 4 while four
+ * remain, the rest to the first), combined as (s0 + s1) + (s2 + s3); a longer run splits at
+ * (n/2 + 7) & ~7 and the two halves' sums are added. So the result is bit for bit the one of
+ * that loop, on every ISA and for any number of threads; n == 0 gives +0.0. Meant for inner > 1
+ * (columns); `out` must not overlap `x`. Parallel from 64K elements on (groups of 64 columns).
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for a negative size or a null pointer with work to do.
+ */
+int ckernels_ssum_dim(long outer, long n, long inner, const float *x, float *out);
+
+/** Double-precision `ckernels_ssum_dim`. */
+int ckernels_dsum_dim(long outer, long n, long inner, const double *x, double *out);
+
+/**
  * The largest element of x[0..<n) (contiguous) into *result, and its index (the first one
  * holding that value) into *index when `index` is not null. NaN wins: if any element is NaN,
  * *result is NaN and *index the first NaN's position. For n == 0 the result is -inf, index -1.
@@ -355,6 +371,53 @@ int ckernels_scol2im(const ckernels_window *w, const float *cols, long ldc, long
 /** Double-precision `ckernels_scol2im`. */
 int ckernels_dcol2im(const ckernels_window *w, const double *cols, long ldc, long oy0, long oy1,
                      double *image);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Softmax                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * Softmax (`log` == 0) or log-softmax (`log` != 0) along the middle dimension of a contiguous
+ * [outer, n, inner] array: for every (o, j), over the n elements x[(o*n + k)*inner + j],
+ *   m = max_k x_k,  e_k = exp(x_k - m),  s = sum_k e_k,
+ *   softmax:     y_k = e_k / s
+ *   log-softmax: y_k = (x_k - m) - log(s)
+ * exp is the vectorized one of `ckernels_sunary` (the same bits on every ISA), log the C
+ * library's. The division is done as q = e * (1/s) plus one FMA correction step
+ * (q + (e - q*s) * (1/s)), which is within 1 ulp of e / s and almost always equal to it.
+ * Summation order of s (the same on every ISA and for any number of threads, so results are
+ * reproducible bit for bit):
+ * - inner == 1 (the dim is the last one, each row contiguous): exactly the order of
+ *   `ckernels_ssum` over the row's e_k (blocks of 1024, 32 lanes, pairwise across blocks);
+ * - inner > 1: sequential along the dim in runs of 64 elements, the run sums added in order
+ *   (error ~ (64 + n/64) * eps * s).
+ * A slice whose maximum is NaN or +-inf (a NaN in it, a +inf, or only -inf) comes out all NaN,
+ * as the op-by-op formula gives (x - m or s is NaN there); -inf elements of other slices get 0
+ * (log-softmax: -inf). `y` may be the same array as `x`, but must not otherwise overlap it.
+ * Runs in parallel from 32K elements on (rows, or groups of 64 columns, split over the pool).
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for a negative size or a null pointer with work to do.
+ */
+int ckernels_ssoftmax(long outer, long n, long inner, const float *x, float *y, int log);
+
+/** Double-precision `ckernels_ssoftmax`. */
+int ckernels_dsoftmax(long outer, long n, long inner, const double *x, double *y, int log);
+
+/**
+ * The gradient of `ckernels_ssoftmax` with respect to x, from its output y and the gradient g
+ * of the output (all three contiguous [outer, n, inner], softmax along n):
+ *   softmax:     gx_k = y_k * (g_k - d),  d = sum_k g_k * y_k  (products rounded, then summed)
+ *   log-softmax: gx_k = g_k - exp(y_k) * s,  s = sum_k g_k
+ * with the summation order of `ckernels_ssoftmax` and its exp; no FMA, so every ISA gives the
+ * same bits. NaN and inf propagate as in the formulas. `gx` may be the same array as `g` or
+ * `y`, but must not otherwise overlap them. Parallel as `ckernels_ssoftmax`.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for a negative size or a null pointer with work to do.
+ */
+int ckernels_ssoftmax_backward(long outer, long n, long inner, const float *y, const float *g,
+                               float *gx, int log);
+
+/** Double-precision `ckernels_ssoftmax_backward`. */
+int ckernels_dsoftmax_backward(long outer, long n, long inner, const double *y, const double *g,
+                               double *gx, int log);
 
 #ifdef __cplusplus
 }

@@ -21,12 +21,22 @@ import Synchronization
 /// The cache is bounded: at most `limit` bytes are kept (`AUTOGRAD_CPU_CACHE_MB`, default
 /// 1024 MiB; `0` disables caching); a block that would exceed it goes back to the system.
 /// `emptyCache()` returns everything.
+///
+/// Cached blocks are 64-byte aligned (whole cache lines, aligned AVX-512 vectors). From 4 MiB
+/// on they are aligned to 2 MiB and, on Linux, advised for transparent huge pages
+/// (`madvise(MADV_HUGEPAGE)`, as NumPy does for arrays of 4 MiB and more): one page fault per
+/// 2 MiB instead of per 4 KiB on first touch, and far fewer TLB misses when streaming.
 final class CPUAllocator: @unchecked Sendable {
     // @unchecked Sendable: the free lists live in `state`, a Mutex; `limit` is immutable.
     static let shared = CPUAllocator()
 
     /// Requests of this many bytes and more use the cache (and are 64-byte aligned).
     static let cachedThreshold = 4096
+
+    /// Blocks of this many bytes and more are aligned to `hugePageSize` and advised for
+    /// transparent huge pages.
+    static let hugePageThreshold = 4 << 20
+    static let hugePageSize = 2 << 20
 
     struct State {
         /// Free blocks by size class, as addresses (plain integers cross the lock's isolation
@@ -74,7 +84,19 @@ final class CPUAllocator: @unchecked Sendable {
             return p
         }
         if let reused, let p = UnsafeMutableRawPointer(bitPattern: reused) { return p }
-        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        return CPUAllocator.freshBlock(size)
+    }
+
+    /// A new block of `size` bytes (a size class) from the system allocator.
+    static func freshBlock(_ size: Int) -> UnsafeMutableRawPointer {
+        guard size >= hugePageThreshold else { return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64) }
+        let p = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: hugePageSize)
+        #if canImport(Glibc) || canImport(Musl)
+        // Advice only: where transparent huge pages are off or unsupported the call fails and
+        // the block simply keeps 4 KiB pages. `size` is a multiple of 1 MiB here.
+        _ = madvise(p, size, MADV_HUGEPAGE)
+        #endif
+        return p
     }
 
     /// Returns memory from `allocate(byteCount:)`; `byteCount` must be the same value.

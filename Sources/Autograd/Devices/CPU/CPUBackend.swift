@@ -132,6 +132,7 @@ final class CPUBackend: DeviceBackend {
     private struct Select: ElementVisitor {
         let condition: Tensor, a: Tensor, b: Tensor, out: Tensor
         func visit<T: Element>(_: T.Type) {
+            if selectContiguous(T.self) { return }
             let loop = StridedLoop(shape: out.shape, operands: [
                 (out.strides, out.offset), condition.operand(over: out.shape),
                 a.operand(over: out.shape), b.operand(over: out.shape),
@@ -146,6 +147,28 @@ final class CPUBackend: DeviceBackend {
                 }
             }
         }
+
+        /// The common case (ReLU's backward, `where(c, g, 0)`) as one flat loop: out and the
+        /// condition contiguous with out's shape, `a` and `b` each contiguous with out's shape
+        /// or a single value. Picks the same elements as the strided loop.
+        private func selectContiguous<T: Element>(_: T.Type) -> Bool {
+            func layout(_ t: Tensor) -> Bool? {   // true: dense, false: one value
+                if t.shape == out.shape && t.isContiguous { return true }
+                return t.count == 1 ? false : nil
+            }
+            guard out.isContiguous, condition.shape == out.shape, condition.isContiguous,
+                  let aDense = layout(a), let bDense = layout(b) else { return false }
+            let n = out.count
+            let po = out.pointer(T.self) + out.offset, pc = condition.pointer(Bool.self) + condition.offset
+            let pa = a.pointer(T.self) + a.offset, pb = b.pointer(T.self) + b.offset
+            switch (aDense, bDense) {
+            case (true, true): for i in 0..<n { po[i] = pc[i] ? pa[i] : pb[i] }
+            case (true, false): let vb = pb[0]; for i in 0..<n { po[i] = pc[i] ? pa[i] : vb }
+            case (false, true): let va = pa[0]; for i in 0..<n { po[i] = pc[i] ? va : pb[i] }
+            case (false, false): let va = pa[0], vb = pb[0]; for i in 0..<n { po[i] = pc[i] ? va : vb }
+            }
+            return true
+        }
     }
 
     // MARK: - Reductions
@@ -155,6 +178,7 @@ final class CPUBackend: DeviceBackend {
             if op == .sum, CKernelPaths.sumAll(x, out) { return }
             if op == .max, CKernelPaths.maxAll(x, out) { return }
         }
+        if op == .sum, dims.count == 1, CKernelPaths.sumDim(x, dim: dims[0], out) { return }
         switch x.dtype {
         case .float32: CPUKernels.reduceFloat(op, x, dims, out, Float.self)
         case .float64: CPUKernels.reduceFloat(op, x, dims, out, Double.self)

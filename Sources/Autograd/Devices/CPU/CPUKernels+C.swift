@@ -144,6 +144,24 @@ enum CKernelPaths {
         return status == CKERNELS_OK
     }
 
+    /// The sum over one non-last dim `dim` of a contiguous float32/float64 `x` into the
+    /// contiguous `out` (x's shape with that dim 1), vectorized across the columns by CKernels
+    /// (`ckernels_ssum_dim`) in exactly the pairwise order of `CPUKernels.pairwiseSum`, so the
+    /// result equals the Swift loop's bit for bit. `false` when the dim is the last one (or
+    /// only size-1 dims follow it), where the Swift loop already reads contiguous rows.
+    static func sumDim(_ x: Tensor, dim: Int, _ out: Tensor) -> Bool {
+        guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.isContiguous, out.isContiguous else { return false }
+        let outer = x.shape[..<dim].reduce(1, *), n = x.shape[dim], inner = x.shape[(dim + 1)...].reduce(1, *)
+        guard inner > 1, out.count == outer * inner else { return false }
+        let status: Int32 = withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                return ckernels_ssum_dim(outer, n, inner, x.pointer(Float.self) + x.offset, out.pointer(Float.self) + out.offset)
+            }
+            return ckernels_dsum_dim(outer, n, inner, x.pointer(Double.self) + x.offset, out.pointer(Double.self) + out.offset)
+        }
+        return status == CKERNELS_OK
+    }
+
     /// The largest element of a contiguous float32/float64 `x` into the one-element `out`.
     /// NaN wins, as in the Swift loop. A zero maximum is left to the Swift loop, which
     /// reports the sign of the last of equal zeros where CKernels reports the first.
@@ -164,63 +182,53 @@ enum CKernelPaths {
         }
     }
 
-    // MARK: - Softmax rows
+    // MARK: - Softmax
 
-    /// `softmax` (or `logSoftmax` with `log`) along the last dim of a contiguous float32/float64
-    /// CPU tensor, one row at a time while the row is in cache, computing the same steps as
-    /// the op-by-op path: m = max(row) (NaN if any), y = x - m, e = exp(y) (vectorized), then
-    /// e / pairwiseSum(e), or y - log(pairwiseSum(e)).
-    static func softmaxLastDim(_ x: Tensor, log: Bool) -> Tensor? {
-        guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.rank >= 1, x.isContiguous,
-              x.count > 0, x.shape[x.rank - 1] > 0 else { return nil }
-        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
-        if x.dtype == .float32 {
-            softmaxRows(x, out, log: log, Float.self, exp: { n, src, dst in _ = ckernels_sunary(CKERNELS_EXP, n, src, dst) })
-        } else {
-            softmaxRows(x, out, log: log, Double.self, exp: { n, src, dst in _ = ckernels_dunary(CKERNELS_EXP, n, src, dst) })
-        }
-        return out
+    /// The (outer, n, inner) split of a contiguous tensor around `dim`: softmax runs over the
+    /// n elements of `dim`, which lie `inner` apart.
+    private static func softmaxGeometry(_ shape: [Int], dim: Int) -> (outer: Int, n: Int, inner: Int) {
+        (shape[..<dim].reduce(1, *), shape[dim], shape[(dim + 1)...].reduce(1, *))
     }
 
-    /// Rows are split across the CKernels pool once a tensor has this many elements (below
-    /// it a region's start-up costs more than the second core saves).
-    static let softmaxParallelThreshold = 1 << 15
-
-    private static func softmaxRows<T: FloatElement>(_ x: Tensor, _ out: Tensor, log: Bool, _: T.Type,
-                                                     exp: (Int, UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) {
-        let n = x.shape[x.rank - 1], rows = x.count / n
-        withExtendedLifetime((x, out)) {
-            let px = x.pointer(T.self) + x.offset, po = out.pointer(T.self) + out.offset
-            // Each row is independent and computed by the same steps wherever it runs, so the
-            // split does not change a result.
-            let grain = x.count >= softmaxParallelThreshold ? Swift.max(1, (softmaxParallelThreshold / 2) / n) : rows
-            parallelFor(rows, grain: grain) { begin, end in
-                let scratch = UnsafeMutablePointer<T>.allocate(capacity: n)
-                defer { scratch.deallocate() }
-                for r in begin..<end {
-                    let xr = px + r * n, orow = po + r * n
-                    var m: T = -.infinity
-                    for j in 0..<n {
-                        let v = xr[j]
-                        if v.isNaN { m = .nan; break }
-                        m = v >= m ? v : m
-                    }
-                    for j in 0..<n { orow[j] = xr[j] - m }
-                    if n >= unaryThreshold {
-                        exp(n, UnsafePointer(orow), scratch)
-                    } else {
-                        for j in 0..<n { scratch[j] = T.mathExp(orow[j]) }
-                    }
-                    let s = CPUKernels.pairwiseSum(scratch, 0, n, 1)
-                    if log {
-                        let ls = T.mathLog(s)
-                        for j in 0..<n { orow[j] = orow[j] - ls }
-                    } else {
-                        for j in 0..<n { orow[j] = scratch[j] / s }
-                    }
-                }
+    /// `softmax` (or `logSoftmax` with `log`) along `dim` of a contiguous float32/float64 CPU
+    /// tensor of rank >= 1, fused in CKernels (`ckernels_ssoftmax`: max, exp and sum, scale,
+    /// one slice at a time while it is in cache; rows or column groups split over the pool).
+    /// The same formula as the op-by-op path, `exp(x - max) / sum` or `x - max - log(sum)`,
+    /// with CKernels' vectorized exp and its fixed summation order, so results agree with
+    /// that path to rounding; `nil` when the case is not covered.
+    static func softmax(_ x: Tensor, dim: Int, log: Bool) -> Tensor? {
+        guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.rank >= 1, x.isContiguous else { return nil }
+        let (outer, n, inner) = softmaxGeometry(x.shape, dim: dim)
+        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        let status: Int32 = withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                return ckernels_ssoftmax(outer, n, inner, x.pointer(Float.self) + x.offset, out.pointer(Float.self) + out.offset, log ? 1 : 0)
             }
+            return ckernels_dsoftmax(outer, n, inner, x.pointer(Double.self) + x.offset, out.pointer(Double.self) + out.offset, log ? 1 : 0)
         }
+        return status == CKERNELS_OK ? out : nil
+    }
+
+    /// The input gradient of `softmax` (`log`: `logSoftmax`) along `dim` from the forward
+    /// output `y` and the output gradient `g`: `y * (g - sum(g * y))` or `g - exp(y) * sum(g)`
+    /// in one CKernels pass per slice (`ckernels_ssoftmax_backward`). Covers float32/float64
+    /// CPU tensors of the same dtype and shape, `y` contiguous; a non-contiguous `g` (for
+    /// instance an expanded one from `sum()`'s backward) is copied first. `nil` otherwise.
+    static func softmaxBackward(_ y: Tensor, _ g: Tensor, dim: Int, log: Bool) -> Tensor? {
+        guard y.device == .cpu, g.device == .cpu, y.dtype == g.dtype, y.dtype == .float32 || y.dtype == .float64,
+              y.rank >= 1, y.shape == g.shape, y.isContiguous else { return nil }
+        let g = g.contiguous()
+        let (outer, n, inner) = softmaxGeometry(y.shape, dim: dim)
+        let out = Tensor(uninitializedShape: y.shape, dtype: y.dtype)
+        let status: Int32 = withExtendedLifetime((y, g, out)) {
+            if y.dtype == .float32 {
+                return ckernels_ssoftmax_backward(outer, n, inner, y.pointer(Float.self) + y.offset, g.pointer(Float.self) + g.offset,
+                                                  out.pointer(Float.self) + out.offset, log ? 1 : 0)
+            }
+            return ckernels_dsoftmax_backward(outer, n, inner, y.pointer(Double.self) + y.offset, g.pointer(Double.self) + g.offset,
+                                              out.pointer(Double.self) + out.offset, log ? 1 : 0)
+        }
+        return status == CKERNELS_OK ? out : nil
     }
 
     // MARK: - Thread pool

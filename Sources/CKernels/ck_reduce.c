@@ -1,0 +1,98 @@
+/* Sums along a non-last dimension (columns), in the Swift reference's pairwise order. */
+#include "ck_internal.h"
+
+/* Columns per work item, and per pass over the rows (partial sums stay in L1). */
+#define CK_CS_COLS 64L
+/* Parallel from this many elements on (as the element-wise kernels). */
+#define CK_CS_PAR (1L << 16)
+
+/* res[j] = the pairwise sum of x[k*ld + j] over k < n, for j < w (w <= CK_CS_COLS), in the
+ * order of CPUKernels.pairwiseSum: runs of at most 64 summed by four accumulators (row k goes
+ * to accumulator k % 4 while four rows remain, the rest to the first; then (s0+s1) + (s2+s3)),
+ * longer runs split at (n/2 + 7) & ~7 and the halves added, left + right. The loops over j are
+ * independent per column, so the compiler may vectorize them without changing any sum. */
+#define CK_COLSUM(P, T, TARGET, SUF)                                                          \
+    TARGET static void ck_##P##colsum_##SUF(const T *x, long ld, long n, long w, T *res) {    \
+        if (n <= 64) {                                                                        \
+            T s0[CK_CS_COLS], s1[CK_CS_COLS], s2[CK_CS_COLS], s3[CK_CS_COLS];                 \
+            for (long j = 0; j < w; j++) s0[j] = s1[j] = s2[j] = s3[j] = (T)0;                \
+            long i = 0;                                                                       \
+            for (; i + 4 <= n; i += 4) {                                                      \
+                const T *r0 = x + i * ld, *r1 = r0 + ld, *r2 = r1 + ld, *r3 = r2 + ld;        \
+                for (long j = 0; j < w; j++) {                                                \
+                    s0[j] += r0[j];                                                           \
+                    s1[j] += r1[j];                                                           \
+                    s2[j] += r2[j];                                                           \
+                    s3[j] += r3[j];                                                           \
+                }                                                                             \
+            }                                                                                 \
+            for (; i < n; i++)                                                                \
+                for (long j = 0; j < w; j++) s0[j] += x[i * ld + j];                          \
+            for (long j = 0; j < w; j++) res[j] = (s0[j] + s1[j]) + (s2[j] + s3[j]);          \
+            return;                                                                           \
+        }                                                                                     \
+        long half = (n / 2 + 7) & ~7L;                                                        \
+        T right[CK_CS_COLS];                                                                  \
+        ck_##P##colsum_##SUF(x, ld, half, w, res);                                            \
+        ck_##P##colsum_##SUF(x + half * ld, ld, n - half, w, right);                          \
+        for (long j = 0; j < w; j++) res[j] = res[j] + right[j];                              \
+    }
+
+#if CK_X86
+CK_COLSUM(s, float, CK_TARGET_AVX512, avx512)
+CK_COLSUM(d, double, CK_TARGET_AVX512, avx512)
+CK_COLSUM(s, float, CK_TARGET_AVX2, avx2)
+CK_COLSUM(d, double, CK_TARGET_AVX2, avx2)
+#endif
+CK_COLSUM(s, float, , generic)
+CK_COLSUM(d, double, , generic)
+
+#define CK_SUM_DIM(P, T)                                                                      \
+    typedef void (*ck_##P##colsum_fn)(const T *, long, long, long, T *);                      \
+    static ck_##P##colsum_fn ck_##P##colsum_now(void) {                                       \
+        switch (ck_isa_now()) {                                                               \
+        CK_SUM_DIM_X86(P)                                                                     \
+        default: return ck_##P##colsum_generic;                                               \
+        }                                                                                     \
+    }                                                                                         \
+    typedef struct {                                                                          \
+        ck_##P##colsum_fn fn;                                                                 \
+        long n, inner, groups;                                                                \
+        const T *x;                                                                           \
+        T *out;                                                                               \
+    } ck_##P##sum_dim_ctx;                                                                    \
+    static void ck_##P##sum_dim_chunk(void *v, long begin, long end) {                        \
+        const ck_##P##sum_dim_ctx *c = (const ck_##P##sum_dim_ctx *)v;                        \
+        T res[CK_CS_COLS];                                                                    \
+        for (long item = begin; item < end; item++) {                                         \
+            long o = item / c->groups, j0 = (item % c->groups) * CK_CS_COLS;                  \
+            long w = c->inner - j0 < CK_CS_COLS ? c->inner - j0 : CK_CS_COLS;                 \
+            c->fn(c->x + o * c->n * c->inner + j0, c->inner, c->n, w, res);                   \
+            T *dst = c->out + o * c->inner + j0;                                              \
+            for (long j = 0; j < w; j++) dst[j] = (T)0 + res[j];                              \
+        }                                                                                     \
+    }                                                                                         \
+    int ckernels_##P##sum_dim(long outer, long n, long inner, const T *x, T *out) {           \
+        if (outer < 0 || n < 0 || inner < 0) return CKERNELS_EINVAL;                          \
+        if (outer == 0 || inner == 0) return CKERNELS_OK;                                     \
+        if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
+        ck_##P##sum_dim_ctx c = {ck_##P##colsum_now(), n, inner,                              \
+                                 (inner + CK_CS_COLS - 1) / CK_CS_COLS, x, out};              \
+        long items = outer * c.groups;                                                        \
+        long per_item = (n > 0 ? n : 1) * (inner < CK_CS_COLS ? inner : CK_CS_COLS);          \
+        if (outer * n * inner < CK_CS_PAR) ck_##P##sum_dim_chunk(&c, 0, items);               \
+        else ckernels_parallel_for(items, (CK_CS_PAR / 2 + per_item - 1) / per_item,          \
+                                   ck_##P##sum_dim_chunk, &c);                                \
+        return CKERNELS_OK;                                                                   \
+    }
+
+#if CK_X86
+#define CK_SUM_DIM_X86(P)                                                                     \
+    case CKERNELS_ISA_AVX512: return ck_##P##colsum_avx512;                                   \
+    case CKERNELS_ISA_AVX2: return ck_##P##colsum_avx2;
+#else
+#define CK_SUM_DIM_X86(P)
+#endif
+
+CK_SUM_DIM(s, float)
+CK_SUM_DIM(d, double)

@@ -1,0 +1,60 @@
+import XCTest
+@testable import Autograd
+
+/// The CKernels reduction paths against the Swift reference loops: `sum(dim:)` over a non-last
+/// dim must equal `CPUKernels.reduceFloat` bit for bit (same pairwise order).
+final class ReductionOpsTests: XCTestCase {
+    func referenceSum(_ x: Tensor, dim: Int) -> Tensor {
+        var kept = x.shape
+        kept[dim] = 1
+        let out = Tensor(uninitializedShape: kept, dtype: x.dtype)
+        if x.dtype == .float32 {
+            CPUKernels.reduceFloat(.sum, x, [dim], out, Float.self)
+        } else {
+            CPUKernels.reduceFloat(.sum, x, [dim], out, Double.self)
+        }
+        return out
+    }
+
+    func bits(_ t: Tensor) -> [UInt64] { t.to(.float64).scalars(as: Double.self).map(\.bitPattern) }
+
+    func testSumOverColumnsMatchesSwiftLoopBitForBit() {
+        let cases: [([Int], Int)] = [
+            ([128, 512], 0), ([128, 10], 0), ([1, 7], 0), ([0, 5], 0), ([65, 3], 0), ([64, 65], 0),
+            ([200, 130], 0), ([1000, 70], 0), ([3, 129, 70], 1), ([3, 129, 70], 0), ([2, 3, 4, 5], 1),
+        ]
+        for dtype in [DType.float32, .float64] {
+            for (k, (shape, dim)) in cases.enumerated() {
+                var x = Tensor.randn(shape, dtype: dtype, seed: UInt64(k)) * 1e3
+                if x.count > 20 {   // special values in some columns
+                    var v = x.to(.float64).scalars(as: Double.self)
+                    v[1] = .nan; v[5] = .infinity; v[9] = -.infinity; v[13] = -0.0
+                    x = Tensor(shape: shape, scalars: v, dtype: dtype)
+                }
+                var kept = shape
+                kept[dim] = 1
+                let fast = Tensor(uninitializedShape: kept, dtype: dtype)
+                XCTAssertTrue(CKernelPaths.sumDim(x, dim: dim, fast), "\(shape) dim \(dim)")
+                XCTAssertEqual(bits(fast), bits(referenceSum(x, dim: dim)), "\(dtype) \(shape) dim \(dim)")
+                XCTAssertEqual(bits(x.sum(dim: dim, keepDim: true)), bits(fast), "the op takes the path")
+            }
+        }
+    }
+
+    func testSumOverLastDimOrStridedInputKeepsSwiftLoop() {
+        let x = Tensor.randn([6, 9], seed: 1)
+        let out = Tensor(uninitializedShape: [6, 1], dtype: .float32)
+        XCTAssertFalse(CKernelPaths.sumDim(x, dim: 1, out))
+        let t = x.transposed(0, 1)
+        XCTAssertFalse(CKernelPaths.sumDim(t, dim: 0, Tensor(uninitializedShape: [1, 6], dtype: .float32)))
+        assertClose(t.sum(dim: 0), x.sum(dim: 1), Tolerance.exact)
+    }
+
+    func testBiasGradientThroughSumToSize() throws {
+        let b = Tensor.zeros([512])
+        b.requiresGrad = true
+        let g = Tensor.randn([128, 512], seed: 2)
+        try (Tensor.zeros([128, 512]) + b).backward(g)
+        XCTAssertEqual(bits(b.grad!), bits(referenceSum(g, dim: 0).reshaped([512])))
+    }
+}
