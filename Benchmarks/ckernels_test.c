@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int failures = 0;
 #define CHECK(cond, ...)                                                                     \
@@ -384,7 +385,57 @@ static void *user_thread(void *arg) {
     return NULL;
 }
 
+/* Back-to-back two-chunk jobs (the shape of a 2-thread GEMM): each chunk records its thread. */
+typedef struct {
+    atomic_int hits[2];
+    atomic_uintptr_t who[2];
+} pf_pair;
+
+static __thread char pf_mark;
+
+static double pf_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void pf_pair_body(void *v, long b, long e) {
+    pf_pair *p = (pf_pair *)v;
+    for (long i = b; i < e; i++) {
+        atomic_fetch_add(&p->hits[i], 1);
+        atomic_store(&p->who[i], (uintptr_t)&pf_mark);
+    }
+    /* like a GEMM slice, take a while: up to 50 us or until the other chunk has started */
+    double t0 = pf_now();
+    while (atomic_load(&p->hits[0]) + atomic_load(&p->hits[1]) < 2 && pf_now() - t0 < 50e-6) {
+    }
+}
+
+/* Workers that see a new job while its owner is still publishing it must wait for it, not
+ * skip it: every chunk runs once, and (printed, timing-dependent) both threads take part in
+ * nearly every job. Before the fix the owner ran both chunks of about a third of the jobs. */
+static void test_pool_back_to_back(void) {
+    const int jobs = 4000;
+    int shared = 0;
+    for (int j = 0; j < jobs; j++) {
+        pf_pair p;
+        for (int i = 0; i < 2; i++) {
+            atomic_init(&p.hits[i], 0);
+            atomic_init(&p.who[i], 0);
+        }
+        ckernels_parallel_for(2, 1, pf_pair_body, &p);
+        if (atomic_load(&p.hits[0]) != 1 || atomic_load(&p.hits[1]) != 1) {
+            CHECK(0, "back-to-back job %d: chunks hit %d, %d times", j, atomic_load(&p.hits[0]),
+                  atomic_load(&p.hits[1]));
+            break;
+        }
+        shared += atomic_load(&p.who[0]) != atomic_load(&p.who[1]);
+    }
+    printf("pool: %d of %d back-to-back two-chunk jobs ran on two threads\n", shared, jobs);
+}
+
 static void test_pool(void) {
+    test_pool_back_to_back();
     static const long ns[] = {0, 1, 5, 199, 200, 201, 1000, 123457};
     for (int k = 0; k < (int)(sizeof ns / sizeof *ns); k++)
         for (long grain = 1; grain <= 1000; grain *= 10) {

@@ -115,7 +115,15 @@ static void ck_run_chunks(uint32_t gen) {
     for (;;) {
         uint_fast64_t t = atomic_load_explicit(&g_ticket, memory_order_acquire);
         uint32_t c = (uint32_t)t;
-        if ((uint32_t)(t >> 32) != gen || c == CK_LOCKED) return;
+        if ((uint32_t)(t >> 32) != gen) return;
+        if (c == CK_LOCKED) {
+            /* The owner is still writing this job's fields (a few stores): wait for it to open
+             * the job. Returning here made a worker that saw the new generation early skip the
+             * whole job -- about a third of the jobs at sgemm 256 on 2 threads, each of them
+             * then run by the owner alone. */
+            ck_pause();
+            continue;
+        }
         ckernels_range_fn fn = atomic_load_explicit(&g_fn, memory_order_acquire);
         void *ctx = atomic_load_explicit(&g_ctx, memory_order_acquire);
         long n = atomic_load_explicit(&g_n, memory_order_acquire);
