@@ -200,6 +200,7 @@ static void run_all(void) {
     bench_gemm(32, 32, 65536, 0, 0, 0);
     bench_gemm(1, 4096, 4096, 0, 0, 0);   /* vector x matrix */
     bench_gemm(4096, 1, 4096, 0, 0, 0);   /* matrix x vector */
+    bench_gemm(256, 256, 256, 0, 0, 1);
     bench_gemm(512, 512, 512, 0, 0, 1);
     bench_gemm(1024, 1024, 1024, 0, 0, 1);
 

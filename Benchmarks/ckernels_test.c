@@ -97,6 +97,18 @@ static void test_gemm_case(int dbl, long M, long N, long K, int la, int lb, int 
                 double e = fabs(C[oC + i * rsC + j * csC] - R[i * N + j]) / S[i * N + j];
                 if (!(e <= worst)) { worst = e; bad = i * N + j; }
             }
+        /* independent of the thread count: rerun on one thread, compare bits */
+        {
+            double *Cs = malloc(sizeof(double) * (size_t)sC);
+            memcpy(Cs, C0, sizeof(double) * sC);
+            int nt = ckernels_num_threads();
+            ckernels_set_num_threads(1);
+            ckernels_dgemm(M, N, K, alpha, A + oA, rsA, csA, B + oB, rsB, csB, beta, Cs + oC, rsC, csC);
+            ckernels_set_num_threads(nt);
+            CHECK(memcmp(C, Cs, sizeof(double) * sC) == 0, "dgemm %ldx%ldx%ld differs between 1 and %d threads",
+                  M, N, K, nt);
+            free(Cs);
+        }
         /* elements outside C untouched (padded layout) */
         if (lc == 2)
             for (long i = 0; i < sC; i++)
@@ -139,6 +151,9 @@ static void test_gemm(void) {
         {11, 31, 257}, {25, 17, 255}, {36, 48, 513},  {64, 64, 64},  {97, 130, 70}, {241, 65, 300},
         {300, 7, 41},  {7, 300, 41},  {1, 200, 100},  {200, 1, 100}, {129, 129, 1}, {250, 260, 600},
         {1, 3001, 700}, {2999, 1, 700}, {37, 1100, 300}, {30, 2100, 20},
+        /* split over two threads with 4- and 8-row edge tiles, B read in place (double: at
+         * most half the L2) or packed, one or more K blocks */
+        {130, 70, 520}, {203, 530, 300}, {58, 250, 1000},
     };
     const int ns = (int)(sizeof sizes / sizeof *sizes);
     for (int s = 0; s < ns; s++)

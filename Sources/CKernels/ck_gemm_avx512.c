@@ -203,6 +203,107 @@ static void ck_dukr_avx512_12x16(long k, const double *a, const double *b, doubl
     }
 }
 
+/* Stores the m x n corner of a 12x16 double tile: C = alpha * acc + beta * C (C not read
+ * when beta == 0). acc[2r], acc[2r+1] hold row r. */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
+ck_d12x16_store(const __m512d acc[24], double *c, long rsc, double alpha, double beta, int m, int n) {
+    __m512d va = _mm512_set1_pd(alpha);
+    __m512d vb = _mm512_set1_pd(beta);
+    if (m == 12 && n == 16) {
+        if (beta == 0.0) {
+#define ST(r) _mm512_storeu_pd(c + (r) * rsc, _mm512_mul_pd(va, acc[2 * (r)])); \
+              _mm512_storeu_pd(c + (r) * rsc + 8, _mm512_mul_pd(va, acc[2 * (r) + 1]));
+            CK_R12(ST)
+#undef ST
+        } else {
+#define ST(r) _mm512_storeu_pd(c + (r) * rsc, _mm512_fmadd_pd(vb, _mm512_loadu_pd(c + (r) * rsc), \
+                                                               _mm512_mul_pd(va, acc[2 * (r)]))); \
+              _mm512_storeu_pd(c + (r) * rsc + 8, \
+                               _mm512_fmadd_pd(vb, _mm512_loadu_pd(c + (r) * rsc + 8), \
+                                               _mm512_mul_pd(va, acc[2 * (r) + 1])));
+            CK_R12(ST)
+#undef ST
+        }
+    } else {
+        __mmask8 k0 = (__mmask8)(n >= 8 ? 0xFF : (1u << n) - 1);
+        __mmask8 k1 = (__mmask8)(n >= 16 ? 0xFF : n <= 8 ? 0 : (1u << (n - 8)) - 1);
+#define ST(r) if ((r) < m) { \
+            double *cr = c + (r) * rsc; \
+            __m512d v0 = _mm512_mul_pd(va, acc[2 * (r)]), v1 = _mm512_mul_pd(va, acc[2 * (r) + 1]); \
+            if (beta != 0.0) { \
+                v0 = _mm512_fmadd_pd(vb, _mm512_maskz_loadu_pd(k0, cr), v0); \
+                v1 = _mm512_fmadd_pd(vb, _mm512_maskz_loadu_pd(k1, cr + 8), v1); \
+            } \
+            _mm512_mask_storeu_pd(cr, k0, v0); \
+            _mm512_mask_storeu_pd(cr + 8, k1, v1); \
+        }
+        CK_R12(ST)
+#undef ST
+    }
+}
+
+/* The double counterpart of ck_s_ra_body: R = 4, 8 or 12 rows of A of stride lda, k rows of
+ * 16 values of B with stride ldb. */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
+ck_d_ra_body(const int R, long k, const double *a, long lda, const double *b, long ldb, double *c,
+             long rsc, double alpha_in, double beta_in, int m, int n) {
+    volatile double ab[2] = {alpha_in, beta_in};
+    __m512d acc[24];
+    for (int i = 0; i < 24; i++) acc[i] = _mm512_setzero_pd();
+    for (int r = 0; r < R; r++) {
+        _mm_prefetch((const char *)(c + r * rsc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * rsc + 15), _MM_HINT_T0);
+    }
+    const double *base[4] = {a, a + 3 * lda, a + 6 * lda, a + 9 * lda};
+    for (long p = 0; p < k; p++) {
+        _mm_prefetch((const char *)(b + 8 * ldb), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + 8 * ldb + 8), _MM_HINT_T0);
+        __m512d b0 = _mm512_loadu_pd(b), b1 = _mm512_loadu_pd(b + 8);
+#define STEP(r) if ((r) < R) { \
+            __m512d ar = _mm512_set1_pd(base[(r) / 3][((r) % 3) * lda]); \
+            acc[2 * (r)] = _mm512_fmadd_pd(ar, b0, acc[2 * (r)]); \
+            acc[2 * (r) + 1] = _mm512_fmadd_pd(ar, b1, acc[2 * (r) + 1]); \
+        }
+        CK_R12(STEP)
+#undef STEP
+        base[0]++;
+        base[1]++;
+        base[2]++;
+        base[3]++;
+        b += ldb;
+    }
+    ck_d12x16_store(acc, c, rsc, ab[0], ab[1], m, n);
+}
+
+CK_TARGET_AVX512
+__attribute__((noinline)) static void ck_dukr_avx512_4x16_ra(long k, const double *a, long lda, const double *b,
+                                                             long ldb, double *c, long rsc, double alpha,
+                                                             double beta, int m, int n) {
+    ck_d_ra_body(4, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
+}
+
+CK_TARGET_AVX512
+__attribute__((noinline)) static void ck_dukr_avx512_8x16_ra(long k, const double *a, long lda, const double *b,
+                                                             long ldb, double *c, long rsc, double alpha,
+                                                             double beta, int m, int n) {
+    ck_d_ra_body(8, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
+}
+
+/* The 12x16 double kernel reading A as rows of stride lda (see ck_sukr_avx512_12x32_ra). */
+CK_TARGET_AVX512
+static void ck_dukr_avx512_12x16_ra(long k, const double *a, long lda, const double *b, long ldb,
+                                    double *c, long rsc, double alpha, double beta, int m, int n) {
+    if (m <= 4) {
+        ck_dukr_avx512_4x16_ra(k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
+        return;
+    }
+    if (m <= 8) {
+        ck_dukr_avx512_8x16_ra(k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
+        return;
+    }
+    ck_d_ra_body(12, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
+}
+
 /* ---- packing ---- */
 
 /* Transposes the 16x16 block held in r[0..15] (row i in r[i]) in place. */
@@ -364,7 +465,8 @@ static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_av
                                               ck_sukr_avx512_12x32_ra, 4};
 static const ck_dgemm_desc ck_ddesc_avx512 = {12, 16, 256, 120, 2048, ck_dukr_avx512_12x16, 1, 1,
                                               ck_dpack_a_rm_avx512, ck_dpack_a_cm_avx512,
-                                              ck_dpack_b_rm_avx512, ck_dpack_b_cm_avx512, NULL, 0};
+                                              ck_dpack_b_rm_avx512, ck_dpack_b_cm_avx512,
+                                              ck_dukr_avx512_12x16_ra, 4};
 const ck_sgemm_desc *ck_sgemm_desc_avx512(void) { return &ck_sdesc_avx512; }
 const ck_dgemm_desc *ck_dgemm_desc_avx512(void) { return &ck_ddesc_avx512; }
 

@@ -122,23 +122,29 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
-    /// Float32 products that reach each AVX-512 GEMM path: A copied by rows for the row-reading
-    /// micro-kernel, B read in place (row-major and at most half the L2) or packed (larger, or
-    /// column-major), column-major A (packed slivers), edge tiles in both dimensions (M not a
-    /// multiple of 12, N not of 32), several K blocks (K > 256), and products split over two
-    /// threads. Each runs on every instruction set the CPU has, against one reference.
-    func testMatmulPathsOnEveryISA() {
-        let shapes = [(12, 256, 32), (13, 257, 33), (20, 300, 64), (25, 513, 97), (37, 520, 530), (150, 300, 100), (70, 600, 450)]
+    /// Products that reach each AVX-512 GEMM path: A copied by rows for the row-reading
+    /// micro-kernel (float32 and float64), B read in place (row-major and at most half the L2)
+    /// or packed (larger, or column-major), column-major A (packed slivers), edge tiles in both
+    /// dimensions (M not a multiple of 12, N not of 32 / 16, 4- and 8-row edge kernels), several
+    /// K blocks (K > 256), and products split over two threads. Each runs on every instruction
+    /// set the CPU has, against one reference.
+    func checkMatmulPathsOnEveryISA(_ dtype: DType, file: StaticString = #filePath, line: UInt = #line) {
+        let shapes = [(12, 256, 32), (13, 257, 33), (20, 300, 64), (25, 513, 97), (37, 520, 530), (150, 300, 100), (70, 600, 450),
+                      (130, 520, 70)]
         var cases: [(Tensor, Tensor, Tensor)] = []
         for (i, (m, k, n)) in shapes.enumerated() {
-            let s = UInt64(20 + 4 * i)
-            let a = randn([m, k], .float32, s), b = randn([k, n], .float32, s + 1)
-            let at = randn([k, m], .float32, s + 2).transposed(0, 1), bt = randn([n, k], .float32, s + 3).transposed(0, 1)
-            let aSliced = randn([m, k + 5], .float32, s + 4)[0..., 2..<(k + 2)]
-            let bSliced = randn([k, n + 3], .float32, s + 5)[0..., 1..<(n + 1)]
+            let s = UInt64(20 + 6 * i)
+            let a = randn([m, k], dtype, s), b = randn([k, n], dtype, s + 1)
+            let at = randn([k, m], dtype, s + 2).transposed(0, 1), bt = randn([n, k], dtype, s + 3).transposed(0, 1)
+            let aSliced = randn([m, k + 5], dtype, s + 4)[0..., 2..<(k + 2)]
+            let bSliced = randn([k, n + 3], dtype, s + 5)[0..., 1..<(n + 1)]
             for (x, y) in [(a, b), (at, b), (a, bt), (aSliced, bSliced)] {
-                let ref = Tensor(uninitializedShape: [1, m, n], dtype: .float32)
-                CPUKernels.matmulFloat(x.unsqueezed(dim: 0), y.unsqueezed(dim: 0), ref, Float.self)
+                let ref = Tensor(uninitializedShape: [1, m, n], dtype: dtype)
+                if dtype == .float32 {
+                    CPUKernels.matmulFloat(x.unsqueezed(dim: 0), y.unsqueezed(dim: 0), ref, Float.self)
+                } else {
+                    CPUKernels.matmulFloat(x.unsqueezed(dim: 0), y.unsqueezed(dim: 0), ref, Double.self)
+                }
                 cases.append((x, y, ref.reshaped([m, n])))
             }
         }
@@ -147,11 +153,16 @@ final class CKernelPathTests: XCTestCase {
         for isa in [CKERNELS_ISA_SCALAR, CKERNELS_ISA_AVX2, CKERNELS_ISA_AVX512] {
             let used = ckernels_set_isa(isa)
             for (x, y, ref) in cases {
-                assertClose(x.matmul(y), ref, Tolerance.randomProduct(.float32, k: x.shape[1]),
-                            "isa \(used): \(x.shape) @ \(y.shape), strides \(x.strides) @ \(y.strides)")
+                assertClose(x.matmul(y), ref, Tolerance.randomProduct(dtype, k: x.shape[1]),
+                            "isa \(used): \(x.shape) @ \(y.shape), strides \(x.strides) @ \(y.strides)",
+                            file: file, line: line)
             }
         }
     }
+
+    func testMatmulPathsOnEveryISA() { checkMatmulPathsOnEveryISA(.float32) }
+
+    func testMatmulPathsOnEveryISAFloat64() { checkMatmulPathsOnEveryISA(.float64) }
 
     func testMatmulGradientsStillCheck() {
         let a = Tensor.randn([3, 4], dtype: .float64, seed: 11), b = Tensor.randn([4, 2], dtype: .float64, seed: 12)
