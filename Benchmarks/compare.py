@@ -5,10 +5,12 @@ Setup (once):
     python3 -m venv /tmp/ref && /tmp/ref/bin/pip install torch numpy
     swift build -c release --product autograd-bench
 Run:
-    /tmp/ref/bin/python Benchmarks/compare.py [--quick] [--threads 2] [--json out.json]
+    /tmp/ref/bin/python Benchmarks/compare.py [--quick] [--threads 2] [--rounds 3] [--json out.json]
 
 Every figure is a median of repeated runs after a warm-up. For throughput (GFLOP/s) the ratio
 is ours / theirs; for times (ms, us) it is theirs / ours, so > 1 always means we are faster.
+With --rounds N the three libraries run in turn N times and each figure is the median over the
+rounds (this VM's speed swings with other load; a burst then hits all three, not one).
 NumPy is run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (the machine sets them for old
 OpenBLAS builds; they slow a current one), only in its own measurements.
 """
@@ -171,10 +173,22 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--binary", default=".build/release/autograd-bench")
     parser.add_argument("--json", help="also write the table as JSON here")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the three libraries in turn this many times; report medians")
     args = parser.parse_args()
-    mine = ours(args.quick, args.threads, args.binary)
-    theirs_torch = torch_figures(args.quick, args.threads)
-    theirs_numpy = numpy_figures(args.quick, args.threads)
+    # Rounds alternate the three libraries, so a burst of load on the machine hits all of them;
+    # every figure is then the median over the rounds.
+    runs_mine, runs_torch, runs_numpy = [], [], []
+    for _ in range(args.rounds):
+        runs_mine.append(ours(args.quick, args.threads, args.binary))
+        runs_torch.append(torch_figures(args.quick, args.threads))
+        runs_numpy.append(numpy_figures(args.quick, args.threads))
+    mine = {name: (statistics.median(run[name][0] for run in runs_mine), unit)
+            for name, (_, unit) in runs_mine[0].items()}
+    theirs_torch = {name: statistics.median(run[name] for run in runs_torch) for name in runs_torch[0]}
+    theirs_numpy = {name: statistics.median(run[name] for run in runs_numpy) for name in runs_numpy[0]}
+    load = os.getloadavg()
+    print(f"# {args.rounds} round(s), {args.threads} threads, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     rows = []
     print(f"{'figure':44} {'swift-autograd':>16} {'PyTorch':>10} {'NumPy':>10} {'vs torch':>9} {'vs numpy':>9}")
     for name, (value, unit) in mine.items():
