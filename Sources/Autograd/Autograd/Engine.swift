@@ -84,6 +84,15 @@ enum Engine {
                     try route(g, from: node, edge: 0, table: &table, ready: &ready)
                     continue
                 }
+                if plainRun && !anomaly && table.states[i].outputCount == 1 && node.edges.count == 2 && !node.hasHooks {
+                    // The same for a node of two inputs (`a - b`, `a * b`).
+                    var g0: Tensor? = nil, g1: Tensor? = nil
+                    if let input = table.states[i].single.take() { (g0, g1) = try node.applyPair(input) }
+                    if !retainGraph { node.releaseSaved() }
+                    try route(g0, from: node, edge: 0, table: &table, ready: &ready)
+                    try route(g1, from: node, edge: 1, table: &table, ready: &ready)
+                    continue
+                }
                 if plainRun && !anomaly && table.states[i].outputCount == 1 && !node.hasHooks,
                    let accumulator = node as? AccumulateGrad {
                     // The general path for a leaf's accumulator without node hooks, without
