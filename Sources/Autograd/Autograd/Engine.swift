@@ -23,18 +23,16 @@ enum Engine {
         // Collect the graph and dependency counts without recursion. Every node gets a dense
         // index into `table`, which holds all per-node bookkeeping of this run.
         var table = NodeTable()
-        var stack: [Int] = []
-        stack.reserveCapacity(NodeTable.linearLimit)   // one allocation instead of several grows
-        for r in roots.indices {
-            let (i, inserted) = table.findOrInsert(roots[r].function)
-            if inserted { stack.append(i) }
-        }
-        while let i = stack.popLast() {
-            let edges = table.states[i].node.edges
+        for r in roots.indices { _ = table.findOrInsert(roots[r].function) }
+        // Breadth-first, with the table as the work list: each node is appended once, when
+        // first found, and its edges are counted when the walk reaches it (no stack array).
+        var walked = 0
+        while walked < table.states.count {
+            let edges = table.states[walked].node.edges
+            walked += 1
             for edge in edges {
                 guard let next = edge.function else { continue }
-                let (j, inserted) = table.findOrInsert(next)
-                if inserted { stack.append(j) }
+                let (j, _) = table.findOrInsert(next)
                 table.states[j].dependencies += 1
             }
         }
