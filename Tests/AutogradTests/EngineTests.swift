@@ -118,6 +118,20 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(calls.events.count, 1)
     }
 
+    /// The engine skips `releaseSaved()` for leaves' accumulators, which must therefore
+    /// never hold saved tensors; a leaf still accumulates across fresh graphs afterwards.
+    func testAccumulatorsSaveNothing() throws {
+        let x = Tensor([1.0, 2.0], dtype: .float64, requiresGrad: true)
+        let y = (x.pow(3) - x * x).sum()
+        let accumulator = x.gradAccumulator()
+        XCTAssertTrue(accumulator.saved.isEmpty)
+        try y.backward()
+        XCTAssertTrue(accumulator.saved.isEmpty)
+        XCTAssertEqual(x.grad!.scalars(as: Double.self), [1, 8])
+        try (x * 2.0).sum().backward()
+        XCTAssertEqual(x.grad!.scalars(as: Double.self), [3, 10])
+    }
+
     func testNoGradDoesNotRecord() {
         let x = Tensor(2.0, requiresGrad: true)
         let y = withNoGrad { x * 3 }

@@ -98,7 +98,7 @@ enum Engine {
                     if let g = table.states[i].single.take() {
                         accumulator.accumulateTaking(Engine.callLeafHooks(accumulator, consume g), recording: recording)
                     }
-                    if !retainGraph { node.releaseSaved() }
+                    // No `releaseSaved()`: an accumulator saves no tensors (its lock was the cost).
                     continue
                 }
                 var inputs = table.states[i].takeGradients()
