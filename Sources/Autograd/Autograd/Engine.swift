@@ -372,7 +372,11 @@ struct NodeTable {
     var states: [NodeState] = []
     private var index: NodeIndex? = nil
 
-    init() { states.reserveCapacity(NodeTable.linearLimit) }
+    /// Nodes room is made for up front: 8 states (88 bytes each) stay under glibc's 1 KiB
+    /// per-thread cache limit, where 16 went to the slower general allocator.
+    static let initialCapacity = 8
+
+    init() { states.reserveCapacity(NodeTable.initialCapacity) }
 
     func find(_ node: GradFn) -> Int? {
         if let index { return index.find(node) }
