@@ -97,6 +97,41 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(x.grad!.item(), Foundation.exp(2) + 12 + 5, accuracy: 1e-12)
     }
 
+    /// Nodes reached along many paths of different lengths (more nodes than the table's
+    /// linear-search limit) each run once, after all their dependencies: the gradient of
+    /// t_k = t_{k-1}·x + t_{k/2} matches its derivative computed alongside in plain Doubles,
+    /// and a hook on the leaf sees one summed gradient.
+    func testSharedNodesReachedAtDifferentDepthsRunOnce() throws {
+        let x0 = 1.25
+        let x = Tensor(x0, dtype: .float64, requiresGrad: true)
+        let calls = EventLog()
+        x.registerHook { g in calls.append("\(g.item())"); return nil }
+        var terms = [x]
+        var values = [x0], derivatives = [1.0]
+        for k in 1..<40 {
+            terms.append(terms[k - 1] * x + terms[k / 2])
+            values.append(values[k - 1] * x0 + values[k / 2])
+            derivatives.append(derivatives[k - 1] * x0 + values[k - 1] + derivatives[k / 2])
+        }
+        try terms[39].backward()
+        XCTAssertEqual(x.grad!.item(), derivatives[39], accuracy: 1e-9 * abs(derivatives[39]))
+        XCTAssertEqual(calls.events.count, 1)
+    }
+
+    /// The engine skips `releaseSaved()` for leaves' accumulators, which must therefore
+    /// never hold saved tensors; a leaf still accumulates across fresh graphs afterwards.
+    func testAccumulatorsSaveNothing() throws {
+        let x = Tensor([1.0, 2.0], dtype: .float64, requiresGrad: true)
+        let y = (x.pow(3) - x * x).sum()
+        let accumulator = x.gradAccumulator()
+        XCTAssertTrue(accumulator.saved.isEmpty)
+        try y.backward()
+        XCTAssertTrue(accumulator.saved.isEmpty)
+        XCTAssertEqual(x.grad!.scalars(as: Double.self), [1, 8])
+        try (x * 2.0).sum().backward()
+        XCTAssertEqual(x.grad!.scalars(as: Double.self), [3, 10])
+    }
+
     func testNoGradDoesNotRecord() {
         let x = Tensor(2.0, requiresGrad: true)
         let y = withNoGrad { x * 3 }

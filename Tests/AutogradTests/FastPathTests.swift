@@ -223,6 +223,72 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(x.grad!.item(), exp7 * 10 * 3, accuracy: 1e-6)
     }
 
+    /// The engine's two-input path (nodes of one output and two inputs, no hooks, no
+    /// captures) against the general path that `backward(inputs:)` takes: the same gradients,
+    /// bit for bit, for nodes that override `applyPair` (add, sub, mul) and ones that use the
+    /// default (div, pow), with both or one input requiring grad, a tensor used twice,
+    /// broadcasting, strided inputs, and with and without createGraph.
+    func testPairGradientEnginePathMatchesGeneralPath() throws {
+        let ops: [(String, (Tensor, Tensor) -> Tensor)] = [
+            ("add", { $0 + $1 }), ("sub", { $0 - $1 }), ("mul", { $0 * $1 }), ("div", { $0 / $1 }),
+            ("pow", { $0.pow($1) }), ("mixed", { ($0.pow(3) - $1.pow(2)) * ($0 - $1) }),
+        ]
+        for dtype in [DType.float32, .float64] {
+            for createGraph in [false, true] {
+                for (name, f) in ops {
+                    for (xShape, wShape) in [([Int](), [Int]()), ([3, 5], [3, 5]), ([3, 5], [5]), ([7], [])] {
+                        for mode in ["both", "xOnly", "wOnly", "twice"] {
+                            func run(general: Bool) throws -> [Tensor?] {
+                                let xBase = values(xShape == [3, 5] ? [5, 3] : xShape, dtype: dtype, seed: 7)
+                                let x = (xShape == [3, 5] ? xBase.transposed(0, 1) : xBase).detach()
+                                let w = values(wShape, dtype: dtype, seed: 8).detach()
+                                x.requiresGrad = mode != "wOnly"
+                                w.requiresGrad = mode != "xOnly"
+                                let y = (mode == "twice" ? f(x, x) : f(x, w)).sum()
+                                let leaves = mode == "twice" ? [x] : [x, w].filter(\.requiresGrad)
+                                if general {
+                                    try y.backward(createGraph: createGraph, inputs: leaves)
+                                } else {
+                                    try y.backward(createGraph: createGraph)
+                                }
+                                return [x.grad?.detach(), w.grad?.detach()]
+                            }
+                            let fast = try run(general: false), general = try run(general: true)
+                            for k in 0..<2 {
+                                let label = "\(name) \(dtype) createGraph \(createGraph) \(xShape) \(wShape) \(mode) input \(k)"
+                                XCTAssertEqual(fast[k] == nil, general[k] == nil, label)
+                                guard let a = fast[k], let b = general[k] else { continue }
+                                XCTAssertEqual(a.shape, b.shape, label)
+                                XCTAssertEqual(a.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                                               b.to(.float64).scalars(as: Double.self).map(\.bitPattern), label)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A two-input node with a hook takes the general path, and the hook still replaces its
+    /// gradient; a retained graph runs the two-input path twice with the same result.
+    func testPairGradientPathLeavesHookedNodesToTheGeneralPathAndRetainsGraph() throws {
+        let study = Tensor(5.0, dtype: .float64, requiresGrad: true)
+        let happy = Tensor(6.0, dtype: .float64, requiresGrad: true)
+        let grade = study.pow(3) - happy.pow(2)
+        let handle = grade.gradFn!.registerPrehook { grads in grads.map { $0.map { $0 * 10.0 } } }
+        try grade.backward(retainGraph: true)
+        XCTAssertEqual(study.grad!.item(), 750, accuracy: 1e-9)
+        XCTAssertEqual(happy.grad!.item(), -120, accuracy: 1e-9)
+        handle.remove()
+        try grade.backward(retainGraph: true)
+        XCTAssertEqual(study.grad!.item(), 825, accuracy: 1e-9)
+        XCTAssertEqual(happy.grad!.item(), -132, accuracy: 1e-9)
+        try grade.backward()
+        XCTAssertEqual(study.grad!.item(), 900, accuracy: 1e-9)
+        XCTAssertEqual(happy.grad!.item(), -144, accuracy: 1e-9)
+        XCTAssertThrowsError(try grade.backward())
+    }
+
     func testIntegerScalarOnFloatTensorUsesTheTensorDType() {
         let x = Tensor(shape: [5], scalars: [1, 2, 3, 4, 5] as [Float])
         let y = x * 3

@@ -115,6 +115,14 @@ public class GradFn: @unchecked Sendable, CustomStringConvertible {
         return grads.isEmpty ? nil : grads[0]
     }
 
+    /// `apply` for a node of one output and two inputs, given the gradient of its output:
+    /// the gradients of its two inputs (nil where none flows). The engine calls it for such
+    /// nodes; the common ones override it to skip the two arrays `apply` takes and returns.
+    func applyPair(_ gradOutput: Tensor) throws -> (Tensor?, Tensor?) {
+        var grads = try apply([gradOutput])
+        return (grads.count > 0 ? grads[0].take() : nil, grads.count > 1 ? grads[1].take() : nil)
+    }
+
     /// Drops saved tensors after a backward that does not retain the graph.
     func releaseSaved() {
         // Locked: two threads may walk one retained graph at once.

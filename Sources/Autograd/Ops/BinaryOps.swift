@@ -343,6 +343,10 @@ final class AddBackward0: GradFn, @unchecked Sendable {
     }
 
     override func applySingle(_ gradOutput: Tensor) throws -> Tensor? { gradOutput }
+
+    override func applyPair(_ gradOutput: Tensor) throws -> (Tensor?, Tensor?) {
+        (needsInputGrad(0) ? gradOutput : nil, needsInputGrad(1) ? gradOutput : nil)
+    }
 }
 
 /// Backward of `a - b`: `g` and `-g`.
@@ -355,6 +359,10 @@ final class SubBackward0: GradFn, @unchecked Sendable {
 
     /// `tensor - scalar` (the one-input form).
     override func applySingle(_ gradOutput: Tensor) throws -> Tensor? { gradOutput }
+
+    override func applyPair(_ gradOutput: Tensor) throws -> (Tensor?, Tensor?) {
+        (needsInputGrad(0) ? gradOutput : nil, needsInputGrad(1) ? -gradOutput : nil)
+    }
 }
 
 /// Backward of `scalar - x`: `-g`.
@@ -382,6 +390,12 @@ final class MulBackward0: GradFn, @unchecked Sendable {
     override func applySingle(_ gradOutput: Tensor) throws -> Tensor? {
         if let scalar { return gradOutput * scalar }
         return try super.applySingle(gradOutput)
+    }
+
+    override func applyPair(_ gradOutput: Tensor) throws -> (Tensor?, Tensor?) {
+        if let scalar { return (gradOutput * scalar, nil) }
+        let a = try savedTensor(lhsSlot), b = try savedTensor(rhsSlot)
+        return (needsInputGrad(0) ? gradOutput * b : nil, needsInputGrad(1) ? gradOutput * a : nil)
     }
 }
 
