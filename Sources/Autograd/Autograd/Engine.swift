@@ -73,7 +73,9 @@ enum Engine {
             let recording = GradMode.isEnabled
             while let i = ready.pop() {
                 let node = table.states[i].node
-                if plainRun && !anomaly && table.states[i].outputCount == 1 && node.edges.count == 1 && !node.hasHooks {
+                // One output, no node hooks, a plain run: the array-free paths below apply.
+                let simple = plainRun && !anomaly && table.states[i].outputCount == 1 && !node.hasHooks
+                if simple && node.edges.count == 1 {
                     // What the general path below does for such a node, without the
                     // gradient arrays: apply (unless no gradient arrived), release, route.
                     var g: Tensor? = nil
@@ -82,7 +84,7 @@ enum Engine {
                     try route(g, from: node, edge: 0, table: &table, ready: &ready)
                     continue
                 }
-                if plainRun && !anomaly && table.states[i].outputCount == 1 && node.edges.count == 2 && !node.hasHooks {
+                if simple && node.edges.count == 2 {
                     // The same for a node of two inputs (`a - b`, `a * b`).
                     var g0: Tensor? = nil, g1: Tensor? = nil
                     if let input = table.states[i].single.take() { (g0, g1) = try node.applyPair(input) }
@@ -91,8 +93,7 @@ enum Engine {
                     try route(g1, from: node, edge: 1, table: &table, ready: &ready)
                     continue
                 }
-                if plainRun && !anomaly && table.states[i].outputCount == 1 && !node.hasHooks,
-                   let accumulator = node as? AccumulateGrad {
+                if simple, let accumulator = node as? AccumulateGrad {
                     // The general path for a leaf's accumulator without node hooks, without
                     // the gradient arrays: the leaf's tensor hooks, then the accumulation.
                     if let g = table.states[i].single.take() {
