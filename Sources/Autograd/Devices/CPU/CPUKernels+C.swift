@@ -144,6 +144,12 @@ enum CKernelPaths {
         return status == CKERNELS_OK
     }
 
+    /// The (outer, n, inner) split of a contiguous tensor around `dim`: the n elements of
+    /// `dim` lie `inner` apart, in `outer` blocks (sumDim and softmax take this layout).
+    private static func split(_ shape: [Int], around dim: Int) -> (outer: Int, n: Int, inner: Int) {
+        (shape[..<dim].reduce(1, *), shape[dim], shape[(dim + 1)...].reduce(1, *))
+    }
+
     /// The sum over one non-last dim `dim` of a contiguous float32/float64 `x` into the
     /// contiguous `out` (x's shape with that dim 1), vectorized across the columns by CKernels
     /// (`ckernels_ssum_dim`) in exactly the pairwise order of `CPUKernels.pairwiseSum`, so the
@@ -151,7 +157,7 @@ enum CKernelPaths {
     /// only size-1 dims follow it), where the Swift loop already reads contiguous rows.
     static func sumDim(_ x: Tensor, dim: Int, _ out: Tensor) -> Bool {
         guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.isContiguous, out.isContiguous else { return false }
-        let outer = x.shape[..<dim].reduce(1, *), n = x.shape[dim], inner = x.shape[(dim + 1)...].reduce(1, *)
+        let (outer, n, inner) = split(x.shape, around: dim)
         guard inner > 1, out.count == outer * inner else { return false }
         let status: Int32 = withExtendedLifetime((x, out)) {
             if x.dtype == .float32 {
@@ -184,12 +190,6 @@ enum CKernelPaths {
 
     // MARK: - Softmax
 
-    /// The (outer, n, inner) split of a contiguous tensor around `dim`: softmax runs over the
-    /// n elements of `dim`, which lie `inner` apart.
-    private static func softmaxGeometry(_ shape: [Int], dim: Int) -> (outer: Int, n: Int, inner: Int) {
-        (shape[..<dim].reduce(1, *), shape[dim], shape[(dim + 1)...].reduce(1, *))
-    }
-
     /// `softmax` (or `logSoftmax` with `log`) along `dim` of a contiguous float32/float64 CPU
     /// tensor of rank >= 1, fused in CKernels (`ckernels_ssoftmax`: max, exp and sum, scale,
     /// one slice at a time while it is in cache; rows or column groups split over the pool).
@@ -198,7 +198,7 @@ enum CKernelPaths {
     /// that path to rounding; `nil` when the case is not covered.
     static func softmax(_ x: Tensor, dim: Int, log: Bool) -> Tensor? {
         guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.rank >= 1, x.isContiguous else { return nil }
-        let (outer, n, inner) = softmaxGeometry(x.shape, dim: dim)
+        let (outer, n, inner) = split(x.shape, around: dim)
         let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
         let status: Int32 = withExtendedLifetime((x, out)) {
             if x.dtype == .float32 {
@@ -218,7 +218,7 @@ enum CKernelPaths {
         guard y.device == .cpu, g.device == .cpu, y.dtype == g.dtype, y.dtype == .float32 || y.dtype == .float64,
               y.rank >= 1, y.shape == g.shape, y.isContiguous else { return nil }
         let g = g.contiguous()
-        let (outer, n, inner) = softmaxGeometry(y.shape, dim: dim)
+        let (outer, n, inner) = split(y.shape, around: dim)
         let out = Tensor(uninitializedShape: y.shape, dtype: y.dtype)
         let status: Int32 = withExtendedLifetime((y, g, out)) {
             if y.dtype == .float32 {
