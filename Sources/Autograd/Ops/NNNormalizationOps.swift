@@ -44,10 +44,11 @@ public func layerNorm(_ input: Tensor, normalizedShape: [Int], weight: Tensor? =
 }
 
 /// `(x − mean) · rstd` over `dims`, with the statistics, in differentiable ops.
-func normalized(_ x: Tensor, dims: [Int], eps: Double) -> (xhat: Tensor, rstd: Tensor) {
-    let centered = x - x.mean(dims: dims, keepDim: true)
+func normalized(_ x: Tensor, dims: [Int], eps: Double) -> (xhat: Tensor, rstd: Tensor, mean: Tensor, centered: Tensor) {
+    let mean = x.mean(dims: dims, keepDim: true)
+    let centered = x - mean
     let rstd = 1.0 / ((centered * centered).mean(dims: dims, keepDim: true) + eps).sqrt()
-    return (centered * rstd, rstd)
+    return (centered * rstd, rstd, mean, centered)
 }
 
 /// The input gradient of a normalization over `dims` whose statistics came from the input:
@@ -83,7 +84,7 @@ class NormalizationBackward: GradFn, @unchecked Sendable {
         guard let g = gradOutputs[0] else { return [Tensor?](repeating: nil, count: count) }
         let x = try savedTensor(inputSlot)
         let layout = parameterLayout(rank: x.rank)
-        let (xhat, rstd) = normalized(x, dims: dims, eps: eps)
+        let (xhat, rstd, _, _) = normalized(x, dims: dims, eps: eps)
         let weight = hasWeight ? try savedTensor(weightSlot).reshaped(layout.broadcastShape) : nil
         var result: [Tensor?] = []
         result.append(needsInputGrad(0) ? inputGradient(g * (weight ?? Tensor.ones([], dtype: g.dtype, device: g.device)), xhat: xhat, rstd: rstd) : nil)
@@ -148,12 +149,12 @@ public func batchNorm(_ input: Tensor, runningMean: Tensor?, runningVar: Tensor?
         let x = input.detached()
         var y: Tensor
         if training {
-            let (xhat, _) = normalized(x, dims: dims, eps: eps)
+            let (xhat, _, mean, centered) = normalized(x, dims: dims, eps: eps)
             y = xhat
             if let runningMean, let runningVar {
+                // The batch statistics the normalization just computed, not a second pass.
                 let n = Double(input.count / c)
-                let mean = x.mean(dims: dims)
-                let centered = x - mean.reshaped(broadcast)
+                let mean = mean.reshaped([c])
                 let unbiased = (centered * centered).sum(dims: dims) / Swift.max(n - 1, 1)
                 runningMean.mulInPlace(1 - momentum).addInPlace(mean * momentum)
                 runningVar.mulInPlace(1 - momentum).addInPlace(unbiased * momentum)
