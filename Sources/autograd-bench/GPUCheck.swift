@@ -82,9 +82,5 @@ enum GPUCheck {
     }
 }
 
-/// Seconds on a monotonic clock.
-func monotonicSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-}
+/// Seconds on a monotonic clock (`Timing.now()` in seconds).
+func monotonicSeconds() -> Double { Double(Timing.now()) * 1e-9 }
