@@ -62,12 +62,10 @@ public struct DataLoader: Sequence {
             let remaining = order.count - position
             guard remaining > 0, !(loader.dropLast && remaining < loader.batchSize) else { return nil }
             let n = Swift.min(loader.batchSize, remaining)
-            let rows = order[position..<(position + n)].map { Int64($0) }
+            let rows = Tensor(shape: [n], scalars: order[position..<(position + n)].map { Int64($0) })
             position += n
-            return loader.tensors.map { t in
-                let indices = Tensor(shape: [n], scalars: rows).to(device: t.device)
-                return t.gatheredRows(indices)
-            }
+            // One index tensor per batch (`to(device:)` returns it as is on its own device).
+            return loader.tensors.map { t in t.gatheredRows(rows.to(device: t.device)) }
         }
     }
 }
