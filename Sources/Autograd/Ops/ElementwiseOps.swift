@@ -148,7 +148,7 @@ extension Tensor {
     private func rounding(_ op: UnaryOp, _ name: String, _ node: () -> GradFn) -> Tensor {
         check { () throws(ShapeError) in try validateFloatingOrInteger(name) }
         let out = computeUnary(op)
-        return Tensor.record(out, inputs: [self], node)
+        return Tensor.record(out, input: self, node)
     }
 }
 
@@ -192,7 +192,7 @@ extension Tensor {
             r = Tensor.where(x .== -Double.infinity, filled(neg), r)
             return r
         }
-        return Tensor.record(out.detached(), inputs: [self]) {
+        return Tensor.record(out.detached(), input: self) {
             let node = NanToNumBackward0()
             node.selfSlot = node.save(self)
             return node

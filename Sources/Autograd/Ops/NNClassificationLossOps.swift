@@ -69,7 +69,7 @@ public func nllLoss(logProbabilities: Tensor, targets: Tensor, weight: Tensor? =
         case .mean: return rows.sum() / denominator
         }
     }.detached()
-    return Tensor.record(out, inputs: [input]) {
+    return Tensor.record(out, input: input) {
         let node: NllLossBackwardBase = input.rank >= 3 ? NllLoss2DBackward0() : NllLossBackward0()
         node.inputShape = input.shape
         node.reduction = reduction

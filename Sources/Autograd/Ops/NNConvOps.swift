@@ -17,7 +17,7 @@ extension Tensor {
         let cols = buffer.viewing(shape: c, strides: [c[2], c[0] * c[2], 1], offset: 0)
         Backends.backend(for: device).im2col(x, geometry: geometry, padValue: 0, into: cols)
         let out = compute == dtype ? cols : cols.convertedWithoutGrad(to: dtype)
-        return Tensor.record(out, inputs: [self]) { Im2ColBackward0(geometry: geometry) }
+        return Tensor.record(out, input: self) { Im2ColBackward0(geometry: geometry) }
     }
 
     /// Sums columns `[N, C·kH·kW, L]` back into a `[N, C, H, W]` image (PyTorch's `F.fold`).
@@ -29,7 +29,7 @@ extension Tensor {
         let image = Tensor.zeros(geometry.imageShape, dtype: compute, device: device)
         Backends.backend(for: device).col2im(cols, geometry: geometry, into: image)
         let out = compute == dtype ? image : image.convertedWithoutGrad(to: dtype)
-        return Tensor.record(out, inputs: [self]) { Col2ImBackward0(geometry: geometry) }
+        return Tensor.record(out, input: self) { Col2ImBackward0(geometry: geometry) }
     }
 }
 

@@ -96,7 +96,7 @@ public func embedding(_ indices: Tensor, weight: Tensor, paddingIndex: Int? = ni
         return Tensor(shape: [values.count], scalars: values).to(device: weight.device)
     }
     let out = weight.gatheredRows(flat).reshaped(indices.shape + [weight.shape[1]])
-    return Tensor.record(out.detached(), inputs: [weight]) {
+    return Tensor.record(out.detached(), input: weight) {
         let node = EmbeddingBackward0(rows: weight.shape[0], paddingIndex: paddingIndex)
         node.indicesSlot = node.save(flat)
         return node
@@ -142,7 +142,7 @@ func embeddingDenseBackward(_ g: Tensor, indices: Tensor, rows: Int, paddingInde
     let out = Tensor.zeros([rows, g.shape[1]], dtype: compute, device: g.device)
     Backends.backend(for: g.device).scatterAddRows(masked.detached(), indices: indices, into: out)
     let result = compute == g.dtype ? out : out.convertedWithoutGrad(to: g.dtype)
-    return Tensor.record(result, inputs: [g]) {
+    return Tensor.record(result, input: g) {
         let node = EmbeddingDenseBackward0(paddingIndex: paddingIndex)
         node.indicesSlot = node.save(indices)
         return node

@@ -79,7 +79,7 @@ private func maxPool2dCore(_ input: Tensor, kernelSize: (Int, Int), stride: (Int
     }
     let shape = pooledShape(input, g)
     let out = values.detached().reshaped(shape)
-    let result = Tensor.record(out, inputs: [input]) {
+    let result = Tensor.record(out, input: input) {
         let node = MaxPool2DWithIndicesBackward0(geometry: g, inputShape: input.shape)
         node.windowSlot = node.save(window)
         return node
@@ -155,7 +155,7 @@ public func avgPool2d(_ input: Tensor, kernelSize: (Int, Int), stride: (Int, Int
         let cols = input.detached().reshaped(g.imageShape).im2col(g).reshaped([g.batch, g.channels, kk, l])
         return (cols.sum(dim: 2) / divisor).reshaped(pooledShape(input, g))
     }.detached()
-    return Tensor.record(out, inputs: [input]) {
+    return Tensor.record(out, input: input) {
         let node = AvgPool2DBackward0(geometry: g, inputShape: input.shape)
         node.divisorSlot = node.save(divisor)
         return node

@@ -71,7 +71,7 @@ extension Tensor {
     /// A view of this tensor's storage with `geometry`, recorded with `makeNode`.
     func viewWithGrad(_ geometry: ViewGeometry, _ makeNode: () -> GradFn) -> Tensor {
         let out = viewing(shape: geometry.shape, strides: geometry.strides, offset: geometry.offset)
-        return Tensor.record(out, inputs: [self], makeNode)
+        return Tensor.record(out, input: self, makeNode)
     }
 
     /// A view by `geometry` measured over this tensor's contiguous layout (made contiguous
