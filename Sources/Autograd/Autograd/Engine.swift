@@ -129,7 +129,7 @@ enum Engine {
                         outputs = [Tensor?](repeating: nil, count: node.edges.count)
                     } else if !hooks, let accumulator = node as? AccumulateGrad {
                         // Hands over `inputs` (no post hooks will read them).
-                        outputs = accumulator.applyTaking(&inputs, recording: recording)
+                        if let g = inputs[0].take() { accumulator.accumulateTaking(g, recording: recording) }
                     } else {
                         outputs = try node.apply(inputs)
                     }

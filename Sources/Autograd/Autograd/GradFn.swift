@@ -305,18 +305,10 @@ public final class AccumulateGrad: GradFn, @unchecked Sendable {
         return []
     }
 
-    /// `apply` for the engine, which hands over its buffer: the gradient is moved out of
-    /// `gradOutputs`, and when nothing else references it (a gradient a formula has just
-    /// computed), the leaf's first `.grad` adopts it instead of a copy, as PyTorch's
-    /// AccumulateGrad steals a gradient whose use count shows it is the only holder.
-    /// `recording` is `GradMode.isEnabled` in the engine's run (read once per run).
-    func applyTaking(_ gradOutputs: inout [Tensor?], recording: Bool) -> [Tensor?] {
-        guard let g = gradOutputs[0].take() else { return [] }
-        accumulateTaking(g, recording: recording)
-        return []
-    }
-
-    /// `applyTaking` for one gradient.
+    /// `apply` for the engine, which hands over the gradient: when nothing else references
+    /// it (a gradient a formula has just computed), the leaf's first `.grad` adopts it instead
+    /// of a copy, as PyTorch's AccumulateGrad steals a gradient whose use count shows it is
+    /// the only holder. `recording` is `GradMode.isEnabled` in the engine's run (read once).
     func accumulateTaking(_ g: consuming Tensor, recording: Bool) {
         accumulate(&g, mayAdopt: true, createGraph: recording)
     }
