@@ -406,19 +406,18 @@ final class DivBackward0: GradFn, @unchecked Sendable {
 
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
         guard let g = gradOutputs[0] else { return edges.map { _ in nil } }
-        if scalar != nil { return [try scalarGradient(g)] }
+        if let scalar { return [try scalarGradient(g, scalar)] }
         let a = try savedTensor(lhsSlot), b = try savedTensor(rhsSlot)
         return [needsInputGrad(0) ? g / b : nil, needsInputGrad(1) ? -g * a / (b * b) : nil]
     }
 
     override func applySingle(_ gradOutput: Tensor) throws -> Tensor? {
-        if scalar != nil { return try scalarGradient(gradOutput) }
+        if let scalar { return try scalarGradient(gradOutput, scalar) }
         return try super.applySingle(gradOutput)
     }
 
     /// The one-input forms: `x / scalar` and `scalar / x`.
-    private func scalarGradient(_ g: Tensor) throws -> Tensor {
-        let scalar = self.scalar ?? 0  // set: both callers checked
+    private func scalarGradient(_ g: Tensor, _ scalar: Double) throws -> Tensor {
         if rhsSlot >= 0 {  // scalar / x
             let x = try savedTensor(rhsSlot)
             return -g * scalar / (x * x)
