@@ -40,32 +40,31 @@ protocol ConvKernels {
     func scatterAddRows(_ source: Tensor, indices: Tensor, into out: Tensor)
 }
 
-extension ConvKernels {
-    /// Runs `body` on CPU copies of `inputs` and copies the CPU results back into `outputs`.
-    private func staged(_ inputs: [Tensor], _ outputs: [Tensor], _ body: ([Tensor], [Tensor]) -> Void) {
-        let hostIn = inputs.map { $0.cpu() }
-        let hostOut = outputs.map { $0.cpu().clonedWithoutGrad() }
-        body(hostIn, hostOut)
-        for (out, host) in zip(outputs, hostOut) {
-            let back = host.to(device: out.device)
-            Backends.backend(for: out.device).copy(back, into: out)
-        }
-    }
-
+extension ConvKernels where Self: DeviceBackend {
+    // Defaults for a backend without its own kernels: the CPU's, on host copies (the same
+    // staging as the indexing defaults in IndexingKernels.swift).
     func im2col(_ x: Tensor, geometry: WindowGeometry, padValue: Double, into cols: Tensor) {
-        staged([x], [cols]) { Backends.cpu.im2col($0[0], geometry: geometry, padValue: padValue, into: $1[0]) }
+        let hostCols = cols.hostCopy()
+        Backends.cpu.im2col(x.hostCopy(), geometry: geometry, padValue: padValue, into: hostCols)
+        cols.overwrite(from: hostCols)
     }
 
     func col2im(_ cols: Tensor, geometry: WindowGeometry, into image: Tensor) {
-        staged([cols], [image]) { Backends.cpu.col2im($0[0], geometry: geometry, into: $1[0]) }
+        let hostImage = image.hostCopy()
+        Backends.cpu.col2im(cols.hostCopy(), geometry: geometry, into: hostImage)
+        image.overwrite(from: hostImage)
     }
 
     func gatherRows(_ source: Tensor, indices: Tensor, into out: Tensor) {
-        staged([source, indices], [out]) { Backends.cpu.gatherRows($0[0], indices: $0[1], into: $1[0]) }
+        let hostOut = out.hostCopy()
+        Backends.cpu.gatherRows(source.hostCopy(), indices: indices.hostCopy(), into: hostOut)
+        out.overwrite(from: hostOut)
     }
 
     func scatterAddRows(_ source: Tensor, indices: Tensor, into out: Tensor) {
-        staged([source, indices], [out]) { Backends.cpu.scatterAddRows($0[0], indices: $0[1], into: $1[0]) }
+        let hostOut = out.hostCopy()
+        Backends.cpu.scatterAddRows(source.hostCopy(), indices: indices.hostCopy(), into: hostOut)
+        out.overwrite(from: hostOut)
     }
 }
 
