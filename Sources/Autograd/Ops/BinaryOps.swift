@@ -76,24 +76,20 @@ extension Tensor {
 
     /// Runs a binary kernel without recording: promotion, broadcasting, half widening.
     static func computeBinary(_ op: BinaryOp, _ lhs: Operand, _ rhs: Operand, name: String) -> Tensor {
-        let plan = check { () throws(ShapeError) in try planBinary(op, lhs, rhs, name: name) }
-        // Scalar fast path: a CPU float tensor with a Swift scalar of its own dtype runs a
-        // kernel that takes the scalar by value, without materializing a 0-d tensor for it.
-        if plan.device == .cpu, plan.result == plan.compute, plan.compute == .float32 || plan.compute == .float64,
-           op.hasScalarKernel {
-            switch (lhs, rhs) {
-            case (.tensor(let x), .scalar(let s)) where x.dtype == plan.compute:
-                let out = Tensor(uninitializedShape: x.shape, dtype: plan.compute, device: .cpu)
-                Backends.cpu.binaryScalar(op, x, s, scalarOnLeft: false, into: out)
-                return out
-            case (.scalar(let s), .tensor(let x)) where x.dtype == plan.compute:
-                let out = Tensor(uninitializedShape: x.shape, dtype: plan.compute, device: .cpu)
-                Backends.cpu.binaryScalar(op, x, s, scalarOnLeft: true, into: out)
-                return out
-            default:
-                break
-            }
+        // Plan-free fast paths for CPU float operands (what the planned path below computes
+        // for them: a Swift scalar never promotes a float tensor, two 0-d tensors of one dtype
+        // neither promote nor broadcast), without the promotion plan and strided loops.
+        switch (lhs, rhs) {
+        case (.tensor(let x), .scalar(let s)):
+            if let out = computeFloatScalar(op, x, s, scalarOnLeft: false) { return out }
+        case (.scalar(let s), .tensor(let x)):
+            if let out = computeFloatScalar(op, x, s, scalarOnLeft: true) { return out }
+        case (.tensor(let a), .tensor(let b)):
+            if let out = computeFloatScalars(op, a, b) { return out }
+        default:
+            break
         }
+        let plan = check { () throws(ShapeError) in try planBinary(op, lhs, rhs, name: name) }
         func materialize(_ operand: Operand) -> Tensor {
             switch operand {
             case .tensor(let t):
@@ -117,7 +113,7 @@ extension Tensor {
 
 extension Tensor {
     /// `x op s` (`s op x` with `scalarOnLeft`) for a CPU float32/float64 tensor and a Swift
-    /// scalar, or nil for anything else: what `computeBinary` computes for these operands
+    /// scalar, or nil for anything else: what `computeBinary`'s planned path computes for these operands
     /// (a Swift scalar never promotes a floating tensor, so the result has `x`'s dtype), without
     /// its operand enums and promotion plan. A 0-d `x` is computed right here, element for
     /// element as the CPU scalar kernel computes it (`CPUKernels.scalarOp`).
@@ -167,21 +163,21 @@ extension Tensor {
     /// Elementwise sum with broadcasting; dtype by PyTorch's promotion. Differentiable.
     /// - Precondition: shapes broadcast; devices match.
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeFloatScalars(.add, lhs, rhs) ?? computeBinary(.add, .tensor(lhs), .tensor(rhs), name: "add")
+        let out = computeBinary(.add, .tensor(lhs), .tensor(rhs), name: "add")
         return record(out, inputs: lhs, rhs) { AddBackward0() }
     }
 
     /// Elementwise difference with broadcasting. Differentiable.
     /// - Precondition: shapes broadcast; devices match; not both bool.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeFloatScalars(.sub, lhs, rhs) ?? computeBinary(.sub, .tensor(lhs), .tensor(rhs), name: "sub")
+        let out = computeBinary(.sub, .tensor(lhs), .tensor(rhs), name: "sub")
         return record(out, inputs: lhs, rhs) { SubBackward0() }
     }
 
     /// Elementwise product with broadcasting. Differentiable.
     /// - Precondition: shapes broadcast; devices match.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeFloatScalars(.mul, lhs, rhs) ?? computeBinary(.mul, .tensor(lhs), .tensor(rhs), name: "mul")
+        let out = computeBinary(.mul, .tensor(lhs), .tensor(rhs), name: "mul")
         return record(out, inputs: lhs, rhs) {
             let node = MulBackward0()
             node.lhsSlot = node.save(lhs)
@@ -193,7 +189,7 @@ extension Tensor {
     /// Elementwise true division with broadcasting (integers divide as floats). Differentiable.
     /// - Precondition: shapes broadcast; devices match.
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let out = computeFloatScalars(.div, lhs, rhs) ?? computeBinary(.div, .tensor(lhs), .tensor(rhs), name: "div")
+        let out = computeBinary(.div, .tensor(lhs), .tensor(rhs), name: "div")
         return record(out, inputs: lhs, rhs) {
             let node = DivBackward0()
             node.lhsSlot = node.save(lhs)
@@ -214,14 +210,7 @@ extension Tensor {
     // (int32 tensor * 2 stays int32, float16 tensor * 2.5 stays float16).
 
     static func scalarOp(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, name: String) -> Tensor {
-        let out: Tensor
-        if let fast = computeFloatScalar(op, x, s, scalarOnLeft: scalarOnLeft) {
-            out = fast
-        } else {
-            let lhs: Operand = scalarOnLeft ? .scalar(s) : .tensor(x)
-            let rhs: Operand = scalarOnLeft ? .tensor(x) : .scalar(s)
-            out = computeBinary(op, lhs, rhs, name: name)
-        }
+        let out = computeBinary(op, scalarOnLeft ? .scalar(s) : .tensor(x), scalarOnLeft ? .tensor(x) : .scalar(s), name: name)
         let value = s.doubleValue
         switch op {
         case .add:
@@ -310,8 +299,7 @@ extension Tensor {
     public func pow(_ exponent: Int) -> Tensor { powScalar(.int(Int64(exponent))) }
 
     private func powScalar(_ exponent: Scalar) -> Tensor {
-        let out = Tensor.computeFloatScalar(.pow, self, exponent, scalarOnLeft: false)
-            ?? Tensor.computeBinary(.pow, .tensor(self), .scalar(exponent), name: "pow")
+        let out = Tensor.computeBinary(.pow, .tensor(self), .scalar(exponent), name: "pow")
         return Tensor.record(out, input: self) {
             let node = PowBackward0()
             node.exponent = exponent.doubleValue
