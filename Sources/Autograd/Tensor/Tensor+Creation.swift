@@ -183,6 +183,12 @@ public final class Generator: @unchecked Sendable {
     /// The process-wide generator used when no generator or seed is given.
     public static let `default` = Generator(seed: 0x5eed)
 
+    /// The generator a creation function draws from: a fresh one for an explicit `seed`, else
+    /// `generator`, else `default`.
+    static func resolve(seed: UInt64?, _ generator: Generator?) -> Generator {
+        seed.map { Generator(seed: $0) } ?? generator ?? .default
+    }
+
     /// Resets the generator to the stream of `seed`.
     public func manualSeed(_ seed: UInt64) {
         lock.withLock { _ in
@@ -256,7 +262,7 @@ extension Tensor {
     public static func randn(_ shape: [Int], dtype: DType = .float32, seed: UInt64? = nil, generator: Generator? = nil,
                              device: Device = .cpu, requiresGrad: Bool = false) -> Tensor {
         precondition(dtype.isFloatingPoint, "randn: expected a floating dtype (got \(dtype))")
-        let g = seed.map { Generator(seed: $0) } ?? generator ?? .default
+        let g = Generator.resolve(seed: seed, generator)
         if device.kind == .cuda {
             let t = cudaRandom(.normal, shape: shape, dtype: dtype, generator: g, device: device)
             if requiresGrad { t.requiresGrad = true }
@@ -273,7 +279,7 @@ extension Tensor {
     public static func rand(_ shape: [Int], dtype: DType = .float32, seed: UInt64? = nil, generator: Generator? = nil,
                             device: Device = .cpu, requiresGrad: Bool = false) -> Tensor {
         precondition(dtype.isFloatingPoint, "rand: expected a floating dtype (got \(dtype))")
-        let g = seed.map { Generator(seed: $0) } ?? generator ?? .default
+        let g = Generator.resolve(seed: seed, generator)
         if device.kind == .cuda {
             let t = cudaRandom(.uniform, shape: shape, dtype: dtype, generator: g, device: device)
             if requiresGrad { t.requiresGrad = true }

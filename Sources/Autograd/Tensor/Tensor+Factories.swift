@@ -111,7 +111,7 @@ extension Tensor {
             guard low < high else { throw ShapeError("randint: expected low < high, but got low = \(low), high = \(high)") }
             try validateShapeAndCount(shape, Shape.count(shape), op: "randint")
         }
-        let g = seed.map { Generator(seed: $0) } ?? generator ?? .default
+        let g = Generator.resolve(seed: seed, generator)
         if device.kind == .cuda {
             return cudaRandomIntegers(low: Int64(low), high: Int64(high), shape: shape, dtype: dtype, generator: g, device: device)
         }
@@ -131,12 +131,10 @@ extension Tensor {
     /// On a CUDA device the draws are made there (Philox; see `Generator`).
     /// - Precondition: a floating tensor with every value in `[0, 1]`.
     public static func bernoulli(_ probabilities: Tensor, seed: UInt64? = nil, generator: Generator? = nil) -> Tensor {
-        if probabilities.device.kind == .cuda {
-            return cudaBernoulli(probabilities, generator: seed.map { Generator(seed: $0) } ?? generator ?? .default)
-        }
+        let g = Generator.resolve(seed: seed, generator)
+        if probabilities.device.kind == .cuda { return cudaBernoulli(probabilities, generator: g) }
         let p = probabilities.to(.float64).scalars(as: Double.self)
         check { () throws(ShapeError) in try validateBernoulli(probabilities, p) }
-        let g = seed.map { Generator(seed: $0) } ?? generator ?? .default
         let u = g.uniform(p.count)
         let values = zip(u, p).map { $0 < $1 ? 1.0 : 0.0 }
         return Tensor.fromScalars(shape: probabilities.shape, scalars: values, dtype: .float64)
