@@ -2,6 +2,7 @@
 #include "ck_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 
 /* Parallel above these sizes (elements); chunks hold at least half of it. A region costs
  * ~0.5-1 us when workers are spinning; 32K elements per chunk is also PyTorch's grain. */
@@ -97,6 +98,59 @@ static void ck_parallel_units(long n, long threshold, ckernels_range_fn fn, void
 
 CK_ELEMENTWISE(s, float, sbinary, sunary)
 CK_ELEMENTWISE(d, double, dbinary, dunary)
+
+/* ======================================================================================== */
+/* select                                                                                     */
+/* ======================================================================================== */
+
+typedef struct {
+    long size, incA, incB;
+    const unsigned char *cond;
+    const void *a, *b;
+    void *out;
+} ck_select_ctx;
+
+/* One loop per (element type, incA, incB): with the increments constant the compiler turns the
+ * ternary into a vector blend (no branch on cond). */
+#define CK_SELECT_LOOPS(T)                                                                    \
+    {                                                                                         \
+        const T *a = (const T *)c->a, *b = (const T *)c->b;                                   \
+        T *o = (T *)c->out;                                                                   \
+        const unsigned char *k = c->cond;                                                     \
+        if (c->incA && c->incB) {                                                             \
+            for (long i = begin; i < end; i++) { T x = a[i], y = b[i]; o[i] = k[i] ? x : y; } \
+        } else if (c->incA) {                                                                 \
+            T y = b[0];                                                                       \
+            for (long i = begin; i < end; i++) { T x = a[i]; o[i] = k[i] ? x : y; }           \
+        } else if (c->incB) {                                                                 \
+            T x = a[0];                                                                       \
+            for (long i = begin; i < end; i++) { T y = b[i]; o[i] = k[i] ? x : y; }           \
+        } else {                                                                              \
+            T x = a[0], y = b[0];                                                             \
+            for (long i = begin; i < end; i++) o[i] = k[i] ? x : y;                           \
+        }                                                                                     \
+    }
+
+static void ck_select_chunk(void *v, long begin, long end) {
+    const ck_select_ctx *c = (const ck_select_ctx *)v;
+    switch (c->size) {
+    case 1: CK_SELECT_LOOPS(uint8_t) break;
+    case 2: CK_SELECT_LOOPS(uint16_t) break;
+    case 4: CK_SELECT_LOOPS(uint32_t) break;
+    default: CK_SELECT_LOOPS(uint64_t) break;
+    }
+}
+
+int ckernels_select(long n, long elemSize, const unsigned char *cond, const void *a, long incA,
+                    const void *b, long incB, void *out) {
+    if (n < 0 || (elemSize != 1 && elemSize != 2 && elemSize != 4 && elemSize != 8)) return CKERNELS_EINVAL;
+    if ((incA != 0 && incA != 1) || (incB != 0 && incB != 1)) return CKERNELS_EINVAL;
+    if (n == 0) return CKERNELS_OK;
+    if (cond == NULL || a == NULL || b == NULL || out == NULL) return CKERNELS_EINVAL;
+    ck_select_ctx c = {elemSize, incA, incB, cond, a, b, out};
+    ck_parallel_units(n, CK_PAR_EXACT, ck_select_chunk, &c);
+    return CKERNELS_OK;
+}
 
 /* ======================================================================================== */
 /* sum: fixed order (see CKernels.h)                                                          */

@@ -18,6 +18,11 @@ if let i = arguments.firstIndex(of: "--profile-chain") {
     try ProfileSeed.chain(Int(arguments[i + 1]) ?? 10)
     exit(0)
 }
+if let i = arguments.firstIndex(of: "--profile-mlp") {
+    let step = CPUBenchmarks.MLPStep()
+    for _ in 0..<(Int(arguments[i + 1]) ?? 100) { try step.run() }
+    exit(0)
+}
 
 func run(_ group: String, _ body: () throws -> [Result]) rethrows -> [Result] {
     if let only, only != group { return [] }

@@ -1,8 +1,9 @@
 import XCTest
 @testable import Autograd
 
-/// `Tensor.where` on the CPU: the flat loop for contiguous operands against the strided loop,
-/// which stays the reference (the same operands as non-contiguous views take it).
+/// `Tensor.where` on the CPU: the C select for contiguous operands (every element size, the
+/// parallel split above 64K elements) against the strided loop, which stays the reference (the
+/// same operands as non-contiguous views take it).
 final class CPUBackendSelectTests: XCTestCase {
     /// A non-contiguous view with the same values (a transposed copy, transposed back).
     func strided(_ t: Tensor) -> Tensor {
@@ -10,8 +11,8 @@ final class CPUBackendSelectTests: XCTestCase {
     }
 
     func testContiguousOperandsMatchStridedLoop() {
-        for dtype in [DType.float32, .float64, .int64, .bool] {
-            for shape in [[0, 3], [1, 1], [3, 5], [7, 33], [64, 130]] {
+        for dtype in [DType.float32, .float64, .int64, .bool, .int8, .int16, .float16] {
+            for shape in [[0, 3], [1, 1], [3, 5], [7, 33], [64, 130], [300, 257]] {
                 let c = Tensor.randn(shape, seed: 1) .> 0.0
                 var a = Tensor.randn(shape, dtype: .float64, seed: 2) * 10
                 var b = Tensor.randn(shape, dtype: .float64, seed: 3) * 10

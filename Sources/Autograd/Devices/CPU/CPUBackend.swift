@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -148,26 +149,26 @@ final class CPUBackend: DeviceBackend {
             }
         }
 
-        /// The common case (ReLU's backward, `where(c, g, 0)`) as one flat loop: out and the
-        /// condition contiguous with out's shape, `a` and `b` each contiguous with out's shape
-        /// or a single value. Picks the same elements as the strided loop.
+        /// The common case (ReLU's backward, `where(c, g, 0)`) in C (`ckernels_select`, branch
+        /// free and parallel for large tensors): out and the condition contiguous with out's
+        /// shape, `a` and `b` each contiguous with out's shape or a single value. Picks the same
+        /// elements as the strided loop.
         private func selectContiguous<T: Element>(_: T.Type) -> Bool {
-            func layout(_ t: Tensor) -> Bool? {   // true: dense, false: one value
-                if t.shape == out.shape && t.isContiguous { return true }
-                return t.count == 1 ? false : nil
+            func layout(_ t: Tensor) -> Int? {   // the increment: 1 dense, 0 one value
+                if t.shape == out.shape && t.isContiguous { return 1 }
+                return t.count == 1 ? 0 : nil
             }
             guard out.isContiguous, condition.shape == out.shape, condition.isContiguous,
-                  let aDense = layout(a), let bDense = layout(b) else { return false }
-            let n = out.count
-            let po = out.pointer(T.self) + out.offset, pc = condition.pointer(Bool.self) + condition.offset
-            let pa = a.pointer(T.self) + a.offset, pb = b.pointer(T.self) + b.offset
-            switch (aDense, bDense) {
-            case (true, true): for i in 0..<n { po[i] = pc[i] ? pa[i] : pb[i] }
-            case (true, false): let vb = pb[0]; for i in 0..<n { po[i] = pc[i] ? pa[i] : vb }
-            case (false, true): let va = pa[0]; for i in 0..<n { po[i] = pc[i] ? va : pb[i] }
-            case (false, false): let va = pa[0], vb = pb[0]; for i in 0..<n { po[i] = pc[i] ? va : vb }
+                  let incA = layout(a), let incB = layout(b) else { return false }
+            let status = withExtendedLifetime((condition, a, b, out)) {
+                ckernels_select(out.count, MemoryLayout<T>.stride,
+                                UnsafeRawPointer(condition.pointer(Bool.self) + condition.offset)
+                                    .assumingMemoryBound(to: UInt8.self),
+                                UnsafeRawPointer(a.pointer(T.self) + a.offset), incA,
+                                UnsafeRawPointer(b.pointer(T.self) + b.offset), incB,
+                                UnsafeMutableRawPointer(out.pointer(T.self) + out.offset))
             }
-            return true
+            return status == CKERNELS_OK
         }
     }
 
