@@ -78,6 +78,30 @@ static void ck_parallel_units(long n, long threshold, ckernels_range_fn fn, void
         return CKERNELS_OK;                                                                   \
     }                                                                                         \
     typedef struct {                                                                          \
+        ck_##P##bin_fn fn;                                                                    \
+        long cols, rsA, rsB;                                                                  \
+        const T *a, *b;                                                                       \
+        T *out;                                                                               \
+    } ck_##P##rows_ctx;                                                                       \
+    static void ck_##P##rows_chunk(void *v, long begin, long end) {                           \
+        const ck_##P##rows_ctx *c = (const ck_##P##rows_ctx *)v;                              \
+        for (long r = begin; r < end; r++)                                                    \
+            c->fn(c->cols, c->a + r * c->rsA, c->b + r * c->rsB, c->out + r * c->cols);       \
+    }                                                                                         \
+    int ckernels_##P##binary_rows(int op, long rows, long cols, const T *a, long rsA,         \
+                                  const T *b, long rsB, T *out) {                             \
+        if (op < 0 || op >= CK_NBINARY || rows < 0 || cols < 0) return CKERNELS_EINVAL;       \
+        if ((rsA != 0 && rsA != cols) || (rsB != 0 && rsB != cols)) return CKERNELS_EINVAL;   \
+        if (rows == 0 || cols == 0) return CKERNELS_OK;                                       \
+        if (a == NULL || b == NULL || out == NULL) return CKERNELS_EINVAL;                    \
+        ck_##P##rows_ctx c = {ck_vec_now()->BINFIELD[op][0], cols, rsA, rsB, a, b, out};      \
+        long grain = (CK_PAR_EXACT / 2 + cols - 1) / cols;                                    \
+        if ((double)rows * (double)cols < (double)CK_PAR_EXACT || ck_threads_available() <= 1) \
+            grain = rows;                                                                     \
+        ck_parallel_chunks(rows, grain, ck_##P##rows_chunk, &c);                              \
+        return CKERNELS_OK;                                                                   \
+    }                                                                                         \
+    typedef struct {                                                                          \
         ck_##P##un_fn fn;                                                                     \
         const T *x;                                                                           \
         T *out;                                                                               \

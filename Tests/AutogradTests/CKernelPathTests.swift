@@ -30,6 +30,36 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
+    /// A row repeated along leading dims (bias rows) against a dense operand, either side: the
+    /// C row path, serial and parallel (300 x 517 > 64K), against the Swift broadcasting loop.
+    func testRepeatedRowMatchesSwiftLoopExactly() {
+        let cases: [([Int], [Int])] = [([4, 16], [16]), ([128, 512], [512]), ([300, 517], [1, 517]),
+                                       ([2, 3, 40], [3, 40]), ([2, 3, 40], [1, 3, 40]),
+                                       ([5, 1, 33], [1, 33]), ([3, 6, 20], [1, 1, 20])]
+        for dtype in [DType.float32, .float64] {
+            for (k, (big, row)) in cases.enumerated() {
+                let dense = randn(big, dtype, UInt64(k)) + 3
+                let r = randn(row, dtype, UInt64(50 + k)) + 3
+                let outShape = try! Shape.broadcast(big, row, op: "test")
+                for op: BinaryOp in [.add, .sub, .mul, .div] {
+                    for (x, y) in [(dense, r), (r, dense)] {
+                        let fast = Tensor(uninitializedShape: outShape, dtype: dtype)
+                        XCTAssertTrue(CKernelPaths.binary(op, x, y, fast), "\(op) \(big) \(row)")
+                        let ref = Tensor(uninitializedShape: outShape, dtype: dtype)
+                        if dtype == .float32 { CPUKernels.binaryFloat(op, x, y, ref, Float.self) } else { CPUKernels.binaryFloat(op, x, y, ref, Double.self) }
+                        assertClose(fast, ref, Tolerance.exact, "\(op) \(dtype) \(big) \(row)")
+                    }
+                }
+            }
+        }
+        // Not a repeated row: a column ([B, 1] against [B, N]), a strided row, rows shorter than 16.
+        let dense = randn([8, 32], .float32, 1), out = Tensor(uninitializedShape: [8, 32], dtype: .float32)
+        XCTAssertFalse(CKernelPaths.binary(.add, dense, randn([8, 1], .float32, 2), out))
+        XCTAssertFalse(CKernelPaths.binary(.add, dense, randn([32, 2], .float32, 3).select(dim: 1, index: 0), out))
+        let narrow = randn([8, 8], .float32, 4)
+        XCTAssertFalse(CKernelPaths.binary(.add, narrow, randn([8], .float32, 5), Tensor(uninitializedShape: [8, 8], dtype: .float32)))
+    }
+
     func testScalarOperandMatchesSwiftLoopExactly() {
         for dtype in [DType.float32, .float64] {
             for (k, n) in CKernelPathTests.lengths.enumerated() {

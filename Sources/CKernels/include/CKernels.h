@@ -212,6 +212,21 @@ int ckernels_dgemm_batched(long batch, long M, long N, long K, double alpha,
 int ckernels_sbinary(int op, long n, const float *a, long incA, const float *b, long incB,
                      float *out);
 
+/**
+ * out[r*cols + j] = a[r*rsA + j] op b[r*rsB + j] for r in [0, rows), j in [0, cols): rows of a
+ * contiguous result, each operand either one row per output row (row stride `cols`) or the same
+ * row for all (row stride 0), as in adding a bias row. Results are those of `ckernels_sbinary`
+ * element by element. Runs in parallel, whole rows per chunk, above 64K elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an unknown op, negative sizes, a row stride other
+ *   than 0 or `cols`, or a null pointer with work to do.
+ */
+int ckernels_sbinary_rows(int op, long rows, long cols, const float *a, long rsA, const float *b,
+                          long rsB, float *out);
+
+/** Double-precision `ckernels_sbinary_rows`. */
+int ckernels_dbinary_rows(int op, long rows, long cols, const double *a, long rsA,
+                          const double *b, long rsB, double *out);
+
 /** Double-precision `ckernels_sbinary`. */
 int ckernels_dbinary(int op, long n, const double *a, long incA, const double *b, long incB,
                      double *out);

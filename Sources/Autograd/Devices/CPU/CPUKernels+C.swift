@@ -67,7 +67,7 @@ enum CKernelPaths {
         } else if bDense && a.count == 1 {
             (incA, incB) = (0, 1)
         } else {
-            return false
+            return binaryRows(code, a, b, out, aDense: aDense, bDense: bDense)
         }
         let status: Int32 = withExtendedLifetime((a, b, out)) {
             if a.dtype == .float32 {
@@ -78,6 +78,42 @@ enum CKernelPaths {
                                     b.pointer(Double.self) + b.offset, incB, out.pointer(Double.self) + out.offset)
         }
         return status == CKERNELS_OK
+    }
+
+    /// One operand dense with out's shape, the other a row repeated along the leading dims (a
+    /// bias `[N]` against `[B, N]`): rows of `out` through `ckernels_*binary_rows`, instead of
+    /// the generic broadcasting loop. Rows shorter than 16 stay with that loop.
+    private static func binaryRows(_ code: Int32, _ a: Tensor, _ b: Tensor, _ out: Tensor, aDense: Bool, bDense: Bool) -> Bool {
+        guard aDense || bDense, let cols = repeatedRow(aDense ? b : a, over: out.shape),
+              cols >= 16, cols < out.count else { return false }
+        let rows = out.count / cols
+        let rsA = aDense ? cols : 0, rsB = bDense ? cols : 0
+        let status: Int32 = withExtendedLifetime((a, b, out)) {
+            if a.dtype == .float32 {
+                return ckernels_sbinary_rows(code, rows, cols, a.pointer(Float.self) + a.offset, rsA,
+                                             b.pointer(Float.self) + b.offset, rsB, out.pointer(Float.self) + out.offset)
+            }
+            return ckernels_dbinary_rows(code, rows, cols, a.pointer(Double.self) + a.offset, rsA,
+                                         b.pointer(Double.self) + b.offset, rsB, out.pointer(Double.self) + out.offset)
+        }
+        return status == CKERNELS_OK
+    }
+
+    /// The row length when `t`, broadcast to `shape`, is one contiguous block of its trailing
+    /// dims repeated along the leading ones (strides 0 there), else nil.
+    static func repeatedRow(_ t: Tensor, over shape: [Int]) -> Int? {
+        guard t.rank <= shape.count else { return nil }
+        let strides = Shape.broadcastStrides(shape: t.shape, strides: t.strides, to: shape)
+        var cols = 1, d = shape.count - 1
+        while d >= 0 && (shape[d] == 1 || strides[d] == cols) {   // the dense trailing block
+            cols *= shape[d]
+            d -= 1
+        }
+        while d >= 0 {   // the rest repeats it
+            if shape[d] != 1 && strides[d] != 0 { return nil }
+            d -= 1
+        }
+        return cols
     }
 
     /// `out = x op s` (`s op x`) for a contiguous float32/float64 `x` and contiguous `out`.
