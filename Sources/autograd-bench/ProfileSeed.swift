@@ -1,7 +1,8 @@
 import Autograd
 
-/// `--profile-seed N`: runs the seed graph N times (for profilers).
+/// Loops for profilers (perf, callgrind), one mode per figure worth dissecting.
 enum ProfileSeed {
+    /// `--profile-seed N`: runs the seed graph N times.
     static func run(_ n: Int) throws {
         for _ in 0..<n {
             let study = Tensor(5.0, requiresGrad: true)
@@ -19,5 +20,60 @@ enum ProfileSeed {
             for _ in 0..<1000 { y = y * 1.0001 }
             try y.backward()
         }
+    }
+
+    /// `--profile-mlp N`: runs the MLP training step of the benchmark N times.
+    static func mlp(_ n: Int) throws {
+        let step = CPUBenchmarks.MLPStep()
+        for _ in 0..<n { try step.run() }
+    }
+
+    /// `--phases-mlp`: the MLP step's wall time by phase (mean of 2000 steps), then the first
+    /// layer's two products alone, for comparison with the C-level GEMM figures.
+    static func mlpPhases() throws {
+        let m = CPUBenchmarks.MLPStep()
+        let names = ["x @ w1", "+ b1, relu", "@ w2 + b2", "crossEntropy", "backward", "SGD update",
+                     "x @ w1 alone", "xᵀ @ g alone"]
+        var total = [Double](repeating: 0, count: names.count)
+        var start = Timing.now()
+        func lap(_ k: Int) {
+            let now = Timing.now()
+            total[k] += Double(now - start)
+            start = now
+        }
+        let steps = 2000
+        for _ in 0..<steps {
+            start = Timing.now()
+            let h0 = m.x.matmul(m.w1); lap(0)
+            let h1 = (h0 + m.b1).relu(); lap(1)
+            let logits = h1.matmul(m.w2) + m.b2; lap(2)
+            let loss = crossEntropy(logits: logits, targets: m.targets); lap(3)
+            try loss.backward(); lap(4)
+            withNoGrad {
+                for p in [m.w1, m.b1, m.w2, m.b2] {
+                    if let g = p.grad { CPUBenchmarks.sgdUpdate(p, g, learningRate: 0.01) }
+                    p.grad = nil
+                }
+            }
+            lap(5)
+        }
+        start = Timing.now()
+        for _ in 0..<steps { _ = m.x.matmul(m.w1) }
+        lap(6)
+        let g = Tensor.randn([128, 512], seed: 3), xt = m.x.transposed(0, 1)
+        start = Timing.now()
+        for _ in 0..<steps { _ = xt.matmul(g) }
+        lap(7)
+        for (name, ns) in zip(names, total) {
+            print(name.padding(toLength: 16, withPad: " ", startingAt: 0), String(format: "%8.1f µs", ns / Double(steps) / 1e3))
+        }
+    }
+
+    /// `--profile-softmax N`: softmax over the rows of [4096, 1000] N times; prints ms per call.
+    static func softmax(_ n: Int) {
+        let x = Tensor.randn([4096, 1000], seed: 7)
+        let start = Timing.now()
+        for _ in 0..<n { _ = x.softmax(dim: 1) }
+        print("softmax [4096, 1000]: \(Double(Timing.now() - start) / 1e6 / Double(max(n, 1))) ms per call")
     }
 }

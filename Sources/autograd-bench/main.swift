@@ -18,9 +18,16 @@ if let i = arguments.firstIndex(of: "--profile-chain") {
     try ProfileSeed.chain(Int(arguments[i + 1]) ?? 10)
     exit(0)
 }
+if let i = arguments.firstIndex(of: "--profile-softmax") {
+    ProfileSeed.softmax(Int(arguments[i + 1]) ?? 100)
+    exit(0)
+}
+if arguments.contains("--phases-mlp") {
+    try ProfileSeed.mlpPhases()
+    exit(0)
+}
 if let i = arguments.firstIndex(of: "--profile-mlp") {
-    let step = CPUBenchmarks.MLPStep()
-    for _ in 0..<(Int(arguments[i + 1]) ?? 100) { try step.run() }
+    try ProfileSeed.mlp(Int(arguments[i + 1]) ?? 100)
     exit(0)
 }
 

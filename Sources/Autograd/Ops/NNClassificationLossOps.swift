@@ -58,11 +58,16 @@ public func nllLoss(logProbabilities: Tensor, targets: Tensor, weight: Tensor? =
     let flatTargets = targets.to(.int64).reshaped([-1, 1]).to(device: input.device)
     let onehot = Tensor.arange(classes, device: input.device).reshaped([1, classes]) .== flatTargets
     let counted = flatTargets .!= Tensor.full([], value: Double(ignoreIndex), dtype: .int64, device: input.device)
-    var coefficients = onehot.logicalAnd(counted).to(input.dtype)
+    let picked = onehot.logicalAnd(counted)
+    var coefficients = picked.to(input.dtype)
     if let weight { coefficients = coefficients * weight.detached().to(input.dtype).reshaped([1, classes]) }
     let denominator = withNoGrad { coefficients.sum() }
     let out = withNoGrad { () -> Tensor in
-        let rows = -(classLast(input.detached()) * coefficients).sum(dim: 1)
+        // Only the target's log-probability enters a row (as PyTorch's gather): the others are
+        // replaced by zero before the product, so a -inf elsewhere (a masked class) gives no
+        // NaN (0 * -inf); an ignored row is zero.
+        let negativeZero = Tensor.full([], value: -0.0, dtype: input.dtype, device: input.device)
+        let rows = -(Tensor.where(picked, classLast(input.detached()), negativeZero) * coefficients).sum(dim: 1)
         switch reduction {
         case .none: return rows.reshaped(targets.shape)
         case .sum: return rows.sum()

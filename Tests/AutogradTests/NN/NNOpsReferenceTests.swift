@@ -103,6 +103,33 @@ final class NNOpsReferenceTests: XCTestCase {
         }
     }
 
+    /// A class whose logit is -inf (a masked class) takes no part in the loss unless it is the
+    /// target, as in PyTorch (whose nll_loss gathers the target's log-probability).
+    /// By hand: log-probabilities [[-inf, 0], [-1, -0.5]], targets [1, 0]: rows -0 and 1, mean 0.5;
+    /// a third row [-inf, -2] with the ignored target 0 counts neither in the sum nor the mean.
+    /// Logits [[-inf, 1], [2, 3]], targets [1, 0]: row 0 has softmax [0, 1], loss 0; row 1 loss
+    /// log(e^2 + e^3) - 2 = log(1 + e) = 1.3132616875182228, mean 0.6566308437591114;
+    /// gradient (softmax - onehot) / 2: row 0 [0, 0], row 1 [σ(-1) - 1, σ(1)] / 2 = [-0.36552928931500245, 0.36552928931500245].
+    func testMaskedClassesDoNotTurnTheLossIntoNaN() throws {
+        let inf = Double.infinity
+        let logp = Tensor(shape: [3, 2], scalars: [-inf, 0, -1, -0.5, -inf, -2])
+        let targets = Tensor(shape: [3], scalars: [Int64(1), 0, 0])
+        let mean = nllLoss(logProbabilities: logp, targets: targets, ignoreIndex: 0)
+        XCTAssertEqual(mean.scalars(as: Double.self), [0.0])   // only row 0 counts: -0
+        let kept = nllLoss(logProbabilities: logp.narrow(dim: 0, start: 0, length: 2), targets: targets.narrow(dim: 0, start: 0, length: 2))
+        XCTAssertEqual(kept.scalars(as: Double.self), [0.5])
+        let rows = nllLoss(logProbabilities: logp, targets: targets, ignoreIndex: 0, reduction: .none).scalars(as: Double.self)
+        XCTAssertEqual(rows, [0, 0, 0])   // row 0: -0 (the target's log-probability is 0); rows 1, 2 ignored
+
+        let logits = Tensor(shape: [2, 2], scalars: [-inf, 1, 2, 3])
+        logits.requiresGrad = true
+        let loss = crossEntropy(logits: logits, targets: Tensor(shape: [2], scalars: [Int64(1), 0]))
+        assertClose(loss, Tensor(shape: [], scalars: [0.6566308437591114]), Tolerance.float64, "loss")
+        try loss.backward()
+        assertClose(logits.grad!, Tensor(shape: [2, 2], scalars: [0, 0, -0.36552928931500245, 0.36552928931500245]),
+                    Tolerance.float64, "gradient")
+    }
+
     func testMaxPoolIndicesAreFlatPlanePositions() {
         let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map { Double($0 % 5) }, dtype: .float64)
         let (values, indices) = maxPool2dWithIndices(x, kernelSize: (2, 2))
