@@ -10,6 +10,8 @@
  * bounds checks. */
 #include "ck_internal.h"
 
+#include <string.h>
+
 /* Output columns ox in [lo, hi) read input column ox * stride + off, which lies in [0, width). */
 static void ck_valid_range(long out_w, long width, long stride, long off, long *lo, long *hi) {
     long l = off >= 0 ? 0 : (-off + stride - 1) / stride;
@@ -90,6 +92,53 @@ static int ck_window_ok(const ckernels_window *w) {
 
 CK_CONV(s, float)
 CK_CONV(d, double)
+
+/* im2col for unit strides when the input's row stride equals out_w (a "same" convolution of a
+ * contiguous image: 3x3 with padding 1, 5x5 with padding 2, ...). Then the band of one cols row
+ * is the input plane shifted by a constant: the output rows that read inside the image are one
+ * contiguous copy, after which the few columns of each row that fall outside the image (copied
+ * from the neighbouring input row) are overwritten with `pad`, as are output rows above or
+ * below the image. The copy starts and ends at valid input positions, so nothing outside the
+ * image's rows is read. The same elements as the row-by-row loops, without their per-row cost
+ * (a 32-wide row is two vectors, and the mask work around them cost as much as the copy). */
+#define CK_IM2COL_SHIFT(P, T)                                                                      \
+    static void ck_##P##im2col_shift(const ckernels_window *w, const T *x, long sc, long sh,      \
+                                     T pad, long oy0, long oy1, T *cols, long ldc) {              \
+        const long ow = w->out_w;                                                                  \
+        long row = 0;                                                                              \
+        for (long c = 0; c < w->channels; c++) {                                                   \
+            const T *plane = x + c * sc;                                                           \
+            for (long i = 0; i < w->kernel_h; i++) {                                               \
+                const long dy = i * w->dilation_h - w->pad_h; /* input row = oy + dy */            \
+                long oa = -dy > oy0 ? -dy : oy0, ob = w->height - dy < oy1 ? w->height - dy : oy1; \
+                if (ob < oa) ob = oa;                                                              \
+                for (long j = 0; j < w->kernel_w; j++, row++) {                                    \
+                    T *dst = cols + row * ldc;                                                     \
+                    const long off = j * w->dilation_w - w->pad_w;                                 \
+                    long lo, hi;                                                                   \
+                    ck_valid_range(ow, w->width, 1, off, &lo, &hi);                                \
+                    for (long k = 0; k < (oa - oy0) * ow; k++) dst[k] = pad;                       \
+                    for (long k = (ob - oy0) * ow; k < (oy1 - oy0) * ow; k++) dst[k] = pad;        \
+                    if (oa == ob) continue;                                                        \
+                    if (lo < hi) {                                                                 \
+                        T *d0 = dst + (oa - oy0) * ow + lo;                                        \
+                        const T *s0 = plane + (oa + dy) * sh + off + lo;                           \
+                        memcpy(d0, s0, (size_t)((ob - oa - 1) * ow + hi - lo) * sizeof(T));        \
+                    }                                                                              \
+                    for (long oy = oa; oy < ob; oy++) {                                            \
+                        T *r = dst + (oy - oy0) * ow;                                              \
+                        for (long ox = 0; ox < lo && ox < ow; ox++) r[ox] = pad;                   \
+                        for (long ox = hi > lo ? hi : lo; ox < ow; ox++) r[ox] = pad;              \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+CK_IM2COL_SHIFT(s, float)
+CK_IM2COL_SHIFT(d, double)
+
+
 
 /* ---- AVX-512: whole output rows as masked vector loads and stores (unit strides only) ---- */
 #if CK_X86
@@ -182,6 +231,10 @@ CK_CONV_AVX512(d, double, __m512d, 8, __mmask8, _mm512_set1_pd, _mm512_mask_load
         const long band = (oy1 - oy0) * w->out_w;                                                  \
         if (band == 0 || w->channels == 0) return CKERNELS_OK;                                     \
         if (x == NULL || cols == NULL || ldc < band) return CKERNELS_EINVAL;                       \
+        if (w->stride_w == 1 && w->stride_h == 1 && sw == 1 && sh == w->out_w) {                   \
+            ck_##P##im2col_shift(w, x, sc, sh, pad, oy0, oy1, cols, ldc);                          \
+            return CKERNELS_OK;                                                                    \
+        }                                                                                          \
         CK_IF_AVX512(if (CK_VECTOR_ROWS(w, sw)) {                                                  \
             ck_##P##im2col_avx512(w, x, sc, sh, pad, oy0, oy1, cols, ldc);                         \
             return CKERNELS_OK;                                                                    \

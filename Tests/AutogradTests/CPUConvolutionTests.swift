@@ -34,6 +34,10 @@ final class CPUConvolutionTests: XCTestCase {
         Case(n: 2, c: 3, h: 3, w: 40, o: 2, kh: 2, kw: 3, dilation: (2, 2)),
         // A band of a whole image above the GEMM's 64-column and row tiles.
         Case(n: 2, c: 8, h: 12, w: 12, o: 52, kh: 3, kw: 3, padding: (1, 1)),
+        // "Same" windows (out_w == width, unit strides: the shifted-copy im2col), with kernel rows
+        // that lie wholly above or below the image, and a vertical dilation.
+        Case(n: 1, c: 2, h: 2, w: 6, o: 3, kh: 5, kw: 3, padding: (2, 1)),
+        Case(n: 2, c: 3, h: 6, w: 5, o: 2, kh: 3, kw: 5, padding: (2, 2), dilation: (2, 1)),
     ]
 
     /// Input for a case: contiguous, or a non-contiguous view with the same values
@@ -85,6 +89,26 @@ final class CPUConvolutionTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    /// The shifted-copy im2col where the input's row stride equals out_w but exceeds its width
+    /// (a view of the first columns of wider rows): the columns past the width are in memory
+    /// but must read as padding.
+    func testShiftedIm2colOfNarrowRows() {
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor.randn([2, 3, 5, 8], dtype: dtype, seed: 31).narrow(dim: 3, start: 1, length: 4)
+            let g = WindowGeometry(batch: 2, channels: 3, height: 5, width: 4, kernelH: 3, kernelW: 1,
+                                   strideH: 1, strideW: 1, paddingH: 1, paddingW: 2, dilationH: 1, dilationW: 1)
+            XCTAssertEqual(g.outW, x.strides[2])
+            let cols = Tensor(uninitializedShape: g.columnShape, dtype: dtype), ref = Tensor(uninitializedShape: g.columnShape, dtype: dtype)
+            Backends.cpu.im2col(x, geometry: g, padValue: -7, into: cols)
+            if dtype == .float32 {
+                CPUBackend.im2colReference(x, g, -7, ref, Float.self)
+            } else {
+                CPUBackend.im2colReference(x, g, -7, ref, Double.self)
+            }
+            assertClose(cols, ref, Tolerance.exact, "\(dtype)")
         }
     }
 
