@@ -76,4 +76,16 @@ enum ProfileSeed {
         for _ in 0..<n { _ = x.softmax(dim: 1) }
         print("softmax [4096, 1000]: \(Double(Timing.now() - start) / 1e6 / Double(max(n, 1))) ms per call")
     }
+
+    /// `--profile-adam N`: N Adam steps on a [1024, 1024] float32 parameter; prints ms per step.
+    static func adam(_ n: Int) {
+        let w = Parameter(Tensor.randn([1024, 1024], seed: 1))
+        let adam = Adam([w], learningRate: 1e-3, weightDecay: 1e-2)
+        let g = Tensor.randn([1024, 1024], seed: 2)
+        w.grad = g
+        adam.step()
+        let start = Timing.now()
+        for _ in 0..<n { adam.step() }
+        print("Adam step [1024, 1024]: \(Double(Timing.now() - start) / 1e6 / Double(max(n, 1))) ms")
+    }
 }

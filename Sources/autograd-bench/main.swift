@@ -22,6 +22,10 @@ if let i = arguments.firstIndex(of: "--profile-softmax") {
     ProfileSeed.softmax(Int(arguments[i + 1]) ?? 100)
     exit(0)
 }
+if let i = arguments.firstIndex(of: "--profile-adam") {
+    ProfileSeed.adam(Int(arguments[i + 1]) ?? 100)
+    exit(0)
+}
 if arguments.contains("--phases-mlp") {
     try ProfileSeed.mlpPhases()
     exit(0)

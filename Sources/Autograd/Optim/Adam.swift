@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -49,6 +50,20 @@ public class Adam: Optimizer {
 
     /// One Adam (or AdamW) step for one parameter.
     public override func update(_ p: Tensor, gradient: Tensor, index i: Int) {
+        if FusedUpdates.applies(p, gradient) {
+            let m = FusedUpdates.takeState(&state[i], "exp_avg", like: p)
+            let v = FusedUpdates.takeState(&state[i], "exp_avg_sq", like: p)
+            let vmax = amsgrad ? FusedUpdates.takeState(&state[i], "max_exp_avg_sq", like: p) : nil
+            let t = Double(steps[i])
+            let h = ckernels_adam_params(lr: learningRate, beta1: betas.0, beta2: betas.1, eps: eps, weight_decay: weightDecay,
+                                         step_size: learningRate / (1 - pow(betas.0, t)),
+                                         bias_correction2_sqrt: (1 - pow(betas.1, t)).squareRoot(), decoupled: decoupled ? 1 : 0)
+            FusedUpdates.adam(p, gradient, m: m, v: v, vmax: vmax, h)
+            state[i]["exp_avg"] = m
+            state[i]["exp_avg_sq"] = v
+            if let vmax { state[i]["max_exp_avg_sq"] = vmax }
+            return
+        }
         var g = gradient
         if weightDecay != 0 {
             if decoupled {

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and
 /// weight decay, matching PyTorch's `torch.optim.SGD` update step for step:
 ///
@@ -33,6 +35,15 @@ public final class SGD: Optimizer {
 
     /// One SGD step for one parameter.
     public override func update(_ p: Tensor, gradient: Tensor, index i: Int) {
+        if FusedUpdates.applies(p, gradient) {
+            let first = state[i]["momentum_buffer"] == nil
+            let buffer = momentum != 0 ? FusedUpdates.takeState(&state[i], "momentum_buffer", like: p) : nil
+            let h = ckernels_sgd_params(lr: learningRate, momentum: momentum, dampening: dampening, weight_decay: weightDecay,
+                                        nesterov: nesterov ? 1 : 0, first: first ? 1 : 0)
+            FusedUpdates.sgd(p, gradient, buffer: buffer, h)
+            if let buffer { state[i]["momentum_buffer"] = buffer }
+            return
+        }
         var d = gradient
         if weightDecay != 0 { d = d + p * weightDecay }
         if momentum != 0 {

@@ -448,6 +448,60 @@ int ckernels_ssoftmax_backward(long outer, long n, long inner, const float *y, c
 int ckernels_dsoftmax_backward(long outer, long n, long inner, const double *y, const double *g,
                                double *gx, int log);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Optimizer updates                                                                          */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Hyper-parameters of one Adam / AdamW step (t = the step number, from 1). */
+typedef struct {
+    double lr, beta1, beta2, eps, weight_decay;
+    double step_size;             /* lr / (1 - beta1^t) */
+    double bias_correction2_sqrt; /* sqrt(1 - beta2^t) */
+    int decoupled;                /* AdamW: p *= 1 - lr * weight_decay instead of g += weight_decay * p */
+} ckernels_adam_params;
+
+/**
+ * One Adam step over n elements, in place, each scalar rounded once to the element type:
+ *   p = p * (1 - lr wd)                    (decoupled weight decay, wd != 0)
+ *   g = g + p * wd                         (coupled weight decay, wd != 0)
+ *   m = m + (g - m) * (1 - beta1)
+ *   v = v * beta2 + (g * g) * (1 - beta2)
+ *   vmax = maximum(vmax, v); v = vmax      (amsgrad: when vmax is not null; NaN if either is)
+ *   p = p + (m / (sqrt(v) / bias_correction2_sqrt + eps)) * -step_size
+ * evaluated exactly so (no FMA, correctly rounded sqrt), as the op-by-op update does, so both
+ * give the same bits on every ISA. The arrays are contiguous and must not overlap. Runs in
+ * parallel above 32K elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for n < 0 or a null pointer that would be used.
+ */
+int ckernels_sadam(long n, float *p, const float *g, float *m, float *v, float *vmax,
+                   const ckernels_adam_params *h);
+
+/** Double-precision `ckernels_sadam`. */
+int ckernels_dadam(long n, double *p, const double *g, double *m, double *v, double *vmax,
+                   const ckernels_adam_params *h);
+
+/** Hyper-parameters of one SGD step. */
+typedef struct {
+    double lr, momentum, dampening, weight_decay;
+    int nesterov;
+    int first; /* the momentum buffer is new: it starts as the (decayed) gradient */
+} ckernels_sgd_params;
+
+/**
+ * One SGD step over n elements, in place, scalars rounded once to the element type:
+ *   d = g + p * wd                                   (wd != 0)
+ *   buf = first ? d : buf * momentum + d * (1 - dampening); d = nesterov ? d + buf * momentum : buf
+ *                                                    (momentum != 0)
+ *   p = p + d * -lr
+ * with the same bits as the op-by-op update (no FMA). `buf` may be null when momentum is 0.
+ * The arrays are contiguous and must not overlap. Runs in parallel above 32K elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for n < 0 or a null pointer that would be used.
+ */
+int ckernels_ssgd(long n, float *p, const float *g, float *buf, const ckernels_sgd_params *h);
+
+/** Double-precision `ckernels_ssgd`. */
+int ckernels_dsgd(long n, double *p, const double *g, double *buf, const ckernels_sgd_params *h);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,153 @@
+/* Fused optimizer updates: one pass over a parameter, its gradient and its state, element by
+ * element the same IEEE operations, in the same order, as the op-by-op updates in
+ * Sources/Autograd/Optim (so the results are the same bits). */
+#include "ck_internal.h"
+
+#include <math.h>
+
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+/* sqrt without errno (libm's sqrt may set it for negative inputs, which keeps compilers from
+ * vectorizing a loop calling it); correctly rounded either way. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_elementwise_sqrt)
+#define CK_SQRTF(x) __builtin_elementwise_sqrt(x)
+#define CK_SQRT(x) __builtin_elementwise_sqrt(x)
+#endif
+#endif
+#ifndef CK_SQRTF
+#define CK_SQRTF(x) sqrtf(x)
+#define CK_SQRT(x) sqrt(x)
+#endif
+
+/* Parallel above this many elements (each touches 4-5 arrays). */
+#define CK_OPTIM_PAR (1L << 15)
+
+/* The loops take their flags as constants (one specialised copy per combination, chosen by a
+ * switch) and their arrays as restrict locals, so that the compiler vectorizes them. */
+#define CK_OPTIM(P, T, SQRT)                                                                       \
+    typedef struct {                                                                               \
+        T *p, *m, *v, *vmax;                                                                       \
+        const T *g;                                                                                \
+        T wd, decay, one_minus_b1, b2, one_minus_b2, bc2_sqrt, eps, neg_step;                      \
+        int mode; /* 1: coupled weight decay, 2: decoupled, 4: amsgrad */                          \
+    } ck_##P##adam_ctx;                                                                            \
+    static inline __attribute__((always_inline)) void ck_##P##adam_loop(                           \
+        const ck_##P##adam_ctx *c, long begin, long end, const int coupled, const int decoupled,  \
+        const int ams) {                                                                           \
+        T *restrict pp = c->p, *restrict mp = c->m, *restrict vp = c->v, *restrict xp = c->vmax;   \
+        const T *restrict gp = c->g;                                                               \
+        const T wd = c->wd, decay = c->decay, omb1 = c->one_minus_b1, b2 = c->b2;                  \
+        const T omb2 = c->one_minus_b2, bc2 = c->bc2_sqrt, eps = c->eps, ns = c->neg_step;         \
+        for (long i = begin; i < end; i++) {                                                       \
+            T p = pp[i], g = gp[i];                                                                \
+            if (decoupled) p = p * decay;                                                          \
+            if (coupled) g = g + p * wd;                                                           \
+            T m = mp[i];                                                                           \
+            m = m + (g - m) * omb1;                                                                \
+            mp[i] = m;                                                                             \
+            T v = vp[i] * b2 + (g * g) * omb2;                                                     \
+            vp[i] = v;                                                                             \
+            if (ams) {                                                                             \
+                T x = xp[i];                                                                       \
+                x = x != x || v != v ? (T)NAN : (v >= x ? v : x);                                  \
+                xp[i] = x;                                                                         \
+                v = x;                                                                             \
+            }                                                                                      \
+            pp[i] = p + (m / (SQRT(v) / bc2 + eps)) * ns;                                          \
+        }                                                                                          \
+    }                                                                                              \
+    static void ck_##P##adam_chunk(void *v_, long begin, long end) {                               \
+        const ck_##P##adam_ctx *c = (const ck_##P##adam_ctx *)v_;                                  \
+        switch (c->mode) {                                                                         \
+        case 0: ck_##P##adam_loop(c, begin, end, 0, 0, 0); break;                                  \
+        case 1: ck_##P##adam_loop(c, begin, end, 1, 0, 0); break;                                  \
+        case 2: ck_##P##adam_loop(c, begin, end, 0, 1, 0); break;                                  \
+        case 4: ck_##P##adam_loop(c, begin, end, 0, 0, 1); break;                                  \
+        case 5: ck_##P##adam_loop(c, begin, end, 1, 0, 1); break;                                  \
+        default: ck_##P##adam_loop(c, begin, end, 0, 1, 1); break;                                 \
+        }                                                                                          \
+    }                                                                                              \
+    int ckernels_##P##adam(long n, T *p, const T *g, T *m, T *v, T *vmax,                          \
+                           const ckernels_adam_params *h) {                                        \
+        if (n < 0 || h == NULL) return CKERNELS_EINVAL;                                            \
+        if (n == 0) return CKERNELS_OK;                                                            \
+        if (p == NULL || g == NULL || m == NULL || v == NULL) return CKERNELS_EINVAL;              \
+        const int wd = h->weight_decay != 0;                                                       \
+        ck_##P##adam_ctx c = {p, m, v, vmax, g,                                                    \
+                              (T)h->weight_decay, (T)(1 - h->lr * h->weight_decay),                \
+                              (T)(1 - h->beta1), (T)h->beta2, (T)(1 - h->beta2),                   \
+                              (T)h->bias_correction2_sqrt, (T)h->eps, (T)(-h->step_size),          \
+                              (wd && !h->decoupled ? 1 : 0) | (wd && h->decoupled ? 2 : 0) |       \
+                                  (vmax != NULL ? 4 : 0)};                                         \
+        ck_parallel_chunks(n, n < CK_OPTIM_PAR ? n : CK_OPTIM_PAR / 2, ck_##P##adam_chunk, &c);   \
+        return CKERNELS_OK;                                                                        \
+    }                                                                                              \
+                                                                                                   \
+    typedef struct {                                                                               \
+        T *p, *buf;                                                                                \
+        const T *g;                                                                                \
+        T wd, momentum, one_minus_dampening, neg_lr;                                               \
+        int mode; /* 1: weight decay, 2: momentum, 4: first step, 8: Nesterov */                   \
+    } ck_##P##sgd_ctx;                                                                             \
+    static inline __attribute__((always_inline)) void ck_##P##sgd_loop(                            \
+        const ck_##P##sgd_ctx *c, long begin, long end, const int decay, const int mom,           \
+        const int first, const int nesterov) {                                                     \
+        T *restrict pp = c->p, *restrict bp = c->buf;                                              \
+        const T *restrict gp = c->g;                                                               \
+        const T wd = c->wd, mu = c->momentum, omd = c->one_minus_dampening, nl = c->neg_lr;        \
+        for (long i = begin; i < end; i++) {                                                       \
+            T p = pp[i], d = gp[i];                                                                \
+            if (decay) d = d + p * wd;                                                             \
+            if (mom) {                                                                             \
+                T b = first ? d : bp[i] * mu + d * omd;                                            \
+                bp[i] = b;                                                                         \
+                d = nesterov ? d + b * mu : b;                                                     \
+            }                                                                                      \
+            pp[i] = p + d * nl;                                                                    \
+        }                                                                                          \
+    }                                                                                              \
+    static void ck_##P##sgd_chunk(void *v_, long begin, long end) {                                \
+        const ck_##P##sgd_ctx *c = (const ck_##P##sgd_ctx *)v_;                                    \
+        const int d = c->mode & 1;                                                                 \
+        switch (c->mode >> 1) {                                                                    \
+        case 0: case 2: case 4: case 6: /* no momentum: first and Nesterov do not apply */         \
+            if (d) ck_##P##sgd_loop(c, begin, end, 1, 0, 0, 0);                                    \
+            else ck_##P##sgd_loop(c, begin, end, 0, 0, 0, 0);                                      \
+            break;                                                                                 \
+        case 1:                                                                                    \
+            if (d) ck_##P##sgd_loop(c, begin, end, 1, 1, 0, 0);                                    \
+            else ck_##P##sgd_loop(c, begin, end, 0, 1, 0, 0);                                      \
+            break;                                                                                 \
+        case 3:                                                                                    \
+            if (d) ck_##P##sgd_loop(c, begin, end, 1, 1, 1, 0);                                    \
+            else ck_##P##sgd_loop(c, begin, end, 0, 1, 1, 0);                                      \
+            break;                                                                                 \
+        case 5:                                                                                    \
+            if (d) ck_##P##sgd_loop(c, begin, end, 1, 1, 0, 1);                                    \
+            else ck_##P##sgd_loop(c, begin, end, 0, 1, 0, 1);                                      \
+            break;                                                                                 \
+        default:                                                                                   \
+            if (d) ck_##P##sgd_loop(c, begin, end, 1, 1, 1, 1);                                    \
+            else ck_##P##sgd_loop(c, begin, end, 0, 1, 1, 1);                                      \
+            break;                                                                                 \
+        }                                                                                          \
+    }                                                                                              \
+    int ckernels_##P##sgd(long n, T *p, const T *g, T *buf, const ckernels_sgd_params *h) {       \
+        if (n < 0 || h == NULL) return CKERNELS_EINVAL;                                            \
+        if (n == 0) return CKERNELS_OK;                                                            \
+        if (p == NULL || g == NULL || (h->momentum != 0 && buf == NULL)) return CKERNELS_EINVAL;   \
+        ck_##P##sgd_ctx c = {p, buf, g, (T)h->weight_decay, (T)h->momentum, (T)(1 - h->dampening), \
+                             (T)(-h->lr),                                                          \
+                             (h->weight_decay != 0 ? 1 : 0) | (h->momentum != 0 ? 2 : 0) |         \
+                                 (h->first ? 4 : 0) | (h->nesterov ? 8 : 0)};                      \
+        ck_parallel_chunks(n, n < CK_OPTIM_PAR ? n : CK_OPTIM_PAR / 2, ck_##P##sgd_chunk, &c);    \
+        return CKERNELS_OK;                                                                        \
+    }
+
+CK_OPTIM(s, float, CK_SQRTF)
+CK_OPTIM(d, double, CK_SQRT)
