@@ -15,6 +15,10 @@ import Musl
 /// p ← p − lr / (1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
 /// ```
 /// With `amsgrad`, the maximum of all `v` so far is used in the denominator.
+///
+/// Contiguous float32/float64 parameters on the CPU are updated in one fused pass over the
+/// parameter, its gradient and the moments (like PyTorch's `fused=True`), in place, with the
+/// same results as the element-wise formulas above evaluated op by op.
 public class Adam: Optimizer {
     /// Decay rates of the first and second moment estimates.
     public let betas: (Double, Double)

@@ -9,6 +9,8 @@ import CKernels
 /// g ← g + momentum·b (Nesterov)  or  b
 /// p ← p − lr·g
 /// ```
+/// Contiguous float32/float64 parameters on the CPU are updated in one fused pass, in place,
+/// with the same results as these formulas evaluated op by op.
 public final class SGD: Optimizer {
     /// Momentum factor (0 disables the buffer).
     public let momentum: Double
