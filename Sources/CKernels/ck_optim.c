@@ -149,5 +149,73 @@
         return CKERNELS_OK;                                                                        \
     }
 
+#define CK_RMSPROP(P, T, SQRT)                                                                     \
+    typedef struct {                                                                               \
+        T *p, *sq, *gavg, *buf;                                                                    \
+        const T *g;                                                                                \
+        T wd, alpha, one_minus_alpha, eps, momentum, neg_lr;                                       \
+        int mode; /* 1: weight decay, 2: centered, 4: momentum */                                  \
+    } ck_##P##rms_ctx;                                                                             \
+    static inline __attribute__((always_inline)) void ck_##P##rms_loop(                            \
+        const ck_##P##rms_ctx *c, long begin, long end, const int decay, const int centered,      \
+        const int mom) {                                                                           \
+        T *restrict pp = c->p, *restrict sp = c->sq, *restrict ap = c->gavg, *restrict bp = c->buf; \
+        const T *restrict gp = c->g;                                                               \
+        const T wd = c->wd, al = c->alpha, oma = c->one_minus_alpha, eps = c->eps;                 \
+        const T mu = c->momentum, nl = c->neg_lr;                                                  \
+        for (long i = begin; i < end; i++) {                                                       \
+            T p = pp[i], g = gp[i];                                                                \
+            if (decay) g = g + p * wd;                                                             \
+            T s = sp[i] * al + (g * g) * oma;                                                      \
+            sp[i] = s;                                                                             \
+            T avg;                                                                                 \
+            if (centered) {                                                                        \
+                T a = ap[i];                                                                       \
+                a = a + (g - a) * oma;                                                             \
+                ap[i] = a;                                                                         \
+                avg = SQRT(s - a * a);                                                             \
+            } else {                                                                               \
+                avg = SQRT(s);                                                                     \
+            }                                                                                      \
+            avg = avg + eps;                                                                       \
+            if (mom) {                                                                             \
+                T b = bp[i] * mu + g / avg;                                                        \
+                bp[i] = b;                                                                         \
+                pp[i] = p + b * nl;                                                                \
+            } else {                                                                               \
+                pp[i] = p + (g / avg) * nl;                                                        \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    static void ck_##P##rms_chunk(void *v_, long begin, long end) {                                \
+        const ck_##P##rms_ctx *c = (const ck_##P##rms_ctx *)v_;                                    \
+        switch (c->mode) {                                                                         \
+        case 0: ck_##P##rms_loop(c, begin, end, 0, 0, 0); break;                                   \
+        case 1: ck_##P##rms_loop(c, begin, end, 1, 0, 0); break;                                   \
+        case 2: ck_##P##rms_loop(c, begin, end, 0, 1, 0); break;                                   \
+        case 3: ck_##P##rms_loop(c, begin, end, 1, 1, 0); break;                                   \
+        case 4: ck_##P##rms_loop(c, begin, end, 0, 0, 1); break;                                   \
+        case 5: ck_##P##rms_loop(c, begin, end, 1, 0, 1); break;                                   \
+        case 6: ck_##P##rms_loop(c, begin, end, 0, 1, 1); break;                                   \
+        default: ck_##P##rms_loop(c, begin, end, 1, 1, 1); break;                                  \
+        }                                                                                          \
+    }                                                                                              \
+    int ckernels_##P##rmsprop(long n, T *p, const T *g, T *sq, T *gavg, T *buf,                    \
+                              const ckernels_rmsprop_params *h) {                                  \
+        if (n < 0 || h == NULL) return CKERNELS_EINVAL;                                            \
+        if (n == 0) return CKERNELS_OK;                                                            \
+        if (p == NULL || g == NULL || sq == NULL || (h->centered && gavg == NULL) ||               \
+            (h->momentum > 0 && buf == NULL))                                                      \
+            return CKERNELS_EINVAL;                                                                \
+        ck_##P##rms_ctx c = {p, sq, gavg, buf, g, (T)h->weight_decay, (T)h->alpha,                 \
+                             (T)(1 - h->alpha), (T)h->eps, (T)h->momentum, (T)(-h->lr),            \
+                             (h->weight_decay != 0 ? 1 : 0) | (h->centered ? 2 : 0) |              \
+                                 (h->momentum > 0 ? 4 : 0)};                                       \
+        ck_parallel_chunks(n, n < CK_OPTIM_PAR ? n : CK_OPTIM_PAR / 2, ck_##P##rms_chunk, &c);    \
+        return CKERNELS_OK;                                                                        \
+    }
+
 CK_OPTIM(s, float, CK_SQRTF)
 CK_OPTIM(d, double, CK_SQRT)
+CK_RMSPROP(s, float, CK_SQRTF)
+CK_RMSPROP(d, double, CK_SQRT)

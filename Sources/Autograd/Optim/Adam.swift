@@ -116,6 +116,8 @@ public final class AdamW: Adam {
 /// b ← momentum·b + g / avg;  p ← p − lr·b     (momentum > 0)
 /// p ← p − lr·g / avg                          (otherwise)
 /// ```
+/// Contiguous float32/float64 parameters on the CPU are updated in one fused pass, in place,
+/// with the same results as these formulas evaluated op by op.
 public final class RMSprop: Optimizer {
     /// Smoothing constant of the squared-gradient average.
     public let alpha: Double
@@ -146,6 +148,18 @@ public final class RMSprop: Optimizer {
 
     /// One RMSprop step for one parameter.
     public override func update(_ p: Tensor, gradient: Tensor, index i: Int) {
+        if FusedUpdates.applies(p, gradient) {
+            let s = FusedUpdates.takeState(&state[i], "square_avg", like: p)
+            let a = centered ? FusedUpdates.takeState(&state[i], "grad_avg", like: p) : nil
+            let b = momentum > 0 ? FusedUpdates.takeState(&state[i], "momentum_buffer", like: p) : nil
+            let h = ckernels_rmsprop_params(lr: learningRate, alpha: alpha, eps: eps, weight_decay: weightDecay,
+                                            momentum: momentum, centered: centered ? 1 : 0)
+            FusedUpdates.rmsprop(p, gradient, squareAverage: s, gradAverage: a, buffer: b, h)
+            state[i]["square_avg"] = s
+            if let a { state[i]["grad_avg"] = a }
+            if let b { state[i]["momentum_buffer"] = b }
+            return
+        }
         var g = gradient
         if weightDecay != 0 { g = g + p * weightDecay }
         let s0 = state[i]["square_avg"] ?? Tensor.zeros(like: p)

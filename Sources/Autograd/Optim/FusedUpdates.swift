@@ -1,9 +1,9 @@
 import CKernels
 
-/// The CPU's fused optimizer updates (`ckernels_*adam`, `ckernels_*sgd`): one pass over a
+/// The CPU's fused optimizer updates (`ckernels_*adam`, `ckernels_*sgd`, `ckernels_*rmsprop`): one pass over a
 /// parameter, its gradient and its state instead of a dozen element-wise ops, each allocating
 /// a result. They compute the same IEEE operations in the same order as the op-by-op updates
-/// in `Adam.update` and `SGD.update` (which stay the reference, and the path for other devices
+/// in `Adam.update`, `SGD.update` and `RMSprop.update` (which stay the reference, and the path for other devices
 /// and dtypes), so both give the same bits; `OptimizerFusedTests` checks that.
 ///
 /// They apply to float32/float64 CPU parameters that are contiguous, with a gradient of the
@@ -61,6 +61,22 @@ enum FusedUpdates {
             return ckernels_dsgd(p.count, base(p, Double.self), base(g, Double.self), buffer.map { base($0, Double.self) }, &h)
         }
         // Only invalid arguments fail, and `applies` and `takeState` rule those out.
+        precondition(status == CKERNELS_OK, "fused optimizer update failed (\(status))")
+        p.storage.bumpVersion()
+    }
+
+    /// `ckernels_*rmsprop` over p, g and the running averages (and momentum buffer).
+    static func rmsprop(_ p: Tensor, _ g: Tensor, squareAverage: Tensor, gradAverage: Tensor?, buffer: Tensor?,
+                        _ h: ckernels_rmsprop_params) {
+        var h = h
+        let status: Int32 = withExtendedLifetime((p, g, squareAverage, gradAverage, buffer)) {
+            if p.dtype == .float32 {
+                return ckernels_srmsprop(p.count, base(p, Float.self), base(g, Float.self), base(squareAverage, Float.self),
+                                         gradAverage.map { base($0, Float.self) }, buffer.map { base($0, Float.self) }, &h)
+            }
+            return ckernels_drmsprop(p.count, base(p, Double.self), base(g, Double.self), base(squareAverage, Double.self),
+                                     gradAverage.map { base($0, Double.self) }, buffer.map { base($0, Double.self) }, &h)
+        }
         precondition(status == CKERNELS_OK, "fused optimizer update failed (\(status))")
         p.storage.bumpVersion()
     }

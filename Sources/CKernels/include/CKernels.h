@@ -502,6 +502,32 @@ int ckernels_ssgd(long n, float *p, const float *g, float *buf, const ckernels_s
 /** Double-precision `ckernels_ssgd`. */
 int ckernels_dsgd(long n, double *p, const double *g, double *buf, const ckernels_sgd_params *h);
 
+/** Hyper-parameters of one RMSprop step. */
+typedef struct {
+    double lr, alpha, eps, weight_decay, momentum;
+    int centered;
+} ckernels_rmsprop_params;
+
+/**
+ * One RMSprop step over n elements, in place, scalars rounded once to the element type:
+ *   g = g + p * wd                                   (wd != 0)
+ *   sq = sq * alpha + (g * g) * (1 - alpha)
+ *   gavg = gavg + (g - gavg) * (1 - alpha); avg = sqrt(sq - gavg * gavg)   (centered)
+ *   avg = sqrt(sq)                                   (otherwise)
+ *   avg = avg + eps
+ *   buf = buf * momentum + g / avg; p = p + buf * -lr   (momentum > 0)
+ *   p = p + (g / avg) * -lr                          (otherwise)
+ * with the same bits as the op-by-op update (no FMA). `gavg` may be null unless centered,
+ * `buf` unless momentum > 0. Contiguous, non-overlapping arrays; parallel above 32K elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for n < 0 or a null pointer that would be used.
+ */
+int ckernels_srmsprop(long n, float *p, const float *g, float *sq, float *gavg, float *buf,
+                      const ckernels_rmsprop_params *h);
+
+/** Double-precision `ckernels_srmsprop`. */
+int ckernels_drmsprop(long n, double *p, const double *g, double *sq, double *gavg, double *buf,
+                      const ckernels_rmsprop_params *h);
+
 #ifdef __cplusplus
 }
 #endif
