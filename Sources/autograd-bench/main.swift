@@ -26,6 +26,10 @@ if let i = arguments.firstIndex(of: "--profile-adam") {
     ProfileSeed.adam(Int(arguments[i + 1]) ?? 100)
     exit(0)
 }
+if let i = arguments.firstIndex(of: "--profile-conv") {
+    try ProfileSeed.conv(Int(arguments[i + 1]) ?? 100)
+    exit(0)
+}
 if arguments.contains("--phases-mlp") {
     try ProfileSeed.mlpPhases()
     exit(0)

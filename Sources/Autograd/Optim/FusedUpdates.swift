@@ -27,8 +27,10 @@ enum FusedUpdates {
     static func takeState(_ state: inout [String: Tensor], _ name: String, like p: Tensor) -> Tensor {
         guard var t = state.removeValue(forKey: name) else { return Tensor.zeros(like: p) }
         if t.dtype == p.dtype && t.device == .cpu && t.shape == p.shape && t.isUniquelyOwnedPlainTensor() { return t }
+        precondition(t.shape == p.shape, "optimizer state \(name) has shape \(Shape.describe(t.shape)), the parameter \(Shape.describe(p.shape))")
+        let source = t.device == .cpu ? t : t.to(device: .cpu)
         let copy = Tensor(uninitializedShape: p.shape, dtype: p.dtype)
-        Backends.cpu.copy(t.dtype == p.dtype ? t : t.convertedWithoutGrad(to: p.dtype), into: copy)
+        Backends.cpu.copy(source.dtype == p.dtype ? source : source.convertedWithoutGrad(to: p.dtype), into: copy)
         return copy
     }
 
