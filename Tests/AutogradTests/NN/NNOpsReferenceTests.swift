@@ -130,6 +130,34 @@ final class NNOpsReferenceTests: XCTestCase {
                     Tolerance.float64, "gradient")
     }
 
+    /// The CPU's one-loop nllLoss rows against the tensor-op formulation (which other devices
+    /// run): the same coefficients bit for bit and the same row values, over ranks 1, 2 and 4,
+    /// class weights, ignored targets and -inf log-probabilities.
+    func testCPULossRowsMatchTheTensorOpRows() {
+        for dtype in [DType.float32, .float64] {
+            for (k, shape) in [[7], [9, 5], [3, 4, 2, 3]].enumerated() {
+                let classes = shape.count == 1 ? shape[0] : shape[1]
+                var input = Tensor.randn(shape, dtype: dtype, seed: UInt64(k)).logSoftmax(dim: shape.count == 1 ? 0 : 1)
+                input = Tensor.where(Tensor.randn(shape, seed: UInt64(20 + k)) .> 1.2, Tensor(-Double.infinity).to(dtype), input)
+                let targetShape = shape.count == 1 ? [] : [shape[0]] + Array(shape.dropFirst(2))
+                let count = targetShape.reduce(1, *)
+                let targets = Tensor(shape: targetShape, scalars: (0..<count).map { Int64(($0 * 3 + k) % classes) })
+                let weight = Tensor.rand([classes], dtype: dtype, seed: UInt64(40 + k)) + 0.5
+                for (w, ignore) in [(nil, -100), (weight, 1), (Optional(weight), 2)] {
+                    guard let (fastCoefficients, fastRows) = nllLossRowsCPU(input, targets, weight: w, ignoreIndex: ignore) else {
+                        XCTFail("no CPU path for \(dtype)")
+                        continue
+                    }
+                    let (coefficients, rows) = nllLossRows(input, targets, weight: w, ignoreIndex: ignore)
+                    XCTAssertEqual(fastCoefficients.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                                   coefficients.to(.float64).scalars(as: Double.self).map(\.bitPattern), "\(dtype) \(shape) coefficients")
+                    XCTAssertEqual(fastRows.to(.float64).scalars(as: Double.self), rows.to(.float64).scalars(as: Double.self),
+                                   "\(dtype) \(shape) rows")
+                }
+            }
+        }
+    }
+
     func testMaxPoolIndicesAreFlatPlanePositions() {
         let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map { Double($0 % 5) }, dtype: .float64)
         let (values, indices) = maxPool2dWithIndices(x, kernelSize: (2, 2))
