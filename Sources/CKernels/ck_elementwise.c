@@ -165,6 +165,32 @@ static void ck_select_chunk(void *v, long begin, long end) {
     }
 }
 
+#define CK_RELU_BWD(P, T)                                                                          \
+    typedef struct {                                                                               \
+        const T *y, *g;                                                                            \
+        T *out;                                                                                    \
+    } ck_##P##relu_bwd_ctx;                                                                        \
+    static void ck_##P##relu_bwd_chunk(void *v, long begin, long end) {                            \
+        const ck_##P##relu_bwd_ctx *c = (const ck_##P##relu_bwd_ctx *)v;                          \
+        const T *restrict y = c->y, *restrict g = c->g;                                            \
+        T *restrict o = c->out;                                                                    \
+        for (long i = begin; i < end; i++) {                                                       \
+            T gi = g[i];                                                                           \
+            o[i] = y[i] > (T)0 ? gi : (T)0;                                                        \
+        }                                                                                          \
+    }                                                                                              \
+    int ckernels_##P##relu_backward(long n, const T *y, const T *g, T *out) {                      \
+        if (n < 0) return CKERNELS_EINVAL;                                                         \
+        if (n == 0) return CKERNELS_OK;                                                            \
+        if (y == NULL || g == NULL || out == NULL) return CKERNELS_EINVAL;                         \
+        ck_##P##relu_bwd_ctx c = {y, g, out};                                                      \
+        ck_parallel_units(n, CK_PAR_EXACT, ck_##P##relu_bwd_chunk, &c);                            \
+        return CKERNELS_OK;                                                                        \
+    }
+
+CK_RELU_BWD(s, float)
+CK_RELU_BWD(d, double)
+
 int ckernels_select(long n, long elemSize, const unsigned char *cond, const void *a, long incA,
                     const void *b, long incB, void *out) {
     if (n < 0 || (elemSize != 1 && elemSize != 2 && elemSize != 4 && elemSize != 8)) return CKERNELS_EINVAL;

@@ -44,4 +44,30 @@ final class CPUBackendSelectTests: XCTestCase {
         let expected = zip(x.scalars(as: Float.self), g.scalars(as: Float.self)).map { $0 > 0 ? $1 : 0 }
         XCTAssertEqual(x.grad!.scalars(as: Float.self), expected)
     }
+
+    /// ReLU's fused backward (`ckernels_*relu_backward`) against the compare-and-select it
+    /// replaces, bit for bit: NaN, ±0 and negative outputs, NaN gradients, serial and parallel.
+    func testFusedReluBackwardMatchesWhere() {
+        for dtype in [DType.float32, .float64] {
+            for n in [1, 17, 100, 70_001] {
+                var y = Tensor.randn([n], dtype: .float64, seed: 8)
+                if n > 3 {
+                    y = Tensor.where(Tensor.randn([n], seed: 9) .> 1.5, Tensor(Double.nan, dtype: .float64), y)
+                    y = Tensor.where(Tensor.randn([n], seed: 10) .> 1.5, Tensor(-0.0, dtype: .float64), y)
+                }
+                y = y.to(dtype)
+                var g = Tensor.randn([n], dtype: .float64, seed: 11)
+                if n > 3 { g = Tensor.where(Tensor.randn([n], seed: 12) .> 1.5, Tensor(Double.nan, dtype: .float64), g) }
+                g = g.to(dtype)
+                guard let fused = CKernelPaths.reluBackward(y, g) else {
+                    XCTFail("no fused path for \(dtype)")
+                    continue
+                }
+                let reference = Tensor.where(y .> 0.0, g, Tensor.zeros([], dtype: dtype))
+                XCTAssertEqual(fused.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                               reference.to(.float64).scalars(as: Double.self).map(\.bitPattern), "\(dtype) n=\(n)")
+            }
+        }
+        XCTAssertNil(CKernelPaths.reluBackward(Tensor.randn([4, 3], seed: 1).transposed(0, 1), Tensor.randn([3, 4], seed: 2)))
+    }
 }

@@ -186,6 +186,8 @@ final class ReluBackward0: UnaryGradFn, @unchecked Sendable {
     var resultSlot = -1
     override func gradient(_ g: Tensor) throws -> Tensor {
         let y = try savedTensor(resultSlot)
+        // Not recording (no createGraph): one pass instead of a compare and a select.
+        if !GradMode.isEnabled, let fused = CKernelPaths.reluBackward(y, g) { return fused }
         return Tensor.where(y .> 0.0, g, Tensor.zeros([], dtype: g.dtype, device: g.device))
     }
 }

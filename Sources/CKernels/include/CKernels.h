@@ -245,6 +245,17 @@ int ckernels_dbinary(int op, long n, const double *a, long incA, const double *b
 int ckernels_select(long n, long elemSize, const unsigned char *cond, const void *a, long incA,
                     const void *b, long incB, void *out);
 
+/**
+ * ReLU's backward from its output: out[i] = y[i] > 0 ? g[i] : +0 (a NaN y gives 0, as the
+ * comparison is false), branch-free, parallel above 64K elements. Contiguous arrays; `out` may
+ * be `g` or `y`.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for n < 0 or a null pointer with n > 0.
+ */
+int ckernels_srelu_backward(long n, const float *y, const float *g, float *out);
+
+/** Double-precision `ckernels_srelu_backward`. */
+int ckernels_drelu_backward(long n, const double *y, const double *g, double *out);
+
 /** Unary operations for `ckernels_sunary` / `ckernels_dunary`. */
 #define CKERNELS_EXP 0     /* e^x */
 #define CKERNELS_LOG 1     /* natural logarithm; log(0) = -inf, log(x < 0) = NaN */

@@ -116,6 +116,24 @@ enum CKernelPaths {
         return cols
     }
 
+    /// ReLU's backward `where(y > 0, g, 0)` in one pass (`ckernels_*relu_backward`) for
+    /// contiguous float32/float64 CPU tensors of one shape; nil otherwise. The same values as the
+    /// compare-and-select it replaces (0 where y is NaN or not positive).
+    static func reluBackward(_ y: Tensor, _ g: Tensor) -> Tensor? {
+        guard y.device == .cpu, g.device == .cpu, y.dtype == g.dtype, y.dtype == .float32 || y.dtype == .float64,
+              y.shape == g.shape, y.isContiguous, g.isContiguous else { return nil }
+        let out = Tensor(uninitializedShape: g.shape, dtype: g.dtype)
+        let status: Int32 = withExtendedLifetime((y, g, out)) {
+            if y.dtype == .float32 {
+                return ckernels_srelu_backward(out.count, y.pointer(Float.self) + y.offset, g.pointer(Float.self) + g.offset,
+                                               out.pointer(Float.self))
+            }
+            return ckernels_drelu_backward(out.count, y.pointer(Double.self) + y.offset, g.pointer(Double.self) + g.offset,
+                                           out.pointer(Double.self))
+        }
+        return status == CKERNELS_OK ? out : nil
+    }
+
     /// `out = x op s` (`s op x`) for a contiguous float32/float64 `x` and contiguous `out`.
     static func binaryScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, _ out: Tensor) -> Bool {
         guard let code = code(op), x.dtype == out.dtype, x.isContiguous, out.isContiguous, x.count >= 16 else { return false }
