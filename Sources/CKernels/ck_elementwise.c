@@ -191,13 +191,13 @@ static void ck_select_chunk(void *v, long begin, long end) {
 CK_RELU_BWD(s, float)
 CK_RELU_BWD(d, double)
 
-int ckernels_select(long n, long elemSize, const unsigned char *cond, const void *a, long incA,
+int ckernels_select(long n, long elemSize, const void *cond, const void *a, long incA,
                     const void *b, long incB, void *out) {
     if (n < 0 || (elemSize != 1 && elemSize != 2 && elemSize != 4 && elemSize != 8)) return CKERNELS_EINVAL;
     if ((incA != 0 && incA != 1) || (incB != 0 && incB != 1)) return CKERNELS_EINVAL;
     if (n == 0) return CKERNELS_OK;
     if (cond == NULL || a == NULL || b == NULL || out == NULL) return CKERNELS_EINVAL;
-    ck_select_ctx c = {elemSize, incA, incB, cond, a, b, out};
+    ck_select_ctx c = {elemSize, incA, incB, (const unsigned char *)cond, a, b, out};
     ck_parallel_units(n, CK_PAR_EXACT, ck_select_chunk, &c);
     return CKERNELS_OK;
 }

@@ -235,14 +235,15 @@ int ckernels_dbinary(int op, long n, const double *a, long incA, const double *b
  * out[i] = cond[i] ? a[i*incA] : b[i*incB] for i in [0, n), elements of `elemSize` bytes.
  *
  * A copy of the chosen element's bytes (any dtype of that size: NaN payloads and signed zeros
- * are kept). `cond` holds one byte per element, 0 = false, anything else true. incA and incB are
- * each 0 (one value broadcast) or 1 (contiguous). Branch-free, so the cost does not depend on the
- * pattern of `cond` (ReLU's backward has an unpredictable one); runs in parallel above 64K
- * elements. `out` may be the same array as a contiguous `a` or `b`, not otherwise overlap them.
+ * are kept). `cond` holds one byte per element (a Bool tensor), 0 = false, anything else true.
+ * incA and incB are each 0 (one value broadcast) or 1 (contiguous). Branch-free, so the cost
+ * does not depend on the pattern of `cond` (ReLU's backward has an unpredictable one); runs in
+ * parallel above 64K elements. `out` may be the same array as a contiguous `a` or `b`, not
+ * otherwise overlap them.
  * - Returns: CKERNELS_OK; CKERNELS_EINVAL for n < 0, elemSize not 1, 2, 4 or 8, an increment
  *   other than 0 or 1, or a null pointer with n > 0.
  */
-int ckernels_select(long n, long elemSize, const unsigned char *cond, const void *a, long incA,
+int ckernels_select(long n, long elemSize, const void *cond, const void *a, long incA,
                     const void *b, long incB, void *out);
 
 /**

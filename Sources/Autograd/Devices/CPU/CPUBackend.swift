@@ -162,8 +162,7 @@ final class CPUBackend: DeviceBackend {
                   let incA = layout(a), let incB = layout(b) else { return false }
             let status = withExtendedLifetime((condition, a, b, out)) {
                 ckernels_select(out.count, MemoryLayout<T>.stride,
-                                UnsafeRawPointer(condition.pointer(Bool.self) + condition.offset)
-                                    .assumingMemoryBound(to: UInt8.self),
+                                UnsafeRawPointer(condition.pointer(Bool.self) + condition.offset),
                                 UnsafeRawPointer(a.pointer(T.self) + a.offset), incA,
                                 UnsafeRawPointer(b.pointer(T.self) + b.offset), incB,
                                 UnsafeMutableRawPointer(out.pointer(T.self) + out.offset))
