@@ -206,7 +206,13 @@ final class ConvolutionBackward0: GradFn, @unchecked Sendable {
             let w4 = try savedTensor(weightSlot).reshaped([o, g.channels / groups, g.kernelH, g.kernelW])
             if let fused = CPUConvolution.backward(gOut.reshaped([n, o, g.outH, g.outW]), input: x4, weight: w4, geometry: g,
                                                    groups: groups, needs: (needsInputGrad(0), needsInputGrad(1), hasBias && needsInputGrad(2))) {
-                return [fused.input?.reshaped(inputShape), fused.weight?.reshaped(weightShape)] + (hasBias ? [fused.bias] : [])
+                // Fresh contiguous results given their shapes directly, not as reshape views of
+                // another tensor: AccumulateGrad then adopts them instead of copying (a view
+                // keeps its base, so it is not the sole owner of its storage).
+                func shaped(_ t: Tensor?, _ shape: [Int]) -> Tensor? {
+                    t.map { $0.viewing(shape: shape, strides: Shape.contiguousStrides(shape), offset: 0) }
+                }
+                return [shaped(fused.input, inputShape), shaped(fused.weight, weightShape)] + (hasBias ? [fused.bias] : [])
             }
         }
         // The output gradient as [G, O/G, N·L], the layout of the forward product.
