@@ -127,8 +127,8 @@ CK_CONV(d, double)
                     }                                                                              \
                     for (long oy = oa; oy < ob; oy++) {                                            \
                         T *r = dst + (oy - oy0) * ow;                                              \
-                        for (long ox = 0; ox < lo && ox < ow; ox++) r[ox] = pad;                   \
-                        for (long ox = hi > lo ? hi : lo; ox < ow; ox++) r[ox] = pad;              \
+                        for (long ox = 0; ox < lo; ox++) r[ox] = pad; /* lo <= hi <= ow */        \
+                        for (long ox = hi; ox < ow; ox++) r[ox] = pad;                             \
                     }                                                                              \
                 }                                                                                  \
             }                                                                                      \
@@ -137,8 +137,6 @@ CK_CONV(d, double)
 
 CK_IM2COL_SHIFT(s, float)
 CK_IM2COL_SHIFT(d, double)
-
-
 
 /* ---- AVX-512: whole output rows as masked vector loads and stores (unit strides only) ---- */
 #if CK_X86

@@ -91,12 +91,7 @@ enum ProfileSeed {
 
     /// `--profile-conv N`: N forward + backward passes of the conv2d benchmark layer.
     static func conv(_ n: Int) throws {
-        let x = Tensor.randn([16, 32, 32, 32], seed: 11)
-        let w = (Tensor.randn([64, 32, 3, 3], seed: 12) * 0.06).detach(), b = Tensor.zeros([64])
-        for p in [x, w, b] { p.requiresGrad = true }
-        for _ in 0..<n {
-            try conv2d(x, weight: w, bias: b, padding: (1, 1)).sum().backward()
-            for p in [x, w, b] { p.grad = nil }
-        }
+        let layer = ConvBenchmarks.Layer(requiringGrad: true)
+        for _ in 0..<n { try layer.step() }
     }
 }

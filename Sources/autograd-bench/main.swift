@@ -10,32 +10,20 @@ let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
 let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
 
-if let i = arguments.firstIndex(of: "--profile-seed") {
-    try ProfileSeed.run(Int(arguments[i + 1]) ?? 1000)
-    exit(0)
-}
-if let i = arguments.firstIndex(of: "--profile-chain") {
-    try ProfileSeed.chain(Int(arguments[i + 1]) ?? 10)
-    exit(0)
-}
-if let i = arguments.firstIndex(of: "--profile-softmax") {
-    ProfileSeed.softmax(Int(arguments[i + 1]) ?? 100)
-    exit(0)
-}
-if let i = arguments.firstIndex(of: "--profile-adam") {
-    ProfileSeed.adam(Int(arguments[i + 1]) ?? 100)
-    exit(0)
-}
-if let i = arguments.firstIndex(of: "--profile-conv") {
-    try ProfileSeed.conv(Int(arguments[i + 1]) ?? 100)
-    exit(0)
-}
-if arguments.contains("--phases-mlp") {
-    try ProfileSeed.mlpPhases()
-    exit(0)
-}
-if let i = arguments.firstIndex(of: "--profile-mlp") {
-    try ProfileSeed.mlp(Int(arguments[i + 1]) ?? 100)
+// Profiling loops: `--profile-NAME [N]` runs one workload N times and exits.
+let profiles: [(flag: String, count: Int, body: (Int) throws -> Void)] = [
+    ("--profile-seed", 1000, ProfileSeed.run),
+    ("--profile-chain", 10, ProfileSeed.chain),
+    ("--profile-mlp", 100, ProfileSeed.mlp),
+    ("--profile-conv", 100, ProfileSeed.conv),
+    ("--profile-softmax", 100, ProfileSeed.softmax),
+    ("--profile-adam", 100, ProfileSeed.adam),
+    ("--phases-mlp", 0, { _ in try ProfileSeed.mlpPhases() }),
+]
+for profile in profiles {
+    guard let i = arguments.firstIndex(of: profile.flag) else { continue }
+    let count = i + 1 < arguments.count ? Int(arguments[i + 1]) : nil
+    try profile.body(count ?? profile.count)
     exit(0)
 }
 

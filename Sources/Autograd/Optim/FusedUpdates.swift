@@ -1,10 +1,11 @@
 import CKernels
 
-/// The CPU's fused optimizer updates (`ckernels_*adam`, `ckernels_*sgd`, `ckernels_*rmsprop`): one pass over a
-/// parameter, its gradient and its state instead of a dozen element-wise ops, each allocating
-/// a result. They compute the same IEEE operations in the same order as the op-by-op updates
-/// in `Adam.update`, `SGD.update` and `RMSprop.update` (which stay the reference, and the path for other devices
-/// and dtypes), so both give the same bits; `OptimizerFusedTests` checks that.
+/// The CPU's fused optimizer updates (`ckernels_*adam`, `ckernels_*sgd`, `ckernels_*rmsprop`):
+/// one pass over a parameter, its gradient and its state instead of a dozen element-wise ops,
+/// each allocating a result. They compute the same IEEE operations in the same order as the
+/// op-by-op updates in `Adam.update`, `SGD.update` and `RMSprop.update` (which stay the
+/// reference, and the path for other devices and dtypes), so both give the same bits;
+/// `OptimizerFusedTests` checks that.
 ///
 /// They apply to float32/float64 CPU parameters that are contiguous, with a gradient of the
 /// same shape, dtype and layout in other memory. State tensors are updated in place, as
@@ -37,6 +38,13 @@ enum FusedUpdates {
     /// A mutable pointer to element 0 of a contiguous CPU tensor.
     private static func base<T>(_ t: Tensor, _: T.Type) -> UnsafeMutablePointer<T> { t.pointer(T.self) + t.offset }
 
+    /// After a kernel wrote `p` in place: a new version for autograd's checks. Only invalid
+    /// arguments fail, and `applies` and `takeState` rule those out.
+    private static func finish(_ p: Tensor, _ status: Int32) {
+        precondition(status == CKERNELS_OK, "fused optimizer update failed (\(status))")
+        p.storage.bumpVersion()
+    }
+
     /// `ckernels_*adam` over p, g and the moments (and the running maximum for amsgrad).
     static func adam(_ p: Tensor, _ g: Tensor, m: Tensor, v: Tensor, vmax: Tensor?, _ h: ckernels_adam_params) {
         var h = h
@@ -48,9 +56,7 @@ enum FusedUpdates {
             return ckernels_dadam(p.count, base(p, Double.self), base(g, Double.self), base(m, Double.self),
                                   base(v, Double.self), vmax.map { base($0, Double.self) }, &h)
         }
-        // Only invalid arguments fail, and `applies` and `takeState` rule those out.
-        precondition(status == CKERNELS_OK, "fused optimizer update failed (\(status))")
-        p.storage.bumpVersion()
+        finish(p, status)
     }
 
     /// `ckernels_*sgd` over p, g and the momentum buffer (nil without momentum).
@@ -62,9 +68,7 @@ enum FusedUpdates {
             }
             return ckernels_dsgd(p.count, base(p, Double.self), base(g, Double.self), buffer.map { base($0, Double.self) }, &h)
         }
-        // Only invalid arguments fail, and `applies` and `takeState` rule those out.
-        precondition(status == CKERNELS_OK, "fused optimizer update failed (\(status))")
-        p.storage.bumpVersion()
+        finish(p, status)
     }
 
     /// `ckernels_*rmsprop` over p, g and the running averages (and momentum buffer).
@@ -79,7 +83,6 @@ enum FusedUpdates {
             return ckernels_drmsprop(p.count, base(p, Double.self), base(g, Double.self), base(squareAverage, Double.self),
                                      gradAverage.map { base($0, Double.self) }, buffer.map { base($0, Double.self) }, &h)
         }
-        precondition(status == CKERNELS_OK, "fused optimizer update failed (\(status))")
-        p.storage.bumpVersion()
+        finish(p, status)
     }
 }
