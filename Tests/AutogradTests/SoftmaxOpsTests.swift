@@ -101,6 +101,32 @@ final class SoftmaxOpsTests: XCTestCase {
         }
     }
 
+    /// Row r of a [n, n] tensor holds 1000 at position r and 0 elsewhere, so every position of
+    /// a slice, SIMD tails included, is once the maximum. Found, it gives exactly one-hot
+    /// (exp(0) = 1, exp(-1000) = 0 in both dtypes) and logSoftmax exactly 0 and -1000; a
+    /// maximum the kernel missed gives exp(1000) = inf and NaN. Softmax does not change when the
+    /// shift is another element, so the comparisons with the op-by-op path cannot see this.
+    func testEveryPositionIsFoundAsTheMaximum() {
+        for dtype in [DType.float32, .float64] {
+            for n in [1, 5, 15, 16, 17, 40, 63, 64, 65, 100, 130, 1030] {
+                let eye = Tensor.eye(n, dtype: dtype)
+                let x = eye * 1000
+                assertSameScalars(x.softmax(dim: 1), eye, "\(dtype) softmax n=\(n)")
+                assertSameScalars(x.logSoftmax(dim: 1), x - 1000, "\(dtype) logSoftmax n=\(n)")
+                // The column kernel: softmax along dim 0 of the (symmetric) matrix.
+                assertSameScalars(x.softmax(dim: 0), eye, "\(dtype) softmax dim 0 n=\(n)")
+            }
+        }
+    }
+
+    /// Exact equality, reporting the first differing element instead of both arrays.
+    func assertSameScalars(_ a: Tensor, _ b: Tensor, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+        let u = a.scalars(as: Double.self), v = b.scalars(as: Double.self)
+        XCTAssertEqual(u.count, v.count, label, file: file, line: line)
+        guard let i = u.indices.first(where: { u[$0] != v[$0] }) else { return }
+        XCTFail("\(label): element \(i) is \(u[i]), expected \(v[i])", file: file, line: line)
+    }
+
     func testStridedAndBroadcastInputs() {
         // A transposed input is not contiguous: the op falls back to the op-by-op path.
         let x = Tensor.randn([17, 9], seed: 7).transposed(0, 1)
