@@ -106,6 +106,14 @@ def torch_figures(quick, threads):
         leaf.softmax(dim=1).backward(gy)
         leaf.grad = None
     out["softmax fwd+bwd [4096, 1000]"] = median_time(softmax_fwd_bwd, repeats=5) * 1e3
+    square = torch.randn(2048, 2048, generator=g)
+    images = torch.randn(16, 64, 32, 32, generator=g)
+    one = torch.tensor(1.0)
+    out["contiguous of transposed [2048, 2048]"] = median_time(lambda: square.t().contiguous(), repeats=7) * 1e3
+    out["contiguous of permuted NCHW->NHWC [16, 64, 32, 32]"] = median_time(
+        lambda: images.permute(0, 2, 3, 1).contiguous(), repeats=7) * 1e3
+    out["contiguous of expanded scalar [16, 64, 32, 32]"] = median_time(
+        lambda: one.expand(16, 64, 32, 32).contiguous(), repeats=7) * 1e3
     out.update(gemm_figures(lambda shape, dt: torch.randn(*shape, dtype=dt, generator=g),
                             lambda a, b: a @ b, torch.float32, torch.float64, quick))
     return out
@@ -144,6 +152,14 @@ a = rng.standard_normal(n).astype(np.float32); b = rng.standard_normal(n).astype
 for name, fn in [("add", lambda: a + b), ("mul", lambda: a * b), ("exp", lambda: np.exp(a)),
                  ("tanh", lambda: np.tanh(a)), ("sum", lambda: a.sum()), ("max", lambda: a.max())]:
     out[f"{name} {label} f32"] = median_time(fn) * 1e3
+square = rng.standard_normal((2048, 2048)).astype(np.float32)
+images = rng.standard_normal((16, 64, 32, 32)).astype(np.float32)
+one = np.float32(1.0)
+out["contiguous of transposed [2048, 2048]"] = median_time(lambda: np.ascontiguousarray(square.T), repeats=7) * 1e3
+out["contiguous of permuted NCHW->NHWC [16, 64, 32, 32]"] = median_time(
+    lambda: np.ascontiguousarray(images.transpose(0, 2, 3, 1)), repeats=7) * 1e3
+out["contiguous of expanded scalar [16, 64, 32, 32]"] = median_time(
+    lambda: np.ascontiguousarray(np.broadcast_to(one, (16, 64, 32, 32))), repeats=7) * 1e3
 print(json.dumps(out))
 """
 

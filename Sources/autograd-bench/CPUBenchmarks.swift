@@ -50,7 +50,26 @@ enum CPUBenchmarks {
             results.append(Result(group: "elementwise", name: "\(name) \(label) f32", value: t * 1e3, unit: "ms", higherIsBetter: false))
         }
         results += try softmax()
+        results += copies()
         return results
+    }
+
+    /// `contiguous()` of views: a transposed [2048, 2048], NCHW [16, 64, 32, 32] permuted to
+    /// NHWC, and a scalar expanded to [16, 64, 32, 32] (what `sum()`'s gradient is before a
+    /// conv backward makes it contiguous).
+    static func copies() -> [Result] {
+        let square = Tensor.randn([2048, 2048], seed: 12)
+        let images = Tensor.randn([16, 64, 32, 32], seed: 13)
+        let one = Tensor(1.0, dtype: .float32)
+        let cases: [(String, () -> Tensor)] = [
+            ("contiguous of transposed [2048, 2048]", { square.transposed(0, 1).contiguous() }),
+            ("contiguous of permuted NCHW->NHWC [16, 64, 32, 32]", { images.permuted([0, 2, 3, 1]).contiguous() }),
+            ("contiguous of expanded scalar [16, 64, 32, 32]", { one.expanded(to: [16, 64, 32, 32]).contiguous() }),
+        ]
+        return cases.map { name, body in
+            let t = Timing.median(repeats: 7) { _ = body() }
+            return Result(group: "elementwise", name: name, value: t * 1e3, unit: "ms", higherIsBetter: false)
+        }
     }
 
     /// Softmax over the rows and over the columns of [4096, 1000], logSoftmax, and a softmax

@@ -231,6 +231,24 @@ int ckernels_dbinary_rows(int op, long rows, long cols, const double *a, long rs
 int ckernels_dbinary(int op, long n, const double *a, long incA, const double *b, long incB,
                      double *out);
 
+/** The most dimensions `ckernels_copy_strided` takes (after the caller merged what it could). */
+#define CKERNELS_COPY_MAX_RANK 16
+
+/**
+ * dst[i] = src[i] over a `rank`-dimensional index space of size `shape`, elements of `elemSize`
+ * bytes at element strides `srcStrides` / `dstStrides` (any sign; a source stride may be 0, a
+ * broadcast). A copy of the bytes, so any dtype of that size, NaN payloads and signed zeros
+ * kept. Rows with unit strides on both sides are memcpy, a broadcast source row is a fill, and a
+ * transpose (destination unit-stride along the last dim, source along the one before) goes in
+ * 32 x 32 tiles so that neither side reads or writes a cache line per element. Parallel over
+ * rows (or tile rows) from 512 KiB. The destination must not overlap the source, and no two of
+ * its indices may share an element.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for elemSize not 1, 2, 4 or 8, rank < 0 or above
+ *   CKERNELS_COPY_MAX_RANK, a negative extent, or a null pointer with work to do.
+ */
+int ckernels_copy_strided(long elemSize, long rank, const long *shape, const void *src,
+                          const long *srcStrides, void *dst, const long *dstStrides);
+
 /**
  * out[i] = cond[i] ? a[i*incA] : b[i*incB] for i in [0, n), elements of `elemSize` bytes.
  *

@@ -39,6 +39,7 @@ final class CPUBackend: DeviceBackend {
                 .copyMemory(from: source.storage.pointer + source.offset * size, byteCount: source.count * size)
             return
         }
+        if CKernelPaths.copy(source, into: destination) { return }
         source.dtype.visit(CopyOuter(source: source, destination: destination))
     }
 

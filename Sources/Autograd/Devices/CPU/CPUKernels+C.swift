@@ -116,6 +116,24 @@ enum CKernelPaths {
         return cols
     }
 
+    /// `destination = source` for one dtype, `source` broadcast to destination's shape, through
+    /// `ckernels_copy_strided` (memcpy rows, fills for broadcast rows, tiled transposes, both
+    /// cores on large copies) after merging the dims the strides allow; false when more dims
+    /// than the kernel takes remain. A copy of the bytes, as the element loop it replaces.
+    static func copy(_ source: Tensor, into destination: Tensor) -> Bool {
+        let size = source.dtype.byteCount
+        guard source.dtype == destination.dtype, size == 1 || size == 2 || size == 4 || size == 8 else { return false }
+        let loop = StridedLoop(shape: destination.shape,
+                               operands: [(destination.strides, destination.offset), source.operand(over: destination.shape)])
+        guard loop.shape.count <= Int(CKERNELS_COPY_MAX_RANK) else { return false }
+        let dstStrides = loop.strides.map { $0[0] }, srcStrides = loop.strides.map { $0[1] }
+        let status: Int32 = withExtendedLifetime((source, destination)) {
+            ckernels_copy_strided(size, loop.shape.count, loop.shape, source.storage.pointer + loop.base[1] * size, srcStrides,
+                                  destination.storage.pointer + loop.base[0] * size, dstStrides)
+        }
+        return status == CKERNELS_OK
+    }
+
     /// ReLU's backward `where(y > 0, g, 0)` in one pass (`ckernels_*relu_backward`) for
     /// contiguous float32/float64 CPU tensors of one shape; nil otherwise. The same values as the
     /// compare-and-select it replaces (0 where y is NaN or not positive).
