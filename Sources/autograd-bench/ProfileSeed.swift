@@ -94,4 +94,10 @@ enum ProfileSeed {
         let layer = ConvBenchmarks.Layer(requiringGrad: true)
         for _ in 0..<n { try layer.step() }
     }
+
+    /// `--profile-conv-fwd N`: the benchmark's conv layer forward only (no grad), N times.
+    static func convForward(_ n: Int) {
+        let layer = ConvBenchmarks.Layer(requiringGrad: false)
+        for _ in 0..<n { _ = layer.forward() }
+    }
 }

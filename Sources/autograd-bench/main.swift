@@ -16,6 +16,7 @@ let profiles: [(flag: String, count: Int, body: (Int) throws -> Void)] = [
     ("--profile-chain", 10, ProfileSeed.chain),
     ("--profile-mlp", 100, ProfileSeed.mlp),
     ("--profile-conv", 100, ProfileSeed.conv),
+    ("--profile-conv-fwd", 100, ProfileSeed.convForward),
     ("--profile-softmax", 100, ProfileSeed.softmax),
     ("--profile-adam", 100, ProfileSeed.adam),
     ("--phases-mlp", 0, { _ in try ProfileSeed.mlpPhases() }),
