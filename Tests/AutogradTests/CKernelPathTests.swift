@@ -153,14 +153,14 @@ final class CKernelPathTests: XCTestCase {
     }
 
     /// Products that reach each AVX-512 GEMM path: A copied by rows for the row-reading
-    /// micro-kernel (float32 and float64), B read in place (row-major and at most half the L2)
-    /// or packed (larger, or column-major), column-major A (packed slivers), edge tiles in both
+    /// micro-kernel (float32 and float64), B read in place (row-major and at most the L2's
+    /// size) or packed (larger, as 1100 x 520 floats, or column-major), column-major A (packed slivers), edge tiles in both
     /// dimensions (M not a multiple of 12, N not of 32 / 16, 4- and 8-row edge kernels), several
     /// K blocks (K > 256), and products split over two threads. Each runs on every instruction
     /// set the CPU has, against one reference.
     func checkMatmulPathsOnEveryISA(_ dtype: DType, file: StaticString = #filePath, line: UInt = #line) {
         let shapes = [(12, 256, 32), (13, 257, 33), (20, 300, 64), (25, 513, 97), (37, 520, 530), (150, 300, 100), (70, 600, 450),
-                      (130, 520, 70)]
+                      (130, 520, 70), (30, 1100, 520)]
         var cases: [(Tensor, Tensor, Tensor)] = []
         for (i, (m, k, n)) in shapes.enumerated() {
             let s = UInt64(20 + 6 * i)

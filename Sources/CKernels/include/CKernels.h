@@ -145,7 +145,7 @@ int ckernels_in_parallel_region(void);
  *
  * Blocked (BLIS-style) with packed panels and a register-tiled micro-kernel: 12x32 AVX-512,
  * 6x16 AVX2+FMA, 8x12 NEON, 4x8 portable C (AVX-512 float with a row-major A: A rows copied,
- * not transposed, and a row-major B of at most half the L2 read in place, not packed);
+ * not transposed, and a row-major B of at most the L2's size read in place, not packed);
  * M == 1 or N == 1 take a GEMV path (dot products or
  * axpy sweeps, no packing). Multithreaded over the pool above 2 * 64^3 multiply-adds. Each
  * element of C is accumulated in k order within K blocks of 256 (GEMV dots: 4 x vector-width
