@@ -1,4 +1,5 @@
-/* Sums along a non-last dimension (columns), in the Swift reference's pairwise order. */
+/* Sums along one dimension (columns, or rows when it is the last), in the Swift reference's
+ * pairwise order. */
 #include "ck_internal.h"
 
 /* Columns per work item, and per pass over the rows (partial sums stay in L1). */
@@ -47,6 +48,39 @@ CK_COLSUM(d, double, CK_TARGET_AVX2, avx2)
 CK_COLSUM(s, float, , generic)
 CK_COLSUM(d, double, , generic)
 
+/* The same order along one contiguous row (the inner == 1 case): the four accumulators are
+ * the four lanes of one vector where the compiler vectorizes (each lane still adds its
+ * elements in order), and consecutive runs are independent chains the CPU overlaps. */
+#define CK_ROWSUM(P, T)                                                                       \
+    static T ck_##P##rowsum(const T *x, long n) {                                             \
+        if (n <= 64) {                                                                        \
+            T s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                 \
+            long i = 0;                                                                       \
+            for (; i + 4 <= n; i += 4) {                                                      \
+                s0 += x[i];                                                                   \
+                s1 += x[i + 1];                                                               \
+                s2 += x[i + 2];                                                               \
+                s3 += x[i + 3];                                                               \
+            }                                                                                 \
+            for (; i < n; i++) s0 += x[i];                                                    \
+            return (s0 + s1) + (s2 + s3);                                                     \
+        }                                                                                     \
+        long half = (n / 2 + 7) & ~7L;                                                        \
+        return ck_##P##rowsum(x, half) + ck_##P##rowsum(x + half, n - half);                  \
+    }                                                                                         \
+    typedef struct {                                                                          \
+        long n;                                                                               \
+        const T *x;                                                                           \
+        T *out;                                                                               \
+    } ck_##P##rowsum_ctx;                                                                     \
+    static void ck_##P##rowsum_chunk(void *v, long begin, long end) {                         \
+        const ck_##P##rowsum_ctx *c = (const ck_##P##rowsum_ctx *)v;                          \
+        for (long r = begin; r < end; r++)                                                    \
+            c->out[r] = (T)0 + ck_##P##rowsum(c->x + r * c->n, c->n);                         \
+    }
+CK_ROWSUM(s, float)
+CK_ROWSUM(d, double)
+
 #define CK_SUM_DIM(P, T)                                                                      \
     typedef void (*ck_##P##colsum_fn)(const T *, long, long, long, T *);                      \
     static ck_##P##colsum_fn ck_##P##colsum_now(void) {                                       \
@@ -76,6 +110,13 @@ CK_COLSUM(d, double, , generic)
         if (outer < 0 || n < 0 || inner < 0) return CKERNELS_EINVAL;                          \
         if (outer == 0 || inner == 0) return CKERNELS_OK;                                     \
         if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
+        if (inner == 1) { /* rows */                                                          \
+            ck_##P##rowsum_ctx r = {n, x, out};                                               \
+            if (outer * n < CK_CS_PAR) ck_##P##rowsum_chunk(&r, 0, outer);                    \
+            else ckernels_parallel_for(outer, (CK_CS_PAR / 2 + n - 1) / (n > 0 ? n : 1),      \
+                                       ck_##P##rowsum_chunk, &r);                             \
+            return CKERNELS_OK;                                                               \
+        }                                                                                     \
         ck_##P##sum_dim_ctx c = {ck_##P##colsum_now(), n, inner,                              \
                                  (inner + CK_CS_COLS - 1) / CK_CS_COLS, x, out};              \
         long items = outer * c.groups;                                                        \

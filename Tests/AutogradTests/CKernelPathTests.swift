@@ -80,6 +80,30 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
+    /// `x ** 2` runs as `x * x` in C: the same bits as the Swift loop's `power` (special values
+    /// included); other exponents and a scalar base stay with the loop.
+    func testSquareMatchesSwiftLoopExactly() {
+        for dtype in [DType.float32, .float64] {
+            for (k, n) in CKernelPathTests.lengths.enumerated() where n >= 16 {
+                var v = randn([n], dtype, UInt64(k)).to(.float64).scalars(as: Double.self).map { $0 * 1e20 }
+                for (i, special) in [Double.nan, .infinity, -.infinity, -0.0, 1e-30, -3e200].enumerated() { v[i] = special }
+                let x = Tensor(shape: [n], scalars: v, dtype: dtype)
+                let fast = empty(like: x), ref = empty(like: x)
+                XCTAssertTrue(CKernelPaths.binaryScalar(.pow, x, .int(2), scalarOnLeft: false, fast))
+                if dtype == .float32 {
+                    CPUKernels.binaryFloatScalar(.pow, x, Float(2), scalarOnLeft: false, ref)
+                } else {
+                    CPUKernels.binaryFloatScalar(.pow, x, 2.0, scalarOnLeft: false, ref)
+                }
+                XCTAssertEqual(fast.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                               ref.to(.float64).scalars(as: Double.self).map(\.bitPattern), "\(dtype) n=\(n)")
+                assertClose(x.pow(2), ref, Tolerance.exact, "the op takes the path")
+                XCTAssertFalse(CKernelPaths.binaryScalar(.pow, x, .double(3), scalarOnLeft: false, fast))
+                XCTAssertFalse(CKernelPaths.binaryScalar(.pow, x, .double(2), scalarOnLeft: true, fast))
+            }
+        }
+    }
+
     func testNonContiguousOperandsTakeTheSwiftLoop() {
         let a = randn([17, 9], .float32, 1).transposed(0, 1)
         let out = Tensor(uninitializedShape: [9, 17], dtype: .float32)

@@ -334,8 +334,9 @@ int ckernels_dsum(long n, const double *x, double *result);
  * most 64 elements go to four accumulators (element k of the run to accumulator k % 4 while four
  * remain, the rest to the first), combined as (s0 + s1) + (s2 + s3); a longer run splits at
  * (n/2 + 7) & ~7 and the two halves' sums are added. So the result is bit for bit the one of
- * that loop, on every ISA and for any number of threads; n == 0 gives +0.0. Meant for inner > 1
- * (columns); `out` must not overlap `x`. Parallel from 64K elements on (groups of 64 columns).
+ * that loop, on every ISA and for any number of threads; n == 0 gives +0.0. Columns (inner > 1)
+ * are summed 64 at a time across vector lanes, rows (inner == 1) one at a time; `out` must not
+ * overlap `x`. Parallel from 64K elements on (groups of 64 columns, or of rows).
  * - Returns: CKERNELS_OK; CKERNELS_EINVAL for a negative size or a null pointer with work to do.
  */
 int ckernels_ssum_dim(long outer, long n, long inner, const float *x, float *out);

@@ -153,18 +153,24 @@ enum CKernelPaths {
     }
 
     /// `out = x op s` (`s op x`) for a contiguous float32/float64 `x` and contiguous `out`.
+    /// `x ** 2` is `x * x` here, as `CPUKernels.power` computes it (one correctly rounded
+    /// product: the same bits as a correctly rounded pow).
     static func binaryScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, _ out: Tensor) -> Bool {
-        guard let code = code(op), x.dtype == out.dtype, x.isContiguous, out.isContiguous, x.count >= 16 else { return false }
+        let square = op == .pow && !scalarOnLeft && s.doubleValue == 2
+        guard let code = square ? CKERNELS_MUL : code(op), x.dtype == out.dtype, x.isContiguous, out.isContiguous,
+              x.count >= 16 else { return false }
         let n = x.count
         let status: Int32 = withExtendedLifetime((x, out)) {
             if x.dtype == .float32 {
                 var v = s.value(as: Float.self)
                 let px = UnsafePointer(x.pointer(Float.self) + x.offset), po = out.pointer(Float.self) + out.offset
+                if square { return ckernels_sbinary(code, n, px, 1, px, 1, po) }
                 return scalarOnLeft ? ckernels_sbinary(code, n, &v, 0, px, 1, po) : ckernels_sbinary(code, n, px, 1, &v, 0, po)
             }
             if x.dtype == .float64 {
                 var v = s.value(as: Double.self)
                 let px = UnsafePointer(x.pointer(Double.self) + x.offset), po = out.pointer(Double.self) + out.offset
+                if square { return ckernels_dbinary(code, n, px, 1, px, 1, po) }
                 return scalarOnLeft ? ckernels_dbinary(code, n, &v, 0, px, 1, po) : ckernels_dbinary(code, n, px, 1, &v, 0, po)
             }
             return CKERNELS_EINVAL
@@ -222,15 +228,15 @@ enum CKernelPaths {
         (shape[..<dim].reduce(1, *), shape[dim], shape[(dim + 1)...].reduce(1, *))
     }
 
-    /// The sum over one non-last dim `dim` of a contiguous float32/float64 `x` into the
-    /// contiguous `out` (x's shape with that dim 1), vectorized across the columns by CKernels
-    /// (`ckernels_ssum_dim`) in exactly the pairwise order of `CPUKernels.pairwiseSum`, so the
-    /// result equals the Swift loop's bit for bit. `false` when the dim is the last one (or
-    /// only size-1 dims follow it), where the Swift loop already reads contiguous rows.
+    /// The sum over one dim `dim` of a contiguous float32/float64 `x` into the contiguous `out`
+    /// (x's shape with that dim 1) by CKernels (`ckernels_ssum_dim`: vectorized across the
+    /// columns, or row by row when `dim` is the last), in exactly the pairwise order of
+    /// `CPUKernels.pairwiseSum`, so the result equals the Swift loop's bit for bit, on both
+    /// cores.
     static func sumDim(_ x: Tensor, dim: Int, _ out: Tensor) -> Bool {
         guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.isContiguous, out.isContiguous else { return false }
         let (outer, n, inner) = split(x.shape, around: dim)
-        guard inner > 1, out.count == outer * inner else { return false }
+        guard out.count == outer * inner else { return false }
         let status: Int32 = withExtendedLifetime((x, out)) {
             if x.dtype == .float32 {
                 return ckernels_ssum_dim(outer, n, inner, x.pointer(Float.self) + x.offset, out.pointer(Float.self) + out.offset)
