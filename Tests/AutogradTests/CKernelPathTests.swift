@@ -30,6 +30,35 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
+    /// One value per row (a `[B, 1]` statistic) against a dense operand, either side: the C
+    /// column path, serial and parallel (300 x 301 > 64K), against the Swift broadcasting loop;
+    /// a column broadcast along a leading dim too, or rows under 16, are not taken.
+    func testRepeatedColumnMatchesSwiftLoopExactly() {
+        let cases: [([Int], [Int])] = [([4, 16], [4, 1]), ([128, 512], [128, 1]), ([300, 301], [300, 1]),
+                                       ([2, 3, 40], [2, 3, 1]), ([2, 3, 4, 5], [2, 3, 1, 1]), ([6, 1, 33], [6, 1, 1])]
+        for dtype in [DType.float32, .float64] {
+            for (k, (big, column)) in cases.enumerated() {
+                let dense = randn(big, dtype, UInt64(k)) + 3
+                let c = randn(column, dtype, UInt64(60 + k)) + 3
+                for op: BinaryOp in [.add, .sub, .mul, .div] {
+                    for (x, y) in [(dense, c), (c, dense)] {
+                        let fast = Tensor(uninitializedShape: big, dtype: dtype)
+                        XCTAssertTrue(CKernelPaths.binary(op, x, y, fast), "\(op) \(big) \(column)")
+                        let ref = Tensor(uninitializedShape: big, dtype: dtype)
+                        if dtype == .float32 { CPUKernels.binaryFloat(op, x, y, ref, Float.self) } else { CPUKernels.binaryFloat(op, x, y, ref, Double.self) }
+                        assertClose(fast, ref, Tolerance.exact, "\(op) \(dtype) \(big) \(column)")
+                    }
+                }
+            }
+        }
+        let out = Tensor(uninitializedShape: [2, 300, 20], dtype: .float32)
+        XCTAssertFalse(CKernelPaths.binary(.sub, randn([2, 300, 20], .float32, 1), randn([300, 1], .float32, 2), out))
+        XCTAssertFalse(CKernelPaths.binary(.sub, randn([8, 12], .float32, 3), randn([8, 1], .float32, 4),
+                                           Tensor(uninitializedShape: [8, 12], dtype: .float32)))
+        XCTAssertNil(CKernelPaths.repeatedColumn(randn([300, 1], .float32, 5), over: [2, 300, 20]))
+        XCTAssertEqual(CKernelPaths.repeatedColumn(randn([300, 1], .float32, 5), over: [300, 20]), 20)
+    }
+
     /// A row repeated along leading dims (bias rows) against a dense operand, either side: the
     /// C row path, serial and parallel (300 x 517 > 64K), against the Swift broadcasting loop.
     func testRepeatedRowMatchesSwiftLoopExactly() {
@@ -52,9 +81,8 @@ final class CKernelPathTests: XCTestCase {
                 }
             }
         }
-        // Not a repeated row: a column ([B, 1] against [B, N]), a strided row, rows shorter than 16.
+        // Not a repeated row: a strided row, rows shorter than 16 (a column has its own path).
         let dense = randn([8, 32], .float32, 1), out = Tensor(uninitializedShape: [8, 32], dtype: .float32)
-        XCTAssertFalse(CKernelPaths.binary(.add, dense, randn([8, 1], .float32, 2), out))
         XCTAssertFalse(CKernelPaths.binary(.add, dense, randn([32, 2], .float32, 3).select(dim: 1, index: 0), out))
         let narrow = randn([8, 8], .float32, 4)
         XCTAssertFalse(CKernelPaths.binary(.add, narrow, randn([8], .float32, 5), Tensor(uninitializedShape: [8, 8], dtype: .float32)))

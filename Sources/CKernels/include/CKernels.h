@@ -227,6 +227,22 @@ int ckernels_sbinary_rows(int op, long rows, long cols, const float *a, long rsA
 int ckernels_dbinary_rows(int op, long rows, long cols, const double *a, long rsA,
                           const double *b, long rsB, double *out);
 
+/**
+ * out[r*cols + j] = a[r*cols + j] op b[r] (side 1) or a[r] op b[r*cols + j] (side 2), for r in
+ * [0, rows), j in [0, cols): a dense [rows, cols] operand against a column, one value per row,
+ * as in subtracting each row's mean. Results are those of `ckernels_sbinary` element by element
+ * (the column value as its broadcast scalar). Runs in parallel, whole rows per chunk, above 64K
+ * elements. `out` may be the same array as the dense operand, not otherwise overlap them.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an unknown op, negative sizes, a side other than
+ *   1 or 2, or a null pointer with work to do.
+ */
+int ckernels_sbinary_cols(int op, long rows, long cols, const float *a, const float *b, int side,
+                          float *out);
+
+/** Double-precision `ckernels_sbinary_cols`. */
+int ckernels_dbinary_cols(int op, long rows, long cols, const double *a, const double *b, int side,
+                          double *out);
+
 /** Double-precision `ckernels_sbinary`. */
 int ckernels_dbinary(int op, long n, const double *a, long incA, const double *b, long incB,
                      double *out);

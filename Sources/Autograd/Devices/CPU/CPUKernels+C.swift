@@ -68,6 +68,7 @@ enum CKernelPaths {
             (incA, incB) = (0, 1)
         } else {
             return binaryRows(code, a, b, out, aDense: aDense, bDense: bDense)
+                || binaryColumns(code, a, b, out, aDense: aDense, bDense: bDense)
         }
         let status: Int32 = withExtendedLifetime((a, b, out)) {
             if a.dtype == .float32 {
@@ -97,6 +98,46 @@ enum CKernelPaths {
                                          b.pointer(Double.self) + b.offset, rsB, out.pointer(Double.self) + out.offset)
         }
         return status == CKERNELS_OK
+    }
+
+    /// One operand dense with out's shape, the other one value per row of it (a `[B, 1]` mean
+    /// against `[B, N]`, any leading dims): rows of `out` through `ckernels_*binary_cols`.
+    /// Rows shorter than 16 stay with the generic loop.
+    private static func binaryColumns(_ code: Int32, _ a: Tensor, _ b: Tensor, _ out: Tensor, aDense: Bool, bDense: Bool) -> Bool {
+        guard aDense != bDense, let cols = repeatedColumn(aDense ? b : a, over: out.shape),
+              cols >= 16, cols < out.count else { return false }
+        let rows = out.count / cols
+        let side: Int32 = aDense ? 1 : 2
+        let status: Int32 = withExtendedLifetime((a, b, out)) {
+            if a.dtype == .float32 {
+                return ckernels_sbinary_cols(code, rows, cols, a.pointer(Float.self) + a.offset, b.pointer(Float.self) + b.offset,
+                                             side, out.pointer(Float.self) + out.offset)
+            }
+            return ckernels_dbinary_cols(code, rows, cols, a.pointer(Double.self) + a.offset, b.pointer(Double.self) + b.offset,
+                                         side, out.pointer(Double.self) + out.offset)
+        }
+        return status == CKERNELS_OK
+    }
+
+    /// The row length when `t`, broadcast to `shape`, holds one value per row: broadcast (stride
+    /// 0) along a trailing block of dims, contiguous along the leading ones; else nil.
+    static func repeatedColumn(_ t: Tensor, over shape: [Int]) -> Int? {
+        guard t.rank <= shape.count else { return nil }
+        let strides = Shape.broadcastStrides(shape: t.shape, strides: t.strides, to: shape)
+        var cols = 1, d = shape.count - 1
+        while d >= 0 && (shape[d] == 1 || strides[d] == 0) {   // the broadcast trailing block
+            cols *= shape[d]
+            d -= 1
+        }
+        var expected = 1
+        while d >= 0 {   // the leading block: one value per row, contiguous
+            if shape[d] != 1 {
+                if strides[d] != expected { return nil }
+                expected *= shape[d]
+            }
+            d -= 1
+        }
+        return cols
     }
 
     /// The row length when `t`, broadcast to `shape`, is one contiguous block of its trailing
