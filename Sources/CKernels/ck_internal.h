@@ -162,6 +162,9 @@ typedef struct {
     void (*scols_bwd)(long n, long inner, long width, const float *y, const float *g, float *gx, int log);
     void (*dcols_bwd)(long n, long inner, long width, const double *y, const double *g, double *gx,
                       int log);
+    /* the index of the maximum (is_max) or minimum of each of `rows` rows of n >= 1 elements */
+    void (*sargext_rows)(long rows, long n, const float *x, int is_max, float *values, int64_t *indices);
+    void (*dargext_rows)(long rows, long n, const double *x, int is_max, double *values, int64_t *indices);
 } ck_softmax_table;
 
 #if CK_X86

@@ -103,3 +103,44 @@ int ckernels_dsoftmax_backward(long outer, long n, long inner, const double *y, 
                                double *gx, int log) {
     return ck_smx_run(1, 1, outer, n, inner, y, g, gx, log);
 }
+
+/* ---- the index of each row's maximum or minimum ---- */
+
+typedef struct {
+    const ck_softmax_table *t;
+    int dbl, is_max;
+    long n;
+    const void *x;
+    void *values;
+    int64_t *indices;
+} ck_argext_ctx;
+
+static void ck_argext_chunk(void *v, long begin, long end) {
+    const ck_argext_ctx *c = (const ck_argext_ctx *)v;
+    if (c->dbl)
+        c->t->dargext_rows(end - begin, c->n, (const double *)c->x + begin * c->n, c->is_max,
+                           (double *)c->values + begin, c->indices + begin);
+    else
+        c->t->sargext_rows(end - begin, c->n, (const float *)c->x + begin * c->n, c->is_max,
+                           (float *)c->values + begin, c->indices + begin);
+}
+
+static int ck_argext_run(int dbl, long rows, long n, const void *x, int isMax, void *values,
+                         int64_t *indices) {
+    if (rows < 0 || n < 1) return CKERNELS_EINVAL;
+    if (rows == 0) return CKERNELS_OK;
+    if (x == NULL || values == NULL || indices == NULL) return CKERNELS_EINVAL;
+    ck_argext_ctx c = {ck_softmax_now(), dbl, isMax != 0, n, x, values, indices};
+    /* memory-bound: parallel from 64K elements, ~32K per chunk */
+    if (rows * n < 2 * CK_SMX_PAR) ck_argext_chunk(&c, 0, rows);
+    else ckernels_parallel_for(rows, (CK_SMX_PAR + n - 1) / n, ck_argext_chunk, &c);
+    return CKERNELS_OK;
+}
+
+int ckernels_sargext_rows(long rows, long n, const float *x, int isMax, float *values, int64_t *indices) {
+    return ck_argext_run(0, rows, n, x, isMax, values, indices);
+}
+
+int ckernels_dargext_rows(long rows, long n, const double *x, int isMax, double *values, int64_t *indices) {
+    return ck_argext_run(1, rows, n, x, isMax, values, indices);
+}

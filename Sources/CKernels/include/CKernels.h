@@ -33,6 +33,7 @@
  */
 #ifndef CKERNELS_H
 #define CKERNELS_H
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -477,6 +478,19 @@ int ckernels_ssoftmax(long outer, long n, long inner, const float *x, float *y, 
 
 /** Double-precision `ckernels_ssoftmax`. */
 int ckernels_dsoftmax(long outer, long n, long inner, const double *x, double *y, int log);
+
+/**
+ * The maximum (isMax != 0) or minimum of each of `rows` contiguous rows of n elements, and its
+ * index: values[r] = x[r*n + k], indices[r] = k for the first NaN of the row if it has one, else
+ * the first element equal to the row's extreme (of equal zeros the first, with its sign), as
+ * PyTorch's max(dim)/min(dim) and swift-autograd's reference loop report them. Vectorized on
+ * every ISA; parallel over rows from 64K elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for rows < 0, n < 1, or a null pointer with rows > 0.
+ */
+int ckernels_sargext_rows(long rows, long n, const float *x, int isMax, float *values, int64_t *indices);
+
+/** Double-precision `ckernels_sargext_rows`. */
+int ckernels_dargext_rows(long rows, long n, const double *x, int isMax, double *values, int64_t *indices);
 
 /**
  * The gradient of `ckernels_ssoftmax` with respect to x, from its output y and the gradient g

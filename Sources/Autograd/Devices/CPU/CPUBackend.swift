@@ -195,6 +195,7 @@ final class CPUBackend: DeviceBackend {
     }
 
     func reduceWithIndex(_ op: IndexReduceOp, _ x: Tensor, dim: Int, values: Tensor, indices: Tensor) {
+        if CKernelPaths.reduceWithIndex(op, x, dim: dim, values: values, indices: indices) { return }
         x.dtype.visit(IndexReduce(op: op, x: x, dim: dim, values: values, indices: indices))
     }
 
