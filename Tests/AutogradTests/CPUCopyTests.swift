@@ -76,6 +76,10 @@ final class CPUCopyTests: XCTestCase {
         checkView(storageCount: 600, shape: [7, 15], strides: [90, 2], offset: 30, "stepped slice")
         // A narrowed block: rows of a wider matrix (memcpy rows).
         checkView(storageCount: 4096 * 100, shape: [4096, 60], strides: [100, 1], offset: 20, "narrowed columns (parallel)")
+        // A contiguous block (memcpy segments on both cores), and cat of two such blocks.
+        checkView(storageCount: 300_010, shape: [300_001], strides: [1], offset: 7, "contiguous block (segments)")
+        let a = Tensor.randn([700, 300], seed: 4), b = Tensor.randn([500, 300], seed: 5)
+        XCTAssertEqual(Tensor.cat([a, b], dim: 0).scalars(as: Float.self), a.scalars(as: Float.self) + b.scalars(as: Float.self))
         // One long stepped row, cut into segments for the two cores (an odd length).
         checkView(storageCount: 600_002, shape: [300_001], strides: [2], offset: 1, "stepped long row (segments)")
         // Both dims reversed (negative strides).
@@ -124,6 +128,27 @@ final class CPUCopyTests: XCTestCase {
         for r in 0..<10 {
             XCTAssertEqual(Array(w[(r * 8)..<(r * 8 + 8)]), r % 2 == 0 ? (0..<8).map { Int32($0) } : [Int32](repeating: 0, count: 8), "row \(r)")
         }
+    }
+
+    /// indexSelect along dim 0 and embedding lookups copy whole contiguous slices (in parallel
+    /// for many indices): against rows read by index arithmetic, repeated and negative indices
+    /// included, and a 3-D source whose slices are matrices.
+    func testIndexSelectAndEmbeddingCopyWholeSlices() {
+        let rows = 5000, cols = 37
+        let source = storageTensor(rows * cols, .float32).reshaped([rows, cols])
+        let picks = (0..<3000).map { ($0 * 7919) % rows }
+        let index = Tensor(shape: [picks.count], scalars: picks.map { Double($0 == 17 ? $0 - rows : $0) }, dtype: .int64)
+        let all = source.scalars(as: Float.self)
+        let expected = picks.flatMap { all[($0 * cols)..<(($0 + 1) * cols)] }
+        XCTAssertEqual(source.indexSelect(dim: 0, index: index).scalars(as: Float.self), expected)
+        let tokens = Tensor(shape: [30, 100], scalars: picks.map { Double($0) }, dtype: .int64)
+        let looked = embedding(tokens, weight: source)
+        XCTAssertEqual(looked.shape, [30, 100, cols])
+        XCTAssertEqual(looked.scalars(as: Float.self), expected)
+        let cube = storageTensor(6 * 4 * 5, .int16).reshaped([6, 4, 5])
+        let c = cube.scalars(as: Int16.self)
+        XCTAssertEqual(cube.indexSelect(dim: 0, index: Tensor([5, 0, 5], dtype: .int64)).scalars(as: Int16.self),
+                       Array(c[100..<120]) + Array(c[0..<20]) + Array(c[100..<120]))
     }
 
     func testInvalidArgumentsAreRejected() {

@@ -57,6 +57,7 @@ extension CPUBackend {
     private struct Take: ElementVisitor {
         let base: Tensor, offsets: Tensor, out: Tensor
         func visit<T: Element>(_: T.Type) {
+            if takeSlices(T.self) { return }
             let b = offsets.rank
             let outer = StridedLoop(shape: offsets.shape, operands: [
                 (Array(out.strides.prefix(b)), out.offset), (offsets.strides, offsets.offset),
@@ -79,6 +80,20 @@ extension CPUBackend {
                     o &+= st
                 }
             }
+        }
+
+        /// Contiguous slices into a contiguous result (`indexSelect` along dim 0, embedding
+        /// lookups, `x[indexTensor]`): one block copy per index, indices over both cores,
+        /// instead of a strided loop built per index. False for other layouts.
+        func takeSlices<T: Element>(_: T.Type) -> Bool {
+            guard out.isContiguous, offsets.isContiguous, base.isContiguous, out.count == offsets.count * base.count else { return false }
+            let m = base.count, count = offsets.count
+            let po = out.pointer(T.self) + out.offset, px = base.pointer(T.self) + base.offset
+            let pk = offsets.pointer(Int64.self) + offsets.offset
+            CKernelPaths.parallelFor(count, grain: Swift.max(1, (1 << 15) / Swift.max(m, 1))) { begin, end in
+                for i in begin..<end { (po + i * m).update(from: px + Int(pk[i]), count: m) }
+            }
+            return true
         }
     }
 

@@ -34,6 +34,8 @@ final class CPUBackend: DeviceBackend {
 
     func copy(_ source: Tensor, into destination: Tensor) {
         if source.dtype == destination.dtype, source.isContiguous, destination.isContiguous {
+            // Large blocks go to the C copy, which splits one long row over the threads.
+            if source.count * source.dtype.byteCount >= 1 << 19, CKernelPaths.copy(source, into: destination) { return }
             let size = source.dtype.byteCount
             (destination.storage.pointer + destination.offset * size)
                 .copyMemory(from: source.storage.pointer + source.offset * size, byteCount: source.count * size)
