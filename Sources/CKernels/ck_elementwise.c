@@ -103,7 +103,7 @@ static void ck_parallel_units(long n, long threshold, ckernels_range_fn fn, void
     }                                                                                         \
     typedef struct {                                                                          \
         ck_##P##bin_fn fn;                                                                    \
-        long cols;                                                                            \
+        long cols, period;                                                                    \
         int side; /* 1: b holds one value per row, 2: a does */                               \
         const T *a, *b;                                                                       \
         T *out;                                                                               \
@@ -111,18 +111,20 @@ static void ck_parallel_units(long n, long threshold, ckernels_range_fn fn, void
     static void ck_##P##cols_chunk(void *v, long begin, long end) {                           \
         const ck_##P##cols_ctx *c = (const ck_##P##cols_ctx *)v;                              \
         for (long r = begin; r < end; r++) {                                                  \
-            const T *a = c->side == 2 ? c->a + r : c->a + r * c->cols;                        \
-            const T *b = c->side == 1 ? c->b + r : c->b + r * c->cols;                        \
+            const T *a = c->side == 2 ? c->a + r % c->period : c->a + r * c->cols;            \
+            const T *b = c->side == 1 ? c->b + r % c->period : c->b + r * c->cols;            \
             c->fn(c->cols, a, b, c->out + r * c->cols);                                       \
         }                                                                                     \
     }                                                                                         \
-    int ckernels_##P##binary_cols(int op, long rows, long cols, const T *a, const T *b, int side,\
-                                  T *out) {                                                   \
-        if (op < 0 || op >= CK_NBINARY || rows < 0 || cols < 0 || (side != 1 && side != 2))   \
+    int ckernels_##P##binary_cols(int op, long rows, long cols, long period, const T *a,      \
+                                  const T *b, int side, T *out) {                             \
+        if (op < 0 || op >= CK_NBINARY || rows < 0 || cols < 0 || period < 1 ||               \
+            (side != 1 && side != 2))                                                         \
             return CKERNELS_EINVAL;                                                           \
         if (rows == 0 || cols == 0) return CKERNELS_OK;                                       \
         if (a == NULL || b == NULL || out == NULL) return CKERNELS_EINVAL;                    \
-        ck_##P##cols_ctx c = {ck_vec_now()->BINFIELD[op][side], cols, side, a, b, out};       \
+        ck_##P##cols_ctx c = {ck_vec_now()->BINFIELD[op][side], cols, period, side, a, b,     \
+                              out};                                                           \
         long grain = (CK_PAR_EXACT / 2 + cols - 1) / cols;                                    \
         if ((double)rows * (double)cols < (double)CK_PAR_EXACT || ck_threads_available() <= 1)\
             grain = rows;                                                                     \

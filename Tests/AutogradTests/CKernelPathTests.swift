@@ -30,12 +30,14 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
-    /// One value per row (a `[B, 1]` statistic) against a dense operand, either side: the C
-    /// column path, serial and parallel (300 x 301 > 64K), against the Swift broadcasting loop;
-    /// a column broadcast along a leading dim too, or rows under 16, are not taken.
+    /// One value per row (a `[B, 1]` statistic, or per-channel values repeated over a leading
+    /// batch dim) against a dense operand, either side: the C column path, serial and parallel
+    /// (300 x 301 > 64K), against the Swift broadcasting loop; a column whose values are not
+    /// contiguous, or rows under 16, are not taken.
     func testRepeatedColumnMatchesSwiftLoopExactly() {
         let cases: [([Int], [Int])] = [([4, 16], [4, 1]), ([128, 512], [128, 1]), ([300, 301], [300, 1]),
-                                       ([2, 3, 40], [2, 3, 1]), ([2, 3, 4, 5], [2, 3, 1, 1]), ([6, 1, 33], [6, 1, 1])]
+                                       ([2, 3, 40], [2, 3, 1]), ([2, 3, 4, 5], [2, 3, 1, 1]), ([6, 1, 33], [6, 1, 1]),
+                                       ([2, 300, 20], [300, 1]), ([16, 8, 6, 5], [8, 1, 1]), ([3, 4, 7, 30], [1, 4, 7, 1])]
         for dtype in [DType.float32, .float64] {
             for (k, (big, column)) in cases.enumerated() {
                 let dense = randn(big, dtype, UInt64(k)) + 3
@@ -51,12 +53,13 @@ final class CKernelPathTests: XCTestCase {
                 }
             }
         }
-        let out = Tensor(uninitializedShape: [2, 300, 20], dtype: .float32)
-        XCTAssertFalse(CKernelPaths.binary(.sub, randn([2, 300, 20], .float32, 1), randn([300, 1], .float32, 2), out))
+        let strided = randn([300, 2], .float32, 1)[0..., 0..<1]   // values 2 apart
+        XCTAssertFalse(CKernelPaths.binary(.sub, randn([300, 20], .float32, 2), strided, Tensor(uninitializedShape: [300, 20], dtype: .float32)))
         XCTAssertFalse(CKernelPaths.binary(.sub, randn([8, 12], .float32, 3), randn([8, 1], .float32, 4),
                                            Tensor(uninitializedShape: [8, 12], dtype: .float32)))
-        XCTAssertNil(CKernelPaths.repeatedColumn(randn([300, 1], .float32, 5), over: [2, 300, 20]))
-        XCTAssertEqual(CKernelPaths.repeatedColumn(randn([300, 1], .float32, 5), over: [300, 20]), 20)
+        XCTAssertTrue(CKernelPaths.repeatedColumn(randn([300, 1], .float32, 5), over: [2, 300, 20])! == (20, 300))
+        XCTAssertTrue(CKernelPaths.repeatedColumn(randn([8, 1, 1], .float32, 6), over: [16, 8, 6, 5])! == (30, 8))
+        XCTAssertNil(CKernelPaths.repeatedColumn(strided, over: [300, 20]))
     }
 
     /// A row repeated along leading dims (bias rows) against a dense operand, either side: the

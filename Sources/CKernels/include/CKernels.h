@@ -229,20 +229,22 @@ int ckernels_dbinary_rows(int op, long rows, long cols, const double *a, long rs
                           const double *b, long rsB, double *out);
 
 /**
- * out[r*cols + j] = a[r*cols + j] op b[r] (side 1) or a[r] op b[r*cols + j] (side 2), for r in
- * [0, rows), j in [0, cols): a dense [rows, cols] operand against a column, one value per row,
- * as in subtracting each row's mean. Results are those of `ckernels_sbinary` element by element
- * (the column value as its broadcast scalar). Runs in parallel, whole rows per chunk, above 64K
+ * out[r*cols + j] = a[r*cols + j] op b[r % period] (side 1) or a[r % period] op b[r*cols + j]
+ * (side 2), for r in [0, rows), j in [0, cols): a dense [rows, cols] operand against one value
+ * per row, the values repeating every `period` rows: a [B, 1] statistic against [B, N]
+ * (period = rows), or per-channel [C, 1, 1] values against [N, C, H, W] (rows = N * C,
+ * period = C, cols = H * W). Results are those of `ckernels_sbinary` element by element (the
+ * row's value as its broadcast scalar). Runs in parallel, whole rows per chunk, above 64K
  * elements. `out` may be the same array as the dense operand, not otherwise overlap them.
- * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an unknown op, negative sizes, a side other than
- *   1 or 2, or a null pointer with work to do.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an unknown op, negative sizes, period < 1, a side
+ *   other than 1 or 2, or a null pointer with work to do.
  */
-int ckernels_sbinary_cols(int op, long rows, long cols, const float *a, const float *b, int side,
-                          float *out);
+int ckernels_sbinary_cols(int op, long rows, long cols, long period, const float *a, const float *b,
+                          int side, float *out);
 
 /** Double-precision `ckernels_sbinary_cols`. */
-int ckernels_dbinary_cols(int op, long rows, long cols, const double *a, const double *b, int side,
-                          double *out);
+int ckernels_dbinary_cols(int op, long rows, long cols, long period, const double *a, const double *b,
+                          int side, double *out);
 
 /** Double-precision `ckernels_sbinary`. */
 int ckernels_dbinary(int op, long n, const double *a, long incA, const double *b, long incB,

@@ -100,28 +100,31 @@ enum CKernelPaths {
         return status == CKERNELS_OK
     }
 
-    /// One operand dense with out's shape, the other one value per row of it (a `[B, 1]` mean
-    /// against `[B, N]`, any leading dims): rows of `out` through `ckernels_*binary_cols`.
+    /// One operand dense with out's shape, the other one value per row of it, the values
+    /// repeating along leading dims (a `[B, 1]` mean against `[B, N]`, a per-channel
+    /// `[C, 1, 1]` scale against `[N, C, H, W]`): rows of `out` through `ckernels_*binary_cols`.
     /// Rows shorter than 16 stay with the generic loop.
     private static func binaryColumns(_ code: Int32, _ a: Tensor, _ b: Tensor, _ out: Tensor, aDense: Bool, bDense: Bool) -> Bool {
-        guard aDense != bDense, let cols = repeatedColumn(aDense ? b : a, over: out.shape),
+        guard aDense != bDense, let (cols, period) = repeatedColumn(aDense ? b : a, over: out.shape),
               cols >= 16, cols < out.count else { return false }
         let rows = out.count / cols
         let side: Int32 = aDense ? 1 : 2
         let status: Int32 = withExtendedLifetime((a, b, out)) {
             if a.dtype == .float32 {
-                return ckernels_sbinary_cols(code, rows, cols, a.pointer(Float.self) + a.offset, b.pointer(Float.self) + b.offset,
+                return ckernels_sbinary_cols(code, rows, cols, period, a.pointer(Float.self) + a.offset, b.pointer(Float.self) + b.offset,
                                              side, out.pointer(Float.self) + out.offset)
             }
-            return ckernels_dbinary_cols(code, rows, cols, a.pointer(Double.self) + a.offset, b.pointer(Double.self) + b.offset,
+            return ckernels_dbinary_cols(code, rows, cols, period, a.pointer(Double.self) + a.offset, b.pointer(Double.self) + b.offset,
                                          side, out.pointer(Double.self) + out.offset)
         }
         return status == CKERNELS_OK
     }
 
-    /// The row length when `t`, broadcast to `shape`, holds one value per row: broadcast (stride
-    /// 0) along a trailing block of dims, contiguous along the leading ones; else nil.
-    static func repeatedColumn(_ t: Tensor, over shape: [Int]) -> Int? {
+    /// When `t`, broadcast to `shape`, holds one value per row of `cols` elements (broadcast,
+    /// stride 0, along a trailing block of dims), its values contiguous along the dims before
+    /// that (`period` of them) and repeated (stride 0) along any leading dims: (cols, period).
+    /// Else nil.
+    static func repeatedColumn(_ t: Tensor, over shape: [Int]) -> (cols: Int, period: Int)? {
         guard t.rank <= shape.count else { return nil }
         let strides = Shape.broadcastStrides(shape: t.shape, strides: t.strides, to: shape)
         var cols = 1, d = shape.count - 1
@@ -129,15 +132,16 @@ enum CKernelPaths {
             cols *= shape[d]
             d -= 1
         }
-        var expected = 1
-        while d >= 0 {   // the leading block: one value per row, contiguous
-            if shape[d] != 1 {
-                if strides[d] != expected { return nil }
-                expected *= shape[d]
-            }
+        var period = 1
+        while d >= 0 && (shape[d] == 1 || strides[d] == period) {   // the values, contiguous
+            period *= shape[d]
             d -= 1
         }
-        return cols
+        while d >= 0 {   // leading dims repeat them
+            if shape[d] != 1 && strides[d] != 0 { return nil }
+            d -= 1
+        }
+        return (cols, period)
     }
 
     /// The row length when `t`, broadcast to `shape`, is one contiguous block of its trailing
