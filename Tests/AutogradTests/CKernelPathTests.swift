@@ -30,6 +30,22 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
+    /// `dense op other` and `other op dense` for the four arithmetic ops: the C path is taken
+    /// and gives the Swift broadcasting loop's results exactly.
+    func assertBroadcastPathMatchesLoop(_ dense: Tensor, _ other: Tensor, _ label: String,
+                                        file: StaticString = #filePath, line: UInt = #line) {
+        let shape = try! Shape.broadcast(dense.shape, other.shape, op: "test")
+        for op: BinaryOp in [.add, .sub, .mul, .div] {
+            for (x, y) in [(dense, other), (other, dense)] {
+                let fast = Tensor(uninitializedShape: shape, dtype: dense.dtype)
+                XCTAssertTrue(CKernelPaths.binary(op, x, y, fast), "\(op) \(label)", file: file, line: line)
+                let ref = Tensor(uninitializedShape: shape, dtype: dense.dtype)
+                if dense.dtype == .float32 { CPUKernels.binaryFloat(op, x, y, ref, Float.self) } else { CPUKernels.binaryFloat(op, x, y, ref, Double.self) }
+                assertClose(fast, ref, Tolerance.exact, "\(op) \(label)", file: file, line: line)
+            }
+        }
+    }
+
     /// One value per row (a `[B, 1]` statistic, or per-channel values repeated over a leading
     /// batch dim) against a dense operand, either side: the C column path, serial and parallel
     /// (300 x 301 > 64K), against the Swift broadcasting loop; a column whose values are not
@@ -40,17 +56,8 @@ final class CKernelPathTests: XCTestCase {
                                        ([2, 300, 20], [300, 1]), ([16, 8, 6, 5], [8, 1, 1]), ([3, 4, 7, 30], [1, 4, 7, 1])]
         for dtype in [DType.float32, .float64] {
             for (k, (big, column)) in cases.enumerated() {
-                let dense = randn(big, dtype, UInt64(k)) + 3
-                let c = randn(column, dtype, UInt64(60 + k)) + 3
-                for op: BinaryOp in [.add, .sub, .mul, .div] {
-                    for (x, y) in [(dense, c), (c, dense)] {
-                        let fast = Tensor(uninitializedShape: big, dtype: dtype)
-                        XCTAssertTrue(CKernelPaths.binary(op, x, y, fast), "\(op) \(big) \(column)")
-                        let ref = Tensor(uninitializedShape: big, dtype: dtype)
-                        if dtype == .float32 { CPUKernels.binaryFloat(op, x, y, ref, Float.self) } else { CPUKernels.binaryFloat(op, x, y, ref, Double.self) }
-                        assertClose(fast, ref, Tolerance.exact, "\(op) \(dtype) \(big) \(column)")
-                    }
-                }
+                assertBroadcastPathMatchesLoop(randn(big, dtype, UInt64(k)) + 3, randn(column, dtype, UInt64(60 + k)) + 3,
+                                               "\(dtype) \(big) \(column)")
             }
         }
         let strided = randn([300, 2], .float32, 1)[0..., 0..<1]   // values 2 apart
@@ -70,18 +77,8 @@ final class CKernelPathTests: XCTestCase {
                                        ([5, 1, 33], [1, 33]), ([3, 6, 20], [1, 1, 20])]
         for dtype in [DType.float32, .float64] {
             for (k, (big, row)) in cases.enumerated() {
-                let dense = randn(big, dtype, UInt64(k)) + 3
-                let r = randn(row, dtype, UInt64(50 + k)) + 3
-                let outShape = try! Shape.broadcast(big, row, op: "test")
-                for op: BinaryOp in [.add, .sub, .mul, .div] {
-                    for (x, y) in [(dense, r), (r, dense)] {
-                        let fast = Tensor(uninitializedShape: outShape, dtype: dtype)
-                        XCTAssertTrue(CKernelPaths.binary(op, x, y, fast), "\(op) \(big) \(row)")
-                        let ref = Tensor(uninitializedShape: outShape, dtype: dtype)
-                        if dtype == .float32 { CPUKernels.binaryFloat(op, x, y, ref, Float.self) } else { CPUKernels.binaryFloat(op, x, y, ref, Double.self) }
-                        assertClose(fast, ref, Tolerance.exact, "\(op) \(dtype) \(big) \(row)")
-                    }
-                }
+                assertBroadcastPathMatchesLoop(randn(big, dtype, UInt64(k)) + 3, randn(row, dtype, UInt64(50 + k)) + 3,
+                                               "\(dtype) \(big) \(row)")
             }
         }
         // Not a repeated row: a strided row, rows shorter than 16 (a column has its own path).
