@@ -114,6 +114,25 @@ def torch_figures(quick, threads):
         lambda: images.permute(0, 2, 3, 1).contiguous(), repeats=7) * 1e3
     out["contiguous of expanded scalar [16, 64, 32, 32]"] = median_time(
         lambda: one.expand(16, 64, 32, 32).contiguous(), repeats=7) * 1e3
+    # Everyday layer ops (autograd-bench's LayerOpBenchmarks).
+    F = torch.nn.functional
+    la, lb = torch.randn(4096, 1000, generator=g), torch.randn(4096, 1000, generator=g)
+    lh = torch.randn(4096, 1024, generator=g)
+    gamma, beta = torch.ones(1024), torch.zeros(1024)
+    limages = torch.randn(16, 64, 32, 32, generator=g)
+    stats = (torch.zeros(64), torch.ones(64), torch.ones(64), torch.zeros(64))
+    rows = torch.tensor([(i * 7919) % 4096 for i in range(4096)])
+    for name, fn in [
+            ("sum(dim: 1) [4096, 1000]", lambda: la.sum(dim=1)),
+            ("max(dim: 1) [4096, 1000]", lambda: la.max(dim=1)),
+            ("layerNorm [4096, 1024]", lambda: F.layer_norm(lh, [1024], gamma, beta)),
+            ("batchNorm eval [16, 64, 32, 32]", lambda: F.batch_norm(limages, stats[0], stats[1], stats[2], stats[3],
+                                                                      training=False)),
+            ("indexSelect 4096 rows of [4096, 1000]", lambda: la.index_select(0, rows)),
+            ("cat dim 0, 2 x [4096, 1000]", lambda: torch.cat([la, lb], dim=0)),
+            ("pow(2) [4096, 1000]", lambda: la.pow(2)),
+            ("gelu [4096, 1000]", lambda: F.gelu(la))]:
+        out[name] = median_time(fn, repeats=7) * 1e3
     out.update(gemm_figures(lambda shape, dt: torch.randn(*shape, dtype=dt, generator=g),
                             lambda a, b: a @ b, torch.float32, torch.float64, quick))
     return out

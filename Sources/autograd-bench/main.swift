@@ -38,6 +38,7 @@ results += try run("tape") { try CPUBenchmarks.tape() }
 results += try run("training") { try CPUBenchmarks.mlp() }
 results += try run("conv") { try ConvBenchmarks.run() }
 results += try run("elementwise") { try CPUBenchmarks.elementwise(quick: quick) }
+results += run("layer ops") { LayerOpBenchmarks.run() }
 results += run("gemm") { CPUBenchmarks.gemm(quick: quick) }
 
 if json {

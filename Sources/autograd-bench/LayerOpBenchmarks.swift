@@ -1,0 +1,31 @@
+import Autograd
+
+/// Everyday layer ops beyond the list (reductions along a dim, normalization, gathers,
+/// activations), the same work `Benchmarks/compare.py` runs in PyTorch: where a training or
+/// inference step spends time outside GEMMs and plain element-wise ops.
+enum LayerOpBenchmarks {
+    static func run() -> [Result] {
+        let a = Tensor.randn([4096, 1000], seed: 21), b = Tensor.randn([4096, 1000], seed: 22)
+        let h = Tensor.randn([4096, 1024], seed: 23)
+        let gamma = Tensor.ones([1024]), beta = Tensor.zeros([1024])
+        let images = Tensor.randn([16, 64, 32, 32], seed: 24)
+        let mean = Tensor.zeros([64]), variance = Tensor.ones([64]), scale = Tensor.ones([64]), shift = Tensor.zeros([64])
+        let rows = Tensor(shape: [4096], scalars: (0..<4096).map { Int64(($0 * 7919) % 4096) })
+        let cases: [(String, () -> Void)] = [
+            ("sum(dim: 1) [4096, 1000]", { _ = a.sum(dim: 1) }),
+            ("max(dim: 1) [4096, 1000]", { _ = a.max(dim: 1) }),
+            ("layerNorm [4096, 1024]", { _ = layerNorm(h, normalizedShape: [1024], weight: gamma, bias: beta) }),
+            ("batchNorm eval [16, 64, 32, 32]", {
+                _ = batchNorm(images, runningMean: mean, runningVar: variance, weight: scale, bias: shift, training: false)
+            }),
+            ("indexSelect 4096 rows of [4096, 1000]", { _ = a.indexSelect(dim: 0, index: rows) }),
+            ("cat dim 0, 2 x [4096, 1000]", { _ = Tensor.cat([a, b], dim: 0) }),
+            ("pow(2) [4096, 1000]", { _ = a.pow(2) }),
+            ("gelu [4096, 1000]", { _ = a.gelu() }),
+        ]
+        return cases.map { name, body in
+            let t = Timing.median(repeats: 7) { body() }
+            return Result(group: "layer ops", name: name, value: t * 1e3, unit: "ms", higherIsBetter: false)
+        }
+    }
+}
