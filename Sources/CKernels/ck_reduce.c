@@ -1,6 +1,17 @@
 /* Sums along one dimension (columns, or rows when it is the last), in the Swift reference's
- * pairwise order. */
+ * pairwise order, and layer normalization of rows built on the row sums. */
 #include "ck_internal.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+/* The formulas below are evaluated as written: no fused multiply-adds. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 /* Columns per work item, and per pass over the rows (partial sums stay in L1). */
 #define CK_CS_COLS 64L
@@ -80,6 +91,57 @@ CK_COLSUM(d, double, , generic)
     }
 CK_ROWSUM(s, float)
 CK_ROWSUM(d, double)
+
+/* Layer normalization of rows, op for op as swift-autograd's composed formula (see
+ * ckernels_slayer_norm), so the results are the same bits. */
+#define CK_LAYER_NORM(P, T, SQRT)                                                             \
+    typedef struct {                                                                          \
+        long n;                                                                               \
+        const T *x, *w, *b;                                                                   \
+        T eps, *y;                                                                            \
+        atomic_int err;                                                                       \
+    } ck_##P##ln_ctx;                                                                         \
+    static void ck_##P##ln_chunk(void *v, long begin, long end) {                             \
+        ck_##P##ln_ctx *c = (ck_##P##ln_ctx *)v;                                              \
+        const long n = c->n;                                                                  \
+        T *cen = (T *)malloc(sizeof(T) * (size_t)n * 2);                                      \
+        if (cen == NULL) {                                                                    \
+            atomic_store(&c->err, CKERNELS_ENOMEM);                                           \
+            return;                                                                           \
+        }                                                                                     \
+        T *sq = cen + n;                                                                      \
+        for (long r = begin; r < end; r++) {                                                  \
+            const T *x = c->x + r * n;                                                        \
+            T *y = c->y + r * n;                                                              \
+            const T mean = ((T)0 + ck_##P##rowsum(x, n)) / (T)n;                              \
+            for (long i = 0; i < n; i++) {                                                    \
+                cen[i] = x[i] - mean;                                                         \
+                sq[i] = cen[i] * cen[i];                                                      \
+            }                                                                                 \
+            const T var = ((T)0 + ck_##P##rowsum(sq, n)) / (T)n;                              \
+            const T rstd = (T)1 / SQRT(var + c->eps);                                         \
+            for (long i = 0; i < n; i++) {                                                    \
+                T t = cen[i] * rstd;                                                          \
+                if (c->w != NULL) t = t * c->w[i];                                            \
+                if (c->b != NULL) t = t + c->b[i];                                            \
+                y[i] = t;                                                                     \
+            }                                                                                 \
+        }                                                                                     \
+        free(cen);                                                                            \
+    }                                                                                         \
+    int ckernels_##P##layer_norm(long rows, long n, const T *x, const T *w, const T *b, T eps, \
+                                 T *y) {                                                      \
+        if (rows < 0 || n < 1) return CKERNELS_EINVAL;                                        \
+        if (rows == 0) return CKERNELS_OK;                                                    \
+        if (x == NULL || y == NULL) return CKERNELS_EINVAL;                                   \
+        ck_##P##ln_ctx c = {n, x, w, b, eps, y, 0};                                           \
+        atomic_init(&c.err, CKERNELS_OK);                                                     \
+        if (rows * n < CK_CS_PAR) ck_##P##ln_chunk(&c, 0, rows);                              \
+        else ckernels_parallel_for(rows, (CK_CS_PAR / 2 + n - 1) / n, ck_##P##ln_chunk, &c);  \
+        return atomic_load(&c.err);                                                           \
+    }
+CK_LAYER_NORM(s, float, sqrtf)
+CK_LAYER_NORM(d, double, sqrt)
 
 #define CK_SUM_DIM(P, T)                                                                      \
     typedef void (*ck_##P##colsum_fn)(const T *, long, long, long, T *);                      \

@@ -28,6 +28,9 @@ public func layerNorm(_ input: Tensor, normalizedShape: [Int], weight: Tensor? =
     }
     let dims = Array((input.rank - normalizedShape.count)..<input.rank)
     let out = withNoGrad { () -> Tensor in
+        if normalizedShape.count == 1, let fused = CKernelPaths.layerNorm(input, weight: weight, bias: bias, eps: eps) {
+            return fused
+        }
         var y = normalized(input.detached(), dims: dims, eps: eps).xhat
         if let weight { y = y * weight.detached() }
         if let bias { y = y + bias.detached() }

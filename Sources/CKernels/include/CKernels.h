@@ -364,6 +364,23 @@ int ckernels_ssum_dim(long outer, long n, long inner, const float *x, float *out
 int ckernels_dsum_dim(long outer, long n, long inner, const double *x, double *out);
 
 /**
+ * Layer normalization of `rows` contiguous rows of n elements into y:
+ *   mean = (0 + sum(x)) / n,  c = x - mean,  var = (0 + sum(c * c)) / n,
+ *   rstd = 1 / sqrt(var + eps),  y = c * rstd [* w] [+ b]
+ * each step rounded as written (no fused multiply-add), the sums in the pairwise order of
+ * `ckernels_ssum_dim`: the same bits as those ops one after another. w and b (n values each)
+ * may be NULL. Parallel over rows from 64K elements; each thread takes a 2n-element buffer.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for rows < 0, n < 1 or a null x or y with rows > 0;
+ *   CKERNELS_ENOMEM when a buffer cannot be allocated (y is then partly written).
+ */
+int ckernels_slayer_norm(long rows, long n, const float *x, const float *w, const float *b, float eps,
+                         float *y);
+
+/** Double-precision `ckernels_slayer_norm`. */
+int ckernels_dlayer_norm(long rows, long n, const double *x, const double *w, const double *b,
+                         double eps, double *y);
+
+/**
  * The largest element of x[0..<n) (contiguous) into *result, and its index (the first one
  * holding that value) into *index when `index` is not null. NaN wins: if any element is NaN,
  * *result is NaN and *index the first NaN's position. For n == 0 the result is -inf, index -1.

@@ -291,6 +291,30 @@ enum CKernelPaths {
         return status == CKERNELS_OK
     }
 
+    /// layerNorm's forward over the last dim of a contiguous float32/float64 CPU `x` (weight
+    /// and bias contiguous `[n]`, or nil) in one C pass per row (`ckernels_*layer_norm`), the
+    /// same ops as `normalized(_:dims:eps:)` followed by `* weight + bias`, rounded alike: the
+    /// same bits. Nil for other layouts, devices or dtypes.
+    static func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Double) -> Tensor? {
+        guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.rank >= 1, x.isContiguous,
+              let n = x.shape.last, n >= 1 else { return nil }
+        for p in [weight, bias] {
+            guard let p else { continue }
+            guard p.device == .cpu, p.dtype == x.dtype, p.shape == [n], p.isContiguous else { return nil }
+        }
+        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        let rows = x.count / n
+        let status: Int32 = withExtendedLifetime((x, weight, bias, out)) {
+            if x.dtype == .float32 {
+                return ckernels_slayer_norm(rows, n, x.pointer(Float.self) + x.offset, weight.map { UnsafePointer($0.pointer(Float.self) + $0.offset) },
+                                            bias.map { UnsafePointer($0.pointer(Float.self) + $0.offset) }, Float(eps), out.pointer(Float.self))
+            }
+            return ckernels_dlayer_norm(rows, n, x.pointer(Double.self) + x.offset, weight.map { UnsafePointer($0.pointer(Double.self) + $0.offset) },
+                                        bias.map { UnsafePointer($0.pointer(Double.self) + $0.offset) }, eps, out.pointer(Double.self))
+        }
+        return status == CKERNELS_OK ? out : nil
+    }
+
     /// The maximum or minimum along the last dim (or one followed only by size-1 dims) of a
     /// contiguous float32/float64 `x`, with its index, into contiguous `values` and `indices`
     /// by `ckernels_*argext_rows` (vectorized, both cores): the element and index the Swift
