@@ -95,6 +95,26 @@ CK_ROWSUM(d, double)
 /* Layer normalization of rows, op for op as swift-autograd's composed formula (see
  * ckernels_slayer_norm), so the results are the same bits. */
 #define CK_LAYER_NORM(P, T, SQRT)                                                             \
+    /* cen = x - mean, sq = cen * cen (separate arrays, so the loop vectorizes) */            \
+    static void ck_##P##ln_center(long n, const T *restrict x, T mean, T *restrict cen,       \
+                                  T *restrict sq) {                                           \
+        for (long i = 0; i < n; i++) {                                                        \
+            cen[i] = x[i] - mean;                                                             \
+            sq[i] = cen[i] * cen[i];                                                          \
+        }                                                                                     \
+    }                                                                                         \
+    /* y = cen * rstd [* w] [+ b], one loop per case */                                       \
+    static void ck_##P##ln_scale(long n, const T *restrict cen, T rstd, const T *restrict w,  \
+                                 const T *restrict b, T *restrict y) {                        \
+        if (w != NULL && b != NULL)                                                           \
+            for (long i = 0; i < n; i++) y[i] = cen[i] * rstd * w[i] + b[i];                  \
+        else if (w != NULL)                                                                   \
+            for (long i = 0; i < n; i++) y[i] = cen[i] * rstd * w[i];                         \
+        else if (b != NULL)                                                                   \
+            for (long i = 0; i < n; i++) y[i] = cen[i] * rstd + b[i];                         \
+        else                                                                                  \
+            for (long i = 0; i < n; i++) y[i] = cen[i] * rstd;                                \
+    }                                                                                         \
     typedef struct {                                                                          \
         long n;                                                                               \
         const T *x, *w, *b;                                                                   \
@@ -111,21 +131,12 @@ CK_ROWSUM(d, double)
         }                                                                                     \
         T *sq = cen + n;                                                                      \
         for (long r = begin; r < end; r++) {                                                  \
-            const T *x = c->x + r * n;                                                        \
-            T *y = c->y + r * n;                                                              \
+            const T *restrict x = c->x + r * n;                                               \
+            T *restrict y = c->y + r * n;                                                     \
             const T mean = ((T)0 + ck_##P##rowsum(x, n)) / (T)n;                              \
-            for (long i = 0; i < n; i++) {                                                    \
-                cen[i] = x[i] - mean;                                                         \
-                sq[i] = cen[i] * cen[i];                                                      \
-            }                                                                                 \
+            ck_##P##ln_center(n, x, mean, cen, sq);                                           \
             const T var = ((T)0 + ck_##P##rowsum(sq, n)) / (T)n;                              \
-            const T rstd = (T)1 / SQRT(var + c->eps);                                         \
-            for (long i = 0; i < n; i++) {                                                    \
-                T t = cen[i] * rstd;                                                          \
-                if (c->w != NULL) t = t * c->w[i];                                            \
-                if (c->b != NULL) t = t + c->b[i];                                            \
-                y[i] = t;                                                                     \
-            }                                                                                 \
+            ck_##P##ln_scale(n, cen, (T)1 / SQRT(var + c->eps), c->w, c->b, y);               \
         }                                                                                     \
         free(cen);                                                                            \
     }                                                                                         \
