@@ -8,7 +8,7 @@ if let index = arguments.firstIndex(of: "--device"), index + 1 < arguments.count
 }
 let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
-let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
+let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
 
 // Profiling loops: `--profile-NAME [N]` runs one workload N times and exits.
 let profiles: [(flag: String, count: Int, body: (Int) throws -> Void)] = [
