@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The formulas below are evaluated as written: no fused multiply-adds. */
 #if defined(__clang__)
@@ -60,19 +61,20 @@ CK_COLSUM(s, float, , generic)
 CK_COLSUM(d, double, , generic)
 
 /* The same order along one contiguous row (the inner == 1 case): the four accumulators are
- * the four lanes of one vector where the compiler vectorizes (each lane still adds its
- * elements in order), and consecutive runs are independent chains the CPU overlaps. */
+ * the four lanes of one vector (each lane still adds its elements in order), and consecutive
+ * runs are independent chains the CPU overlaps. */
 #define CK_ROWSUM(P, T)                                                                       \
+    typedef T ck_##P##v4 __attribute__((vector_size(4 * sizeof(T))));                         \
     static T ck_##P##rowsum(const T *x, long n) {                                             \
-        if (n <= 64) {                                                                        \
-            T s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                 \
+        if (n <= 64) { /* lane j is accumulator j: element k goes to lane k % 4, in order */  \
+            ck_##P##v4 acc = {0, 0, 0, 0};                                                    \
             long i = 0;                                                                       \
             for (; i + 4 <= n; i += 4) {                                                      \
-                s0 += x[i];                                                                   \
-                s1 += x[i + 1];                                                               \
-                s2 += x[i + 2];                                                               \
-                s3 += x[i + 3];                                                               \
+                ck_##P##v4 v;                                                                 \
+                memcpy(&v, x + i, sizeof v);                                                  \
+                acc += v;                                                                     \
             }                                                                                 \
+            T s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];                             \
             for (; i < n; i++) s0 += x[i];                                                    \
             return (s0 + s1) + (s2 + s3);                                                     \
         }                                                                                     \
