@@ -1,5 +1,6 @@
 /* Sums along one dimension (columns, or rows when it is the last), in the Swift reference's
- * pairwise order, and layer normalization of rows built on the row sums. */
+ * pairwise order; layer normalization of rows built on the row sums; batch normalization with
+ * given statistics. */
 #include "ck_internal.h"
 
 #include <math.h>
@@ -155,6 +156,55 @@ CK_ROWSUM(d, double)
     }
 CK_LAYER_NORM(s, float, sqrtf)
 CK_LAYER_NORM(d, double, sqrt)
+
+/* Batch normalization with given statistics, op for op as the composed formula (see
+ * ckernels_sbatch_norm_eval). */
+#define CK_BATCH_NORM_EVAL(P, T, SQRT)                                                        \
+    static void ck_##P##bn_row(long hw, const T *restrict x, T m, T sd, const T *w, const T *b,\
+                               T *restrict y) {                                               \
+        if (w != NULL && b != NULL) {                                                         \
+            const T wc = *w, bc = *b;                                                         \
+            for (long j = 0; j < hw; j++) y[j] = (x[j] - m) / sd * wc + bc;                   \
+        } else if (w != NULL) {                                                               \
+            const T wc = *w;                                                                  \
+            for (long j = 0; j < hw; j++) y[j] = (x[j] - m) / sd * wc;                        \
+        } else if (b != NULL) {                                                               \
+            const T bc = *b;                                                                  \
+            for (long j = 0; j < hw; j++) y[j] = (x[j] - m) / sd + bc;                        \
+        } else {                                                                              \
+            for (long j = 0; j < hw; j++) y[j] = (x[j] - m) / sd;                             \
+        }                                                                                     \
+    }                                                                                         \
+    typedef struct {                                                                          \
+        long c, hw;                                                                           \
+        const T *x, *mean, *sd, *w, *b;                                                       \
+        T *y;                                                                                 \
+    } ck_##P##bn_ctx;                                                                         \
+    static void ck_##P##bn_chunk(void *v, long begin, long end) {                             \
+        const ck_##P##bn_ctx *k = (const ck_##P##bn_ctx *)v;                                  \
+        for (long r = begin; r < end; r++) {                                                  \
+            const long ch = r % k->c;                                                         \
+            ck_##P##bn_row(k->hw, k->x + r * k->hw, k->mean[ch], k->sd[ch], k->w ? k->w + ch : NULL,\
+                           k->b ? k->b + ch : NULL, k->y + r * k->hw);                        \
+        }                                                                                     \
+    }                                                                                         \
+    int ckernels_##P##batch_norm_eval(long n, long c, long hw, const T *x, const T *mean,     \
+                                      const T *var, const T *w, const T *b, T eps, T *y) {    \
+        if (n < 0 || c < 0 || hw < 0) return CKERNELS_EINVAL;                                 \
+        if (n == 0 || c == 0 || hw == 0) return CKERNELS_OK;                                  \
+        if (x == NULL || mean == NULL || var == NULL || y == NULL) return CKERNELS_EINVAL;    \
+        T *sd = (T *)malloc(sizeof(T) * (size_t)c);                                           \
+        if (sd == NULL) return CKERNELS_ENOMEM;                                               \
+        for (long ch = 0; ch < c; ch++) sd[ch] = SQRT(var[ch] + eps);                         \
+        ck_##P##bn_ctx k = {c, hw, x, mean, sd, w, b, y};                                     \
+        const long rows = n * c;                                                              \
+        if (rows * hw < CK_CS_PAR) ck_##P##bn_chunk(&k, 0, rows);                             \
+        else ckernels_parallel_for(rows, (CK_CS_PAR / 2 + hw - 1) / hw, ck_##P##bn_chunk, &k);\
+        free(sd);                                                                             \
+        return CKERNELS_OK;                                                                   \
+    }
+CK_BATCH_NORM_EVAL(s, float, sqrtf)
+CK_BATCH_NORM_EVAL(d, double, sqrt)
 
 #define CK_SUM_DIM(P, T)                                                                      \
     typedef void (*ck_##P##colsum_fn)(const T *, long, long, long, T *);                      \

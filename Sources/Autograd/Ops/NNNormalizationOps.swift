@@ -164,6 +164,10 @@ public func batchNorm(_ input: Tensor, runningMean: Tensor?, runningVar: Tensor?
             }
         } else {
             // Non-nil: checked by the validator above in evaluation mode.
+            if let fused = CKernelPaths.batchNormEval(x, mean: runningMean!, variance: runningVar!, weight: weight?.detached(),
+                                                      bias: bias?.detached(), eps: eps) {
+                return fused
+            }
             let mean = runningMean!.reshaped(broadcast), variance = runningVar!.reshaped(broadcast)
             y = (x - mean) / (variance + eps).sqrt()
         }

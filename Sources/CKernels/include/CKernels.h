@@ -381,6 +381,23 @@ int ckernels_dlayer_norm(long rows, long n, const double *x, const double *w, co
                          double eps, double *y);
 
 /**
+ * Batch normalization with given per-channel statistics (evaluation mode) of a contiguous
+ * [n, c, hw] x into y: y = (x - mean[ch]) / sqrt(var[ch] + eps) [* w[ch]] [+ b[ch]], each step
+ * rounded as written (a division, not a multiplication by a reciprocal; no fused multiply-add):
+ * the same bits as those ops one after another. w and b may be NULL. Parallel over (image,
+ * channel) rows from 64K elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for a negative size or a null x, mean, var or y with
+ *   work to do; CKERNELS_ENOMEM when c values cannot be allocated.
+ */
+int ckernels_sbatch_norm_eval(long n, long c, long hw, const float *x, const float *mean, const float *var,
+                              const float *w, const float *b, float eps, float *y);
+
+/** Double-precision `ckernels_sbatch_norm_eval`. */
+int ckernels_dbatch_norm_eval(long n, long c, long hw, const double *x, const double *mean,
+                              const double *var, const double *w, const double *b, double eps,
+                              double *y);
+
+/**
  * The largest element of x[0..<n) (contiguous) into *result, and its index (the first one
  * holding that value) into *index when `index` is not null. NaN wins: if any element is NaN,
  * *result is NaN and *index the first NaN's position. For n == 0 the result is -inf, index -1.

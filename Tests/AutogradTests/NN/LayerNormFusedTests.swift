@@ -1,10 +1,11 @@
 import XCTest
 @testable import Autograd
 
-/// layerNorm's fused CPU forward (`ckernels_*layer_norm`) against the composed ops it replaces
-/// (`normalized` then `* weight + bias`), bit for bit: row lengths around the sum's runs of 4 and
-/// 64, rows enough for both cores, with and without weight and bias, constant rows (variance 0),
-/// NaN and infinities, float32 and float64; and the gradients still check.
+/// layerNorm's fused CPU forward (`ckernels_*layer_norm`) and batchNorm's evaluation-mode one
+/// (`ckernels_*batch_norm_eval`) against the composed ops they replace, bit for bit: row lengths
+/// around the sum's runs of 4 and 64, rows enough for both cores, with and without weight and
+/// bias, constant rows (variance 0), NaN and infinities, float32 and float64; and the gradients
+/// still check.
 final class LayerNormFusedTests: XCTestCase {
     func composed(_ x: Tensor, _ w: Tensor?, _ b: Tensor?, eps: Double) -> Tensor {
         withNoGrad {
@@ -41,6 +42,38 @@ final class LayerNormFusedTests: XCTestCase {
                 XCTAssertEqual(bits(layerNorm(x3, normalizedShape: [n], weight: w, bias: b)), bits(composed(x3, w, b, eps: 1e-5)))
             }
         }
+    }
+
+    func testBatchNormEvalMatchesComposedOpsBitForBit() {
+        for dtype in [DType.float32, .float64] {
+            for (k, shape) in [[2, 3], [4, 5, 7], [2, 3, 4, 5], [16, 8, 32, 33], [1, 2, 1, 1, 3]].enumerated() {
+                let c = shape[1]
+                var v = (Tensor.randn(shape, dtype: .float64, seed: UInt64(k)) * 2).scalars(as: Double.self)
+                v[0] = .nan
+                v[v.count - 1] = .infinity
+                let x = Tensor(shape: shape, scalars: v, dtype: dtype)
+                let mean = Tensor.randn([c], dtype: dtype, seed: UInt64(20 + k))
+                var variance = Tensor.rand([c], dtype: dtype, seed: UInt64(30 + k)) + 0.5
+                if c > 1 { variance = variance * Tensor(shape: [c], scalars: (0..<c).map { $0 == 1 ? 0.0 : 1.0 }, dtype: dtype) }  // a zero variance
+                let w = Tensor.randn([c], dtype: dtype, seed: UInt64(40 + k)), b = Tensor.randn([c], dtype: dtype, seed: UInt64(50 + k))
+                var broadcast = [Int](repeating: 1, count: shape.count)
+                broadcast[1] = c
+                for (wt, bt) in [(w, b), (nil, nil), (w, nil), (nil, b)] as [(Tensor?, Tensor?)] {
+                    guard let fused = CKernelPaths.batchNormEval(x, mean: mean, variance: variance, weight: wt, bias: bt, eps: 1e-5) else {
+                        XCTFail("fused path not taken for \(dtype) \(shape)")
+                        continue
+                    }
+                    var expected = (x - mean.reshaped(broadcast)) / (variance.reshaped(broadcast) + 1e-5).sqrt()
+                    if let wt { expected = expected * wt.reshaped(broadcast) }
+                    if let bt { expected = expected + bt.reshaped(broadcast) }
+                    XCTAssertEqual(bits(fused), bits(expected), "\(dtype) \(shape) weight \(wt != nil) bias \(bt != nil)")
+                }
+                let viaOp = batchNorm(x, runningMean: mean, runningVar: variance, weight: w, bias: b, training: false)
+                XCTAssertEqual(bits(viaOp), bits(CKernelPaths.batchNormEval(x, mean: mean, variance: variance, weight: w, bias: b, eps: 1e-5)!))
+            }
+        }
+        let x = Tensor.randn([2, 3, 4], seed: 5)
+        XCTAssertNil(CKernelPaths.batchNormEval(x.transposed(1, 2), mean: Tensor.zeros([4]), variance: Tensor.ones([4]), weight: nil, bias: nil, eps: 1e-5))
     }
 
     func testOtherLayoutsUseTheComposedOps() {

@@ -315,6 +315,32 @@ enum CKernelPaths {
         return status == CKERNELS_OK ? out : nil
     }
 
+    /// batchNorm's evaluation-mode forward of a contiguous float32/float64 CPU `x` ([N, C, ...])
+    /// with contiguous `[C]` statistics, weight and bias (or nil) in one C pass
+    /// (`ckernels_*batch_norm_eval`): `(x - mean) / sqrt(var + eps) * weight + bias`, rounded as
+    /// the composed ops round it, so the same bits. Nil for other layouts, devices or dtypes.
+    static func batchNormEval(_ x: Tensor, mean: Tensor, variance: Tensor, weight: Tensor?, bias: Tensor?, eps: Double) -> Tensor? {
+        guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.rank >= 2, x.isContiguous else { return nil }
+        let c = x.shape[1]
+        for p in [mean, variance, weight, bias] {
+            guard let p else { continue }
+            guard p.device == .cpu, p.dtype == x.dtype, p.shape == [c], p.isContiguous else { return nil }
+        }
+        let n = x.shape[0], hw = x.shape.dropFirst(2).reduce(1, *)
+        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        let status: Int32 = withExtendedLifetime((x, mean, variance, weight, bias, out)) {
+            if x.dtype == .float32 {
+                func p(_ t: Tensor) -> UnsafePointer<Float> { UnsafePointer(t.pointer(Float.self) + t.offset) }
+                return ckernels_sbatch_norm_eval(n, c, hw, p(x), p(mean), p(variance), weight.map(p), bias.map(p), Float(eps),
+                                                 out.pointer(Float.self))
+            }
+            func p(_ t: Tensor) -> UnsafePointer<Double> { UnsafePointer(t.pointer(Double.self) + t.offset) }
+            return ckernels_dbatch_norm_eval(n, c, hw, p(x), p(mean), p(variance), weight.map(p), bias.map(p), eps,
+                                             out.pointer(Double.self))
+        }
+        return status == CKERNELS_OK ? out : nil
+    }
+
     /// The maximum or minimum along the last dim (or one followed only by size-1 dims) of a
     /// contiguous float32/float64 `x`, with its index, into contiguous `values` and `indices`
     /// by `ckernels_*argext_rows` (vectorized, both cores): the element and index the Swift
