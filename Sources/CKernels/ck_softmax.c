@@ -144,3 +144,79 @@ int ckernels_sargext_rows(long rows, long n, const float *x, int isMax, float *v
 int ckernels_dargext_rows(long rows, long n, const double *x, int isMax, double *values, int64_t *indices) {
     return ck_argext_run(1, rows, n, x, isMax, values, indices);
 }
+
+/* ---- the same along a middle dimension: columns of an [outer, n, inner] array ---- */
+
+/* `width` adjacent columns of one [n, inner] slice: best / index per column, the rules of
+ * ck_smx_argext (first NaN latched, else strictly better replaces), written so that the loops
+ * over columns vectorize. */
+#define CK_ARGEXT_COLS(P, T)                                                                      \
+    static void ck_##P##argext_cols(const T *x, long n, long inner, long width, int is_max,       \
+                                    T *best, int64_t *index, unsigned char *nan) {              \
+        for (long j = 0; j < width; j++) {                                                      \
+            best[j] = x[j];                                                                     \
+            index[j] = 0;                                                                       \
+            nan[j] = x[j] != x[j];                                                              \
+        }                                                                                       \
+        for (long k = 1; k < n; k++) {                                                          \
+            const T *row = x + k * inner;                                                       \
+            for (long j = 0; j < width; j++) {                                                  \
+                const T v = row[j];                                                             \
+                const int isnan_v = v != v;                                                     \
+                const int better = is_max ? v > best[j] : v < best[j];                          \
+                const int take = !nan[j] && (isnan_v || better);                                \
+                best[j] = take ? v : best[j];                                                   \
+                index[j] = take ? (int64_t)k : index[j];                                        \
+                nan[j] = (unsigned char)(nan[j] | isnan_v);                                     \
+            }                                                                                   \
+        }                                                                                       \
+    }
+CK_ARGEXT_COLS(s, float)
+CK_ARGEXT_COLS(d, double)
+
+typedef struct {
+    int dbl, is_max;
+    long n, inner, groups;
+    const void *x;
+    void *values;
+    int64_t *indices;
+} ck_argext_cols_ctx;
+
+static void ck_argext_cols_chunk(void *v, long begin, long end) {
+    const ck_argext_cols_ctx *c = (const ck_argext_cols_ctx *)v;
+    unsigned char nan[CK_SMX_COLS];
+    for (long item = begin; item < end; item++) {
+        const long o = item / c->groups, j0 = (item % c->groups) * CK_SMX_COLS;
+        const long j1 = j0 + CK_SMX_COLS < c->inner ? j0 + CK_SMX_COLS : c->inner;
+        const long in_off = o * c->n * c->inner + j0, out_off = o * c->inner + j0;
+        if (c->dbl)
+            ck_dargext_cols((const double *)c->x + in_off, c->n, c->inner, j1 - j0, c->is_max,
+                            (double *)c->values + out_off, c->indices + out_off, nan);
+        else
+            ck_sargext_cols((const float *)c->x + in_off, c->n, c->inner, j1 - j0, c->is_max,
+                            (float *)c->values + out_off, c->indices + out_off, nan);
+    }
+}
+
+static int ck_argext_dim_run(int dbl, long outer, long n, long inner, const void *x, int isMax,
+                             void *values, int64_t *indices) {
+    if (outer < 0 || n < 1 || inner < 1) return CKERNELS_EINVAL;
+    if (outer == 0) return CKERNELS_OK;
+    if (x == NULL || values == NULL || indices == NULL) return CKERNELS_EINVAL;
+    if (inner == 1) return ck_argext_run(dbl, outer, n, x, isMax, values, indices);
+    ck_argext_cols_ctx c = {dbl, isMax != 0, n, inner, (inner + CK_SMX_COLS - 1) / CK_SMX_COLS, x, values, indices};
+    const long items = outer * c.groups, per_item = n * (inner < CK_SMX_COLS ? inner : CK_SMX_COLS);
+    if (outer * n * inner < 2 * CK_SMX_PAR) ck_argext_cols_chunk(&c, 0, items);
+    else ckernels_parallel_for(items, (CK_SMX_PAR + per_item - 1) / per_item, ck_argext_cols_chunk, &c);
+    return CKERNELS_OK;
+}
+
+int ckernels_sargext_dim(long outer, long n, long inner, const float *x, int isMax, float *values,
+                         int64_t *indices) {
+    return ck_argext_dim_run(0, outer, n, inner, x, isMax, values, indices);
+}
+
+int ckernels_dargext_dim(long outer, long n, long inner, const double *x, int isMax, double *values,
+                         int64_t *indices) {
+    return ck_argext_dim_run(1, outer, n, inner, x, isMax, values, indices);
+}

@@ -77,11 +77,37 @@ final class CPUArgExtremeTests: XCTestCase {
         }
     }
 
+    /// A middle (or first) dim: each column of [outer, n, inner] holds one of the test rows.
+    func testMiddleDimMatchesSwiftLoop() {
+        for dtype in [DType.float32, .float64] {
+            for (k, (outer, n, inner)) in [(1, 1, 3), (3, 2, 5), (2, 7, 64), (2, 17, 70), (3, 65, 130), (1, 9, 2), (4, 40, 300)].enumerated() {
+                let columns = Tensor(shape: [outer * inner, n], scalars: rows(outer * inner, n, seed: UInt64(100 + k)), dtype: dtype)
+                let x = columns.reshaped([outer, inner, n]).permuted([0, 2, 1]).contiguous()
+                for op in IndexReduceOp.allCases {
+                    let values = Tensor(uninitializedShape: [outer, 1, inner], dtype: dtype)
+                    let indices = Tensor(uninitializedShape: [outer, 1, inner], dtype: .int64)
+                    XCTAssertTrue(CKernelPaths.reduceWithIndex(op, x, dim: 1, values: values, indices: indices))
+                    let refValues = Tensor(uninitializedShape: [outer, 1, inner], dtype: dtype)
+                    let refIndices = Tensor(uninitializedShape: [outer, 1, inner], dtype: .int64)
+                    if dtype == .float32 {
+                        CPUKernels.reduceWithIndex(op, x, 1, refValues, refIndices, Float.self)
+                    } else {
+                        CPUKernels.reduceWithIndex(op, x, 1, refValues, refIndices, Double.self)
+                    }
+                    let label = "\(dtype) [\(outer), \(n), \(inner)] \(op)"
+                    XCTAssertEqual(indices.scalars(as: Int64.self), refIndices.scalars(as: Int64.self), label)
+                    XCTAssertEqual(values.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                                   refValues.to(.float64).scalars(as: Double.self).map(\.bitPattern), label)
+                }
+            }
+        }
+    }
+
     func testOtherLayoutsKeepTheLoop() {
         let x = Tensor.randn([6, 9], seed: 1)
-        let values = Tensor(uninitializedShape: [9], dtype: .float32), indices = Tensor(uninitializedShape: [9], dtype: .int64)
-        XCTAssertFalse(CKernelPaths.reduceWithIndex(.max, x, dim: 0, values: values, indices: indices))
-        XCTAssertFalse(CKernelPaths.reduceWithIndex(.max, x.transposed(0, 1), dim: 1, values: values, indices: indices))
+        let values = Tensor(uninitializedShape: [6], dtype: .float32), indices = Tensor(uninitializedShape: [6], dtype: .int64)
+        XCTAssertFalse(CKernelPaths.reduceWithIndex(.max, x.transposed(0, 1), dim: 0, values: values, indices: indices))
         XCTAssertEqual(ckernels_sargext_rows(1, 0, nil, 1, nil, nil), CKERNELS_EINVAL)
+        XCTAssertEqual(ckernels_sargext_dim(1, 3, 0, nil, 1, nil, nil), CKERNELS_EINVAL)
     }
 }

@@ -529,6 +529,21 @@ int ckernels_sargext_rows(long rows, long n, const float *x, int isMax, float *v
 int ckernels_dargext_rows(long rows, long n, const double *x, int isMax, double *values, int64_t *indices);
 
 /**
+ * `ckernels_sargext_rows` along the middle dimension of a contiguous [outer, n, inner] array:
+ * values[o*inner + j] and indices[o*inner + j] for the n elements x[(o*n + k)*inner + j], by the
+ * same rules (first NaN, else first of equal extremes). inner == 1 is `ckernels_sargext_rows`;
+ * otherwise 64 columns at a time, vectorized across them, parallel from 64K elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for outer < 0, n < 1, inner < 1, or a null pointer
+ *   with outer > 0.
+ */
+int ckernels_sargext_dim(long outer, long n, long inner, const float *x, int isMax, float *values,
+                         int64_t *indices);
+
+/** Double-precision `ckernels_sargext_dim`. */
+int ckernels_dargext_dim(long outer, long n, long inner, const double *x, int isMax, double *values,
+                         int64_t *indices);
+
+/**
  * The gradient of `ckernels_ssoftmax` with respect to x, from its output y and the gradient g
  * of the output (all three contiguous [outer, n, inner], softmax along n):
  *   softmax:     gx_k = y_k * (g_k - d),  d = sum_k g_k * y_k  (products rounded, then summed)

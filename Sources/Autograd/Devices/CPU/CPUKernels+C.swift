@@ -341,22 +341,24 @@ enum CKernelPaths {
         return status == CKERNELS_OK ? out : nil
     }
 
-    /// The maximum or minimum along the last dim (or one followed only by size-1 dims) of a
-    /// contiguous float32/float64 `x`, with its index, into contiguous `values` and `indices`
-    /// by `ckernels_*argext_rows` (vectorized, both cores): the element and index the Swift
+    /// The maximum or minimum along one dim of a contiguous float32/float64 `x`, with its index,
+    /// into contiguous `values` and `indices` by `ckernels_*argext_dim` (vectorized along the
+    /// last dim or across the columns of another, both cores): the element and index the Swift
     /// loop picks (the first NaN, else the first of equal extremes).
     static func reduceWithIndex(_ op: IndexReduceOp, _ x: Tensor, dim: Int, values: Tensor, indices: Tensor) -> Bool {
         guard x.dtype == values.dtype, x.dtype == .float32 || x.dtype == .float64, indices.dtype == .int64,
               x.isContiguous, values.isContiguous, indices.isContiguous else { return false }
         let (outer, n, inner) = split(x.shape, around: dim)
-        guard inner == 1, n >= 1, values.count == outer, indices.count == outer else { return false }
+        guard n >= 1, inner >= 1, values.count == outer * inner, indices.count == outer * inner else { return false }
         let isMax: Int32 = op == .max ? 1 : 0
         let status: Int32 = withExtendedLifetime((x, values, indices)) {
             let pi = indices.pointer(Int64.self) + indices.offset
             if x.dtype == .float32 {
-                return ckernels_sargext_rows(outer, n, x.pointer(Float.self) + x.offset, isMax, values.pointer(Float.self) + values.offset, pi)
+                return ckernels_sargext_dim(outer, n, inner, x.pointer(Float.self) + x.offset, isMax,
+                                            values.pointer(Float.self) + values.offset, pi)
             }
-            return ckernels_dargext_rows(outer, n, x.pointer(Double.self) + x.offset, isMax, values.pointer(Double.self) + values.offset, pi)
+            return ckernels_dargext_dim(outer, n, inner, x.pointer(Double.self) + x.offset, isMax,
+                                        values.pointer(Double.self) + values.offset, pi)
         }
         return status == CKERNELS_OK
     }
