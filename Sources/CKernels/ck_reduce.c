@@ -95,6 +95,37 @@ CK_COLSUM(d, double, , generic)
 CK_ROWSUM(s, float)
 CK_ROWSUM(d, double)
 
+/* Sums over every dim but one of a contiguous [outer, mid, inner] array (see
+ * ckernels_ssum_outer_inner): per mid index, the row sums over inner in pairwise order, added
+ * one after another in outer order. */
+#define CK_SUM_OUTER_INNER(P, T)                                                              \
+    typedef struct {                                                                          \
+        long outer, mid, inner;                                                               \
+        const T *x;                                                                           \
+        T *out;                                                                               \
+    } ck_##P##soi_ctx;                                                                        \
+    static void ck_##P##soi_chunk(void *v, long begin, long end) {                            \
+        const ck_##P##soi_ctx *c = (const ck_##P##soi_ctx *)v;                                \
+        for (long m = begin; m < end; m++) {                                                  \
+            T acc = (T)0;                                                                     \
+            for (long o = 0; o < c->outer; o++)                                               \
+                acc = acc + ck_##P##rowsum(c->x + (o * c->mid + m) * c->inner, c->inner);     \
+            c->out[m] = acc;                                                                  \
+        }                                                                                     \
+    }                                                                                         \
+    int ckernels_##P##sum_outer_inner(long outer, long mid, long inner, const T *x, T *out) { \
+        if (outer < 0 || mid < 0 || inner < 0) return CKERNELS_EINVAL;                        \
+        if (mid == 0) return CKERNELS_OK;                                                     \
+        if (out == NULL || (x == NULL && outer > 0 && inner > 0)) return CKERNELS_EINVAL;     \
+        ck_##P##soi_ctx c = {outer, mid, inner, x, out};                                      \
+        const long per = (outer > 0 ? outer : 1) * (inner > 0 ? inner : 1);                   \
+        if (outer * mid * inner < CK_CS_PAR) ck_##P##soi_chunk(&c, 0, mid);                   \
+        else ckernels_parallel_for(mid, (CK_CS_PAR / 2 + per - 1) / per, ck_##P##soi_chunk, &c);\
+        return CKERNELS_OK;                                                                   \
+    }
+CK_SUM_OUTER_INNER(s, float)
+CK_SUM_OUTER_INNER(d, double)
+
 /* Layer normalization of rows, op for op as swift-autograd's composed formula (see
  * ckernels_slayer_norm), so the results are the same bits. */
 #define CK_LAYER_NORM(P, T, SQRT)                                                             \

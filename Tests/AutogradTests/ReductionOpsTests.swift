@@ -44,6 +44,30 @@ final class ReductionOpsTests: XCTestCase {
         }
     }
 
+    /// Sums over every dim but one (a batch norm's statistics) through the C kernel, against
+    /// the Swift loop bit for bit; one dim left after the kept one, or a strided input, is not taken.
+    func testSumOverAllButOneDimMatchesSwiftLoopBitForBit() {
+        let cases: [([Int], [Int])] = [([16, 8, 6, 5], [0, 2, 3]), ([3, 4, 70], [0, 2]), ([4, 3, 2, 65], [0, 1, 3]),
+                                       ([5, 7, 9], [1, 2]), ([64, 32, 33], [0, 2]), ([2, 3, 4, 5, 6], [0, 1, 3, 4])]
+        for dtype in [DType.float32, .float64] {
+            for (k, (shape, dims)) in cases.enumerated() {
+                var v = (Tensor.randn(shape, dtype: .float64, seed: UInt64(k)) * 1e3).scalars(as: Double.self)
+                v[1] = .nan; v[7] = .infinity; v[11] = -0.0
+                let x = Tensor(shape: shape, scalars: v, dtype: dtype)
+                var kept = shape
+                for d in dims { kept[d] = 1 }
+                let fast = Tensor(uninitializedShape: kept, dtype: dtype), ref = Tensor(uninitializedShape: kept, dtype: dtype)
+                XCTAssertTrue(CKernelPaths.sumAllButOne(x, dims: dims, fast), "\(shape) \(dims)")
+                if dtype == .float32 { CPUKernels.reduceFloat(.sum, x, dims, ref, Float.self) } else { CPUKernels.reduceFloat(.sum, x, dims, ref, Double.self) }
+                XCTAssertEqual(bits(fast), bits(ref), "\(dtype) \(shape) \(dims)")
+                XCTAssertEqual(bits(x.sum(dims: dims, keepDim: true)), bits(ref), "the op takes the path")
+            }
+        }
+        let x = Tensor.randn([4, 5, 6], seed: 1)
+        XCTAssertFalse(CKernelPaths.sumAllButOne(x, dims: [0, 1], Tensor(uninitializedShape: [1, 1, 6], dtype: .float32)))
+        XCTAssertFalse(CKernelPaths.sumAllButOne(x.transposed(0, 2), dims: [0, 2], Tensor(uninitializedShape: [1, 5, 1], dtype: .float32)))
+    }
+
     func testSumOverStridedInputKeepsSwiftLoop() {
         let x = Tensor.randn([6, 9], seed: 1)
         let t = x.transposed(0, 1)

@@ -364,6 +364,20 @@ int ckernels_ssum_dim(long outer, long n, long inner, const float *x, float *out
 int ckernels_dsum_dim(long outer, long n, long inner, const double *x, double *out);
 
 /**
+ * Sums over the first and last dims of a contiguous [outer, mid, inner] array into the `mid`
+ * values of `out`: out[m] = ((+0.0 + S(0, m)) + S(1, m)) + ... + S(outer-1, m), where S(o, m) is
+ * the sum of x[(o*mid + m)*inner + j] over j < inner in the pairwise order of
+ * `ckernels_ssum_dim`: the order of swift-autograd's reference loop for a sum over every dim
+ * but one (a batch norm's statistics over N, H, W), so the same bits. Parallel over m from 64K
+ * elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for a negative size or a null pointer with work to do.
+ */
+int ckernels_ssum_outer_inner(long outer, long mid, long inner, const float *x, float *out);
+
+/** Double-precision `ckernels_ssum_outer_inner`. */
+int ckernels_dsum_outer_inner(long outer, long mid, long inner, const double *x, double *out);
+
+/**
  * Layer normalization of `rows` contiguous rows of n elements into y:
  *   mean = (0 + sum(x)) / n,  c = x - mean,  var = (0 + sum(c * c)) / n,
  *   rstd = 1 / sqrt(var + eps),  y = c * rstd [* w] [+ b]

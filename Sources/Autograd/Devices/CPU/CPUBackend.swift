@@ -182,6 +182,7 @@ final class CPUBackend: DeviceBackend {
             if op == .max, CKernelPaths.maxAll(x, out) { return }
         }
         if op == .sum, dims.count == 1, CKernelPaths.sumDim(x, dim: dims[0], out) { return }
+        if op == .sum, dims.count > 1, CKernelPaths.sumAllButOne(x, dims: dims, out) { return }
         switch x.dtype {
         case .float32: CPUKernels.reduceFloat(op, x, dims, out, Float.self)
         case .float64: CPUKernels.reduceFloat(op, x, dims, out, Double.self)

@@ -291,6 +291,27 @@ enum CKernelPaths {
         return status == CKERNELS_OK
     }
 
+    /// The sum over every dim but one, `k`, of a contiguous float32/float64 `x` (a batch norm's
+    /// statistics over N, H, W) into the contiguous `out` (shape[k] values) by
+    /// `ckernels_*sum_outer_inner`: per index of `k`, the pairwise sums of the contiguous
+    /// blocks after it, added in order over the dims before it, which is the order of the Swift
+    /// loop (`CPUKernels.reduceRows`) for this layout, so the same bits. False unless the dims
+    /// after `k` hold more than one element.
+    static func sumAllButOne(_ x: Tensor, dims: [Int], _ out: Tensor) -> Bool {
+        guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.isContiguous, out.isContiguous,
+              Set(dims).count == dims.count, dims.count == x.rank - 1,
+              let k = (0..<x.rank).first(where: { !dims.contains($0) }) else { return false }
+        let (outer, mid, inner) = split(x.shape, around: k)
+        guard inner > 1, out.count == mid else { return false }
+        let status: Int32 = withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                return ckernels_ssum_outer_inner(outer, mid, inner, x.pointer(Float.self) + x.offset, out.pointer(Float.self) + out.offset)
+            }
+            return ckernels_dsum_outer_inner(outer, mid, inner, x.pointer(Double.self) + x.offset, out.pointer(Double.self) + out.offset)
+        }
+        return status == CKERNELS_OK
+    }
+
     /// layerNorm's forward over the last dim of a contiguous float32/float64 CPU `x` (weight
     /// and bias contiguous `[n]`, or nil) in one C pass per row (`ckernels_*layer_norm`), the
     /// same ops as `normalized(_:dims:eps:)` followed by `* weight + bias`, rounded alike: the
