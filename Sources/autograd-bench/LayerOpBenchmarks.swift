@@ -1,8 +1,8 @@
 import Autograd
 
-/// Everyday layer ops beyond the list (reductions along a dim, normalization, gathers,
-/// activations), the same work `Benchmarks/compare.py` runs in PyTorch: where a training or
-/// inference step spends time outside GEMMs and plain element-wise ops.
+/// Everyday layer ops beyond the list (reductions along a dim, normalization, pooling,
+/// scans, gathers, activations), the same work `Benchmarks/compare.py` runs in PyTorch: where a
+/// training or inference step spends time outside GEMMs and plain element-wise ops.
 enum LayerOpBenchmarks {
     static func run() -> [Result] {
         let a = Tensor.randn([4096, 1000], seed: 21), b = Tensor.randn([4096, 1000], seed: 22)
@@ -18,6 +18,11 @@ enum LayerOpBenchmarks {
             ("batchNorm eval [16, 64, 32, 32]", {
                 _ = batchNorm(images, runningMean: mean, runningVar: variance, weight: scale, bias: shift, training: false)
             }),
+            ("batchNorm train [16, 64, 32, 32]", {
+                _ = batchNorm(images, runningMean: nil, runningVar: nil, weight: scale, bias: shift, training: true)
+            }),
+            ("maxPool2d 2x2 [16, 64, 32, 32]", { _ = maxPool2d(images, kernelSize: (2, 2)) }),
+            ("cumsum(dim: 1) [4096, 1000]", { _ = a.cumsum(dim: 1) }),
             ("indexSelect 4096 rows of [4096, 1000]", { _ = a.indexSelect(dim: 0, index: rows) }),
             ("cat dim 0, 2 x [4096, 1000]", { _ = Tensor.cat([a, b], dim: 0) }),
             ("pow(2) [4096, 1000]", { _ = a.pow(2) }),
