@@ -30,6 +30,14 @@ static void ck_parallel_units(long n, long threshold, ckernels_range_fn fn, void
     ck_parallel_chunks(n, chunk * CK_UNIT, fn, ctx);
 }
 
+/* `rows` rows of `cols` elements, whole rows per chunk of about CK_PAR_EXACT / 2 elements; on
+ * this thread below CK_PAR_EXACT elements or without workers. */
+static void ck_parallel_rows(long rows, long cols, ckernels_range_fn fn, void *ctx) {
+    long grain = (CK_PAR_EXACT / 2 + cols - 1) / cols;
+    if ((double)rows * (double)cols < (double)CK_PAR_EXACT || ck_threads_available() <= 1) grain = rows;
+    ck_parallel_chunks(rows, grain, fn, ctx);
+}
+
 /* ======================================================================================== */
 /* binary / unary                                                                             */
 /* ======================================================================================== */
@@ -95,10 +103,7 @@ static void ck_parallel_units(long n, long threshold, ckernels_range_fn fn, void
         if (rows == 0 || cols == 0) return CKERNELS_OK;                                       \
         if (a == NULL || b == NULL || out == NULL) return CKERNELS_EINVAL;                    \
         ck_##P##rows_ctx c = {ck_vec_now()->BINFIELD[op][0], cols, rsA, rsB, a, b, out};      \
-        long grain = (CK_PAR_EXACT / 2 + cols - 1) / cols;                                    \
-        if ((double)rows * (double)cols < (double)CK_PAR_EXACT || ck_threads_available() <= 1) \
-            grain = rows;                                                                     \
-        ck_parallel_chunks(rows, grain, ck_##P##rows_chunk, &c);                              \
+        ck_parallel_rows(rows, cols, ck_##P##rows_chunk, &c);                                 \
         return CKERNELS_OK;                                                                   \
     }                                                                                         \
     typedef struct {                                                                          \
@@ -125,10 +130,7 @@ static void ck_parallel_units(long n, long threshold, ckernels_range_fn fn, void
         if (a == NULL || b == NULL || out == NULL) return CKERNELS_EINVAL;                    \
         ck_##P##cols_ctx c = {ck_vec_now()->BINFIELD[op][side], cols, period, side, a, b,     \
                               out};                                                           \
-        long grain = (CK_PAR_EXACT / 2 + cols - 1) / cols;                                    \
-        if ((double)rows * (double)cols < (double)CK_PAR_EXACT || ck_threads_available() <= 1)\
-            grain = rows;                                                                     \
-        ck_parallel_chunks(rows, grain, ck_##P##cols_chunk, &c);                              \
+        ck_parallel_rows(rows, cols, ck_##P##cols_chunk, &c);                                 \
         return CKERNELS_OK;                                                                   \
     }                                                                                         \
     typedef struct {                                                                          \

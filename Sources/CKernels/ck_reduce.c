@@ -20,6 +20,14 @@
 /* Parallel from this many elements on (as the element-wise kernels). */
 #define CK_CS_PAR (1L << 16)
 
+/* `items` work items of about `per_item` elements each: on this thread below CK_CS_PAR elements
+ * in all, else over the pool in chunks of about CK_CS_PAR / 2 elements. */
+static void ck_cs_run(long items, long per_item, ckernels_range_fn fn, void *ctx) {
+    if (per_item < 1) per_item = 1;
+    if (items * per_item < CK_CS_PAR) fn(ctx, 0, items);
+    else ckernels_parallel_for(items, (CK_CS_PAR / 2 + per_item - 1) / per_item, fn, ctx);
+}
+
 /* res[j] = the pairwise sum of x[k*ld + j] over k < n, for j < w (w <= CK_CS_COLS), in the
  * order of CPUKernels.pairwiseSum: runs of at most 64 summed by four accumulators (row k goes
  * to accumulator k % 4 while four rows remain, the rest to the first; then (s0+s1) + (s2+s3)),
@@ -118,9 +126,7 @@ CK_ROWSUM(d, double)
         if (mid == 0) return CKERNELS_OK;                                                     \
         if (out == NULL || (x == NULL && outer > 0 && inner > 0)) return CKERNELS_EINVAL;     \
         ck_##P##soi_ctx c = {outer, mid, inner, x, out};                                      \
-        const long per = (outer > 0 ? outer : 1) * (inner > 0 ? inner : 1);                   \
-        if (outer * mid * inner < CK_CS_PAR) ck_##P##soi_chunk(&c, 0, mid);                   \
-        else ckernels_parallel_for(mid, (CK_CS_PAR / 2 + per - 1) / per, ck_##P##soi_chunk, &c);\
+        ck_cs_run(mid, outer * inner, ck_##P##soi_chunk, &c);                                 \
         return CKERNELS_OK;                                                                   \
     }
 CK_SUM_OUTER_INNER(s, float)
@@ -181,8 +187,7 @@ CK_SUM_OUTER_INNER(d, double)
         if (x == NULL || y == NULL) return CKERNELS_EINVAL;                                   \
         ck_##P##ln_ctx c = {n, x, w, b, eps, y, 0};                                           \
         atomic_init(&c.err, CKERNELS_OK);                                                     \
-        if (rows * n < CK_CS_PAR) ck_##P##ln_chunk(&c, 0, rows);                              \
-        else ckernels_parallel_for(rows, (CK_CS_PAR / 2 + n - 1) / n, ck_##P##ln_chunk, &c);  \
+        ck_cs_run(rows, n, ck_##P##ln_chunk, &c);                                             \
         return atomic_load(&c.err);                                                           \
     }
 CK_LAYER_NORM(s, float, sqrtf)
@@ -229,8 +234,7 @@ CK_LAYER_NORM(d, double, sqrt)
         for (long ch = 0; ch < c; ch++) sd[ch] = SQRT(var[ch] + eps);                         \
         ck_##P##bn_ctx k = {c, hw, x, mean, sd, w, b, y};                                     \
         const long rows = n * c;                                                              \
-        if (rows * hw < CK_CS_PAR) ck_##P##bn_chunk(&k, 0, rows);                             \
-        else ckernels_parallel_for(rows, (CK_CS_PAR / 2 + hw - 1) / hw, ck_##P##bn_chunk, &k);\
+        ck_cs_run(rows, hw, ck_##P##bn_chunk, &k);                                            \
         free(sd);                                                                             \
         return CKERNELS_OK;                                                                   \
     }
@@ -268,9 +272,7 @@ CK_BATCH_NORM_EVAL(d, double, sqrt)
         if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
         if (inner == 1) { /* rows */                                                          \
             ck_##P##rowsum_ctx r = {n, x, out};                                               \
-            if (outer * n < CK_CS_PAR) ck_##P##rowsum_chunk(&r, 0, outer);                    \
-            else ckernels_parallel_for(outer, (CK_CS_PAR / 2 + n - 1) / (n > 0 ? n : 1),      \
-                                       ck_##P##rowsum_chunk, &r);                             \
+            ck_cs_run(outer, n, ck_##P##rowsum_chunk, &r);                                    \
             return CKERNELS_OK;                                                               \
         }                                                                                     \
         ck_##P##sum_dim_ctx c = {ck_##P##colsum_now(), n, inner,                              \

@@ -107,9 +107,9 @@ int ckernels_dsoftmax_backward(long outer, long n, long inner, const double *y, 
 /* ---- the index of each row's maximum or minimum ---- */
 
 typedef struct {
-    const ck_softmax_table *t;
+    const ck_softmax_table *t; /* rows */
     int dbl, is_max;
-    long n;
+    long n, inner, groups; /* columns: inner > 1, in groups of CK_SMX_COLS */
     const void *x;
     void *values;
     int64_t *indices;
@@ -130,7 +130,7 @@ static int ck_argext_run(int dbl, long rows, long n, const void *x, int isMax, v
     if (rows < 0 || n < 1) return CKERNELS_EINVAL;
     if (rows == 0) return CKERNELS_OK;
     if (x == NULL || values == NULL || indices == NULL) return CKERNELS_EINVAL;
-    ck_argext_ctx c = {ck_softmax_now(), dbl, isMax != 0, n, x, values, indices};
+    ck_argext_ctx c = {ck_softmax_now(), dbl, isMax != 0, n, 1, 1, x, values, indices};
     /* memory-bound: parallel from 64K elements, ~32K per chunk */
     if (rows * n < 2 * CK_SMX_PAR) ck_argext_chunk(&c, 0, rows);
     else ckernels_parallel_for(rows, (CK_SMX_PAR + n - 1) / n, ck_argext_chunk, &c);
@@ -174,16 +174,8 @@ int ckernels_dargext_rows(long rows, long n, const double *x, int isMax, double 
 CK_ARGEXT_COLS(s, float)
 CK_ARGEXT_COLS(d, double)
 
-typedef struct {
-    int dbl, is_max;
-    long n, inner, groups;
-    const void *x;
-    void *values;
-    int64_t *indices;
-} ck_argext_cols_ctx;
-
 static void ck_argext_cols_chunk(void *v, long begin, long end) {
-    const ck_argext_cols_ctx *c = (const ck_argext_cols_ctx *)v;
+    const ck_argext_ctx *c = (const ck_argext_ctx *)v;
     unsigned char nan[CK_SMX_COLS];
     for (long item = begin; item < end; item++) {
         const long o = item / c->groups, j0 = (item % c->groups) * CK_SMX_COLS;
@@ -204,7 +196,8 @@ static int ck_argext_dim_run(int dbl, long outer, long n, long inner, const void
     if (outer == 0) return CKERNELS_OK;
     if (x == NULL || values == NULL || indices == NULL) return CKERNELS_EINVAL;
     if (inner == 1) return ck_argext_run(dbl, outer, n, x, isMax, values, indices);
-    ck_argext_cols_ctx c = {dbl, isMax != 0, n, inner, (inner + CK_SMX_COLS - 1) / CK_SMX_COLS, x, values, indices};
+    ck_argext_ctx c = {NULL, dbl, isMax != 0, n, inner, (inner + CK_SMX_COLS - 1) / CK_SMX_COLS, x, values,
+                       indices};
     const long items = outer * c.groups, per_item = n * (inner < CK_SMX_COLS ? inner : CK_SMX_COLS);
     if (outer * n * inner < 2 * CK_SMX_PAR) ck_argext_cols_chunk(&c, 0, items);
     else ckernels_parallel_for(items, (CK_SMX_PAR + per_item - 1) / per_item, ck_argext_cols_chunk, &c);
