@@ -247,7 +247,7 @@ static void test_elementwise(int isa_ref) {
             }
         }
         /* unary: equal bit for bit to the portable build (which tests/ulp check for accuracy) */
-        for (int op = 0; op < 8; op++) {
+        for (int op = 0; op <= CKERNELS_ERF; op++) {
             int cur = ckernels_isa();
             ckernels_sunary(op, n, a, o);
             ckernels_dunary(op, n, ad, od);
@@ -280,6 +280,14 @@ static void test_elementwise(int isa_ref) {
         ckernels_sunary(CKERNELS_LOG, 1, &sp[i], &out);
         CHECK(same_f(out, wlog[i]), "log(%a) = %a", sp[i], out);
     }
+    float werf[] = {1, -1, 0, -0.84270079f, 1, -1, 0x1p-149f};
+    for (int i = 0; i < 7; i++) {
+        ckernels_sunary(CKERNELS_ERF, 1, &sp[i], &out);
+        CHECK(same_f(out, werf[i]) || fabsf(out - werf[i]) < 1.2e-7f, "erf(%a) = %a", sp[i], out);
+    }
+    float zn[2] = {-0.0f, NAN};
+    ckernels_sunary(CKERNELS_ERF, 2, zn, zn);
+    CHECK(zn[0] == 0 && signbit(zn[0]) && isnan(zn[1]), "erf(-0) = -0, erf(NaN) = NaN");
     CHECK(ckernels_sunary(99, 1, sp, &out) == CKERNELS_EINVAL, "bad op");
 }
 

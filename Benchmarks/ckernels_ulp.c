@@ -1,7 +1,7 @@
 /* Accuracy sweep for the CKernels transcendental functions.
  *
  * float32: every one of the 2^32 bit patterns (or every `step`-th with --step N), compared
- * with the exact value computed in double precision, for exp, log, tanh, sigmoid, on the best
+ * with the exact value computed in double precision, for exp, log, tanh, sigmoid, erf, on the best
  * ISA level the CPU has; the lower levels, which compute the same bits (ckernels_test checks
  * that), are swept with a step of 257 unless --all-isas is given. float64: random bit patterns plus dense samples of the interesting ranges,
  * compared with long double. Prints the largest error in ulps of the exact result (in the
@@ -23,8 +23,9 @@
 #include <string.h>
 #include <pthread.h>
 
-static const char *const names[] = {"exp", "log", "tanh", "sigmoid"};
-static const int ops[] = {CKERNELS_EXP, CKERNELS_LOG, CKERNELS_TANH, CKERNELS_SIGMOID};
+static const char *const names[] = {"exp", "log", "tanh", "sigmoid", "erf"};
+static const int ops[] = {CKERNELS_EXP, CKERNELS_LOG, CKERNELS_TANH, CKERNELS_SIGMOID, CKERNELS_ERF};
+#define NFUNCS 5
 
 static double ref_f(int op, float xf) {
     double x = xf;
@@ -32,6 +33,7 @@ static double ref_f(int op, float xf) {
     case CKERNELS_EXP: return exp(x);
     case CKERNELS_LOG: return log(x);
     case CKERNELS_TANH: return tanh(x);
+    case CKERNELS_ERF: return erf(x);
     default: return 1.0 / (1.0 + exp(-x));
     }
 }
@@ -41,6 +43,7 @@ static long double ref_d(int op, double xd) {
     case CKERNELS_EXP: return expl(x);
     case CKERNELS_LOG: return logl(x);
     case CKERNELS_TANH: return tanhl(x);
+    case CKERNELS_ERF: return erfl(x);
     default: return 1.0L / (1.0L + expl(-x));
     }
 }
@@ -166,7 +169,7 @@ int main(int argc, char **argv) {
     for (int level = best; level >= 0; level--) {
         if (level == CKERNELS_ISA_NEON - 0 && best != CKERNELS_ISA_NEON) continue;
         if (ckernels_set_isa(level) != level) continue;
-        for (int f = 0; f < 4; f++) {
+        for (int f = 0; f < NFUNCS; f++) {
             uint64_t st = level == best || all_isas || step > 257 ? step : 257;
             sweep_ctx c = {ops[f], st, 0, 0, PTHREAD_MUTEX_INITIALIZER};
             long blocks = (long)((((uint64_t)1 << 32) / st + BATCH - 1) / BATCH);

@@ -106,7 +106,7 @@ typedef void (*ck_sun_fn)(long n, const float *x, float *out);
 typedef void (*ck_dun_fn)(long n, const double *x, double *out);
 
 #define CK_NBINARY 6
-#define CK_NUNARY 8
+#define CK_NUNARY 9
 #define CK_SUM_BLOCK 1024 /* elements per block of the fixed-order sum */
 #define CK_SUM_LANES 32
 
@@ -127,6 +127,11 @@ typedef struct {
     /* max of n >= 1 elements; returns 1 (and writes nothing) if a NaN is present */
     int (*smax)(const float *x, long n, float *out);
     int (*dmax)(const double *x, long n, double *out);
+    /* GELU forward [approximate] and backward (x, g, out) [approximate] */
+    ck_sun_fn sgelu[2];
+    ck_dun_fn dgelu[2];
+    ck_sbin_fn sgelu_bwd[2];
+    ck_dbin_fn dgelu_bwd[2];
 } ck_vec_table;
 
 #if CK_X86

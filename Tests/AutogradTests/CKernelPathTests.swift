@@ -144,7 +144,7 @@ final class CKernelPathTests: XCTestCase {
         for dtype in [DType.float32, .float64] {
             for (k, n) in CKernelPathTests.lengths.enumerated() where n >= CKernelPaths.unaryThreshold {
                 let x = randn([n], dtype, UInt64(k)) * 4
-                for op: UnaryOp in [.exp, .log, .tanh, .sigmoid, .neg, .abs, .sqrt] {
+                for op: UnaryOp in [.exp, .log, .tanh, .sigmoid, .erf, .neg, .abs, .sqrt] {
                     let input = (op == .log || op == .sqrt) ? x.abs() + 1e-3 : x
                     let fast = empty(like: input), ref = empty(like: input)
                     XCTAssertTrue(CKernelPaths.unary(op, input, fast))

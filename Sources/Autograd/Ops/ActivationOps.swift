@@ -20,6 +20,7 @@ extension Tensor {
     public func gelu(approximate: GeluApproximation = .none) -> Tensor {
         check { () throws(ShapeError) in try validateFloating("gelu") }
         let out = sameDTypeCompute { x in
+            if let fused = CKernelPaths.gelu(x, approximate: approximate) { return fused }
             switch approximate {
             case .none:
                 return x * ((x * 0.7071067811865476).erf() + 1) * 0.5
@@ -123,6 +124,7 @@ final class GeluBackward0: GradFn, @unchecked Sendable {
     override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
         guard let g = gradOutputs[0] else { return [nil] }
         let x = try savedTensor(selfSlot)
+        if !GradMode.isEnabled, let fused = CKernelPaths.geluBackward(x, g, approximate: approximate) { return [fused] }
         switch approximate {
         case .none:
             let cdf = ((x * 0.7071067811865476).erf() + 1) * 0.5

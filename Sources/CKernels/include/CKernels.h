@@ -303,16 +303,19 @@ int ckernels_drelu_backward(long n, const double *y, const double *g, double *ou
 #define CKERNELS_ABS 5     /* |x| (exact) */
 #define CKERNELS_SQRT 6    /* correctly rounded square root */
 #define CKERNELS_RELU 7    /* max(x, 0); NaN stays NaN */
+#define CKERNELS_ERF 8     /* the error function */
 
 /**
  * out[i] = f(x[i]) for contiguous x and out (which may be the same array), i in [0, n).
  *
  * exp, log, tanh and sigmoid are polynomial approximations (exp: Cody-Waite reduction and a
  * degree-6 polynomial for float, degree-13 for double; log: the fdlibm atanh series; tanh and
- * sigmoid: exp plus an error-compensated quotient). Accuracy, in ulps of the exact result
- * (Benchmarks/ckernels_ulp.c: all 2^32 float inputs against double, 16M sampled doubles
- * against long double): float32 exp 0.99, log 0.84, tanh 0.86, sigmoid 1.48; float64 exp 1.0,
- * log 0.80, tanh 0.86, sigmoid 1.46 -- denormal inputs and results, +-0, +-inf, overflow to
+ * sigmoid: exp plus an error-compensated quotient); float erf is x + x Q(x^2) below 0.921875
+ * and 1 - 2^R(|x| - 1) above (Benchmarks/fit_erff.py fits Q and R), double erf is libm's.
+ * Accuracy, in ulps of the exact result (Benchmarks/ckernels_ulp.c: all 2^32 float inputs
+ * against double, 16M sampled doubles against long double): float32 exp 0.99, log 0.84, tanh
+ * 0.86, sigmoid 1.48, erf 1.00; float64 exp 1.0, log 0.80, tanh 0.86, sigmoid 1.46, erf 1.06 (libm) --
+ * denormal inputs and results, +-0, +-inf, overflow to
  * inf and underflow to 0 included. Every ISA level (AVX-512, AVX2, NEON, portable C) computes
  * the same algorithm and returns identical bits. Special values follow C99 Annex F
  * (exp(-inf) = 0, log(+inf) = +inf, log(0) = -inf, tanh(+-inf) = +-1, sigmoid(-inf) = 0); a NaN
@@ -324,6 +327,34 @@ int ckernels_sunary(int op, long n, const float *x, float *out);
 
 /** Double-precision `ckernels_sunary`. */
 int ckernels_dunary(int op, long n, const double *x, double *out);
+
+/**
+ * The Gaussian error linear unit, out[i] = gelu(x[i]), for contiguous x and out (which may be
+ * the same array), i in [0, n). approximate 0: x * (erf(x * 0.7071067811865476) + 1) * 0.5;
+ * 1: x * (tanh((x + x * x * x * 0.044715) * 0.7978845608028654) + 1) * 0.5. Each operation
+ * is rounded in the element type, in the order written, with `ckernels_*unary`'s erf and tanh:
+ * the same bits as those operations run one at a time. Runs in parallel above 32K elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for approximate not 0 or 1, n < 0 or a null pointer
+ *   with n > 0.
+ */
+int ckernels_sgelu(int approximate, long n, const float *x, float *out);
+
+/** Double-precision `ckernels_sgelu`. */
+int ckernels_dgelu(int approximate, long n, const double *x, double *out);
+
+/**
+ * The gradient of `ckernels_sgelu`: out[i] = g[i] * gelu'(x[i]), for contiguous x, g and out
+ * (out may be x or g). approximate 0: g * (cdf + x * pdf) with cdf = (erf(x *
+ * 0.7071067811865476) + 1) * 0.5 and pdf = exp(x * x * -0.5) * 0.3989422804014327;
+ * 1: g * ((t + 1) * 0.5 + x * (1 - t * t) * d * 0.5) with t = tanh((x + x * x * x * 0.044715) *
+ * k), d = (x * x * 0.134145 + 1) * k, k = 0.7978845608028654. Rounded operation by operation
+ * as written, with `ckernels_*unary`'s erf, exp and tanh (the same bits).
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL as `ckernels_sgelu`.
+ */
+int ckernels_sgelu_backward(int approximate, long n, const float *x, const float *g, float *out);
+
+/** Double-precision `ckernels_sgelu_backward`. */
+int ckernels_dgelu_backward(int approximate, long n, const double *x, const double *g, double *out);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Reductions                                                                                */

@@ -232,6 +232,7 @@ enum CKernelPaths {
         case .neg: return CKERNELS_NEG
         case .abs: return CKERNELS_ABS
         case .sqrt: return CKERNELS_SQRT
+        case .erf: return CKERNELS_ERF
         default: return nil   // relu: the sign of a zero result may differ from the Swift loop
         }
     }
@@ -310,6 +311,44 @@ enum CKernelPaths {
             return ckernels_dsum_outer_inner(outer, mid, inner, x.pointer(Double.self) + x.offset, out.pointer(Double.self) + out.offset)
         }
         return status == CKERNELS_OK
+    }
+
+    /// gelu's forward of a contiguous float32/float64 CPU `x` of at least `unaryThreshold`
+    /// elements in one C pass (`ckernels_*gelu`): the composed form's operations in its order,
+    /// rounded alike, with the C erf and tanh the composed form gets at these sizes: the same
+    /// bits. Nil for other layouts, devices, dtypes or sizes.
+    static func gelu(_ x: Tensor, approximate: GeluApproximation) -> Tensor? {
+        guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.isContiguous,
+              x.count >= unaryThreshold else { return nil }
+        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        let mode: Int32 = approximate == .tanh ? 1 : 0
+        let status: Int32 = withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                return ckernels_sgelu(mode, x.count, x.pointer(Float.self) + x.offset, out.pointer(Float.self))
+            }
+            return ckernels_dgelu(mode, x.count, x.pointer(Double.self) + x.offset, out.pointer(Double.self))
+        }
+        return status == CKERNELS_OK ? out : nil
+    }
+
+    /// gelu's input gradient `g · gelu'(x)` for contiguous float32/float64 CPU `x` and `g` of
+    /// one shape and at least `unaryThreshold` elements, in one C pass
+    /// (`ckernels_*gelu_backward`), the same bits as the composed form in `GeluBackward0`.
+    /// Nil for other layouts, devices, dtypes or sizes.
+    static func geluBackward(_ x: Tensor, _ g: Tensor, approximate: GeluApproximation) -> Tensor? {
+        guard x.device == .cpu, g.device == .cpu, x.dtype == .float32 || x.dtype == .float64, g.dtype == x.dtype,
+              x.shape == g.shape, x.isContiguous, g.isContiguous, x.count >= unaryThreshold else { return nil }
+        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        let mode: Int32 = approximate == .tanh ? 1 : 0
+        let status: Int32 = withExtendedLifetime((x, g, out)) {
+            if x.dtype == .float32 {
+                return ckernels_sgelu_backward(mode, x.count, x.pointer(Float.self) + x.offset, g.pointer(Float.self) + g.offset,
+                                               out.pointer(Float.self))
+            }
+            return ckernels_dgelu_backward(mode, x.count, x.pointer(Double.self) + x.offset, g.pointer(Double.self) + g.offset,
+                                           out.pointer(Double.self))
+        }
+        return status == CKERNELS_OK ? out : nil
     }
 
     /// layerNorm's forward over the last dim of a contiguous float32/float64 CPU `x` (weight
