@@ -122,6 +122,11 @@ def torch_figures(quick, threads):
     limages = torch.randn(16, 64, 32, 32, generator=g)
     stats = (torch.zeros(64), torch.ones(64), torch.ones(64), torch.zeros(64))
     rows = torch.tensor([(i * 7919) % 4096 for i in range(4096)])
+    leaf, upstream = la.clone().requires_grad_(), torch.ones(4096, 1000)
+
+    def gelu_fwd_bwd():
+        leaf.grad = None
+        F.gelu(leaf).backward(upstream)
     for name, fn in [
             ("sum(dim: 1) [4096, 1000]", lambda: la.sum(dim=1)),
             ("max(dim: 1) [4096, 1000]", lambda: la.max(dim=1)),
@@ -135,7 +140,8 @@ def torch_figures(quick, threads):
             ("indexSelect 4096 rows of [4096, 1000]", lambda: la.index_select(0, rows)),
             ("cat dim 0, 2 x [4096, 1000]", lambda: torch.cat([la, lb], dim=0)),
             ("pow(2) [4096, 1000]", lambda: la.pow(2)),
-            ("gelu [4096, 1000]", lambda: F.gelu(la))]:
+            ("gelu [4096, 1000]", lambda: F.gelu(la)),
+            ("gelu fwd+bwd [4096, 1000]", gelu_fwd_bwd)]:
         out[name] = median_time(fn, repeats=7) * 1e3
     out.update(gemm_figures(lambda shape, dt: torch.randn(*shape, dtype=dt, generator=g),
                             lambda a, b: a @ b, torch.float32, torch.float64, quick))

@@ -11,6 +11,9 @@ enum LayerOpBenchmarks {
         let images = Tensor.randn([16, 64, 32, 32], seed: 24)
         let mean = Tensor.zeros([64]), variance = Tensor.ones([64]), scale = Tensor.ones([64]), shift = Tensor.zeros([64])
         let rows = Tensor(shape: [4096], scalars: (0..<4096).map { Int64(($0 * 7919) % 4096) })
+        let leaf = a.detach()
+        leaf.requiresGrad = true
+        let upstream = Tensor.ones([4096, 1000])
         let cases: [(String, () -> Void)] = [
             ("sum(dim: 1) [4096, 1000]", { _ = a.sum(dim: 1) }),
             ("max(dim: 1) [4096, 1000]", { _ = a.max(dim: 1) }),
@@ -27,6 +30,10 @@ enum LayerOpBenchmarks {
             ("cat dim 0, 2 x [4096, 1000]", { _ = Tensor.cat([a, b], dim: 0) }),
             ("pow(2) [4096, 1000]", { _ = a.pow(2) }),
             ("gelu [4096, 1000]", { _ = a.gelu() }),
+            ("gelu fwd+bwd [4096, 1000]", {
+                leaf.grad = nil
+                try? leaf.gelu().backward(upstream)
+            }),
         ]
         return cases.map { name, body in
             let t = Timing.median(repeats: 7) { body() }
