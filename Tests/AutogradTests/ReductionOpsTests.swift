@@ -25,6 +25,8 @@ final class ReductionOpsTests: XCTestCase {
             // the last dim: rows of every run length around 4 and 64, split runs, many rows (both cores)
             ([128, 512], 1), ([65, 3], 1), ([7, 1], 1), ([5, 0], 1), ([0, 5], 1), ([3, 129, 70], 2),
             ([9, 63], 1), ([9, 64], 1), ([9, 65], 1), ([4, 130], 1), ([5, 1000], 1), ([300, 301], 1),
+            // runs of lengths not a multiple of 4, eight at a time and left over; rows past 4096
+            ([6, 333], 1), ([3, 517], 1), ([3, 2047], 1), ([2, 4096], 1), ([2, 4097], 1), ([2, 9001], 1),
         ]
         for dtype in [DType.float32, .float64] {
             for (k, (shape, dim)) in cases.enumerated() {
