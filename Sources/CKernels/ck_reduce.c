@@ -78,49 +78,65 @@ CK_COLSUM(d, double, , generic)
 #define CK_RS_BLOCK 4096L
 #define CK_RS_MAX_LEAVES 64 /* most leaves of a tree over at most CK_RS_BLOCK elements */
 /* The tree over n elements, 64 < n <= CK_RS_BLOCK, made once per row length: its leaves
- * (start, length) in order, and the order of the additions as a postfix program over them
- * (k >= 0: push leaf k's sum; -1: replace the top two, l and r, by l + r). */
+ * (start, length) in order, and its additions in the order the recursion does them: node
+ * leaves + i is node l[i] + node r[i], where nodes below `leaves` are the leaves' sums. */
 typedef struct {
-    int leaves, steps;
+    int leaves, adds;
     long st[CK_RS_MAX_LEAVES], len[CK_RS_MAX_LEAVES];
-    signed char post[2 * CK_RS_MAX_LEAVES];
+    unsigned char l[CK_RS_MAX_LEAVES], r[CK_RS_MAX_LEAVES];
 } ck_rs_plan;
-static void ck_rs_plan_add(ck_rs_plan *pl, long start, long n) {
+/* adds the leaves of [start, start + n) to the plan (their nodes the next free ones) */
+static void ck_rs_plan_leaves(ck_rs_plan *pl, long start, long n) {
     if (n <= 64) {
         pl->st[pl->leaves] = start;
-        pl->len[pl->leaves] = n;
-        pl->post[pl->steps++] = (signed char)pl->leaves++;
+        pl->len[pl->leaves++] = n;
         return;
     }
     long half = (n / 2 + 7) & ~7L;
-    ck_rs_plan_add(pl, start, half);
-    ck_rs_plan_add(pl, start + half, n - half);
-    pl->post[pl->steps++] = -1;
+    ck_rs_plan_leaves(pl, start, half);
+    ck_rs_plan_leaves(pl, start + half, n - half);
+}
+/* adds the additions of [.., n) whose first leaf is *leaf; returns the node of its sum */
+static int ck_rs_plan_adds(ck_rs_plan *pl, long n, int *leaf) {
+    if (n <= 64) return (*leaf)++;
+    long half = (n / 2 + 7) & ~7L;
+    int a = ck_rs_plan_adds(pl, half, leaf);
+    int b = ck_rs_plan_adds(pl, n - half, leaf);
+    pl->l[pl->adds] = (unsigned char)a;
+    pl->r[pl->adds] = (unsigned char)b;
+    return pl->leaves + pl->adds++;
 }
 static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
-    pl->leaves = pl->steps = 0;
-    ck_rs_plan_add(pl, 0, n);
+    pl->leaves = pl->adds = 0;
+    ck_rs_plan_leaves(pl, 0, n);
+    int leaf = 0;
+    ck_rs_plan_adds(pl, n, &leaf);
 }
 #define CK_RS_LOAD(V, P) memcpy(&(V), (P), sizeof(V))
-#define CK_ROWSUM(P, T)                                                                       \
-    typedef T ck_##P##v4 __attribute__((vector_size(4 * sizeof(T))));                         \
+/* Row sums in the pairwise order of the values x[i] (SQ 0) or of (x[i] - c)^2 (SQ 1: the sum
+ * of squared deviations, the operations of cen = x - c, cen * cen), named ck_<P><NAME>. */
+#define CK_ROWSUM(P, T, NAME, SQ)                                                             \
     /* the run sum of x[0..<n), n <= 64, its accumulators *acc holding the first `done` */    \
-    static T ck_##P##run_finish(const T *x, long n, long done, const ck_##P##v4 *acc) {       \
+    static T ck_##P##NAME##_run(const T *x, long n, T c, long done, const ck_##P##v4 *acc) {  \
+        const ck_##P##v4 cv = {c, c, c, c};                                                   \
         ck_##P##v4 a = *acc;                                                                  \
         long i = done;                                                                        \
         for (; i + 4 <= n; i += 4) {                                                          \
             ck_##P##v4 v;                                                                     \
             CK_RS_LOAD(v, x + i);                                                             \
+            if (SQ) v = (v - cv) * (v - cv);                                                  \
             a += v;                                                                           \
         }                                                                                     \
+        (void)cv;                                                                             \
         T s0 = a[0], s1 = a[1], s2 = a[2], s3 = a[3];                                         \
-        for (; i < n; i++) s0 += x[i];                                                        \
+        for (; i < n; i++) s0 += SQ ? (x[i] - c) * (x[i] - c) : x[i];                         \
         return (s0 + s1) + (s2 + s3);                                                         \
     }                                                                                         \
     /* eight runs at once: their common whole vectors in eight chains, then each its rest */  \
-    static void ck_##P##run8(const T *x, const long *st, const long *len, T *sums) {         \
+    static void ck_##P##NAME##_run8(const T *x, T c, const long *st, const long *len, T *sums) { \
         const T *p0 = x + st[0], *p1 = x + st[1], *p2 = x + st[2], *p3 = x + st[3];           \
         const T *p4 = x + st[4], *p5 = x + st[5], *p6 = x + st[6], *p7 = x + st[7];           \
+        const ck_##P##v4 cv = {c, c, c, c};                                                   \
         long common = len[0];                                                                 \
         for (int j = 1; j < 8; j++) common = len[j] < common ? len[j] : common;               \
         common &= ~3L;                                                                        \
@@ -132,47 +148,54 @@ static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
             CK_RS_LOAD(v0, p0 + i); CK_RS_LOAD(v1, p1 + i); CK_RS_LOAD(v2, p2 + i);           \
             CK_RS_LOAD(v3, p3 + i); CK_RS_LOAD(v4, p4 + i); CK_RS_LOAD(v5, p5 + i);           \
             CK_RS_LOAD(v6, p6 + i); CK_RS_LOAD(v7, p7 + i);                                   \
+            if (SQ) {                                                                         \
+                v0 = (v0 - cv) * (v0 - cv); v1 = (v1 - cv) * (v1 - cv);                       \
+                v2 = (v2 - cv) * (v2 - cv); v3 = (v3 - cv) * (v3 - cv);                       \
+                v4 = (v4 - cv) * (v4 - cv); v5 = (v5 - cv) * (v5 - cv);                       \
+                v6 = (v6 - cv) * (v6 - cv); v7 = (v7 - cv) * (v7 - cv);                       \
+            }                                                                                 \
             a0 += v0; a1 += v1; a2 += v2; a3 += v3; a4 += v4; a5 += v5; a6 += v6; a7 += v7;   \
         }                                                                                     \
+        (void)cv;                                                                             \
         a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7; \
-        for (int j = 0; j < 8; j++) sums[j] = ck_##P##run_finish(x + st[j], len[j], common, &a[j]); \
+        for (int j = 0; j < 8; j++)                                                           \
+            sums[j] = ck_##P##NAME##_run(x + st[j], len[j], c, common, &a[j]);                \
     }                                                                                         \
     /* the pairwise sum of the row x whose tree is *pl */                                     \
-    static T ck_##P##rowsum_planned(const T *x, const ck_rs_plan *pl) {                       \
+    static T ck_##P##NAME##_planned(const T *x, T c, const ck_rs_plan *pl) {                  \
         const ck_##P##v4 zero = {0, 0, 0, 0};                                                 \
-        T sums[CK_RS_MAX_LEAVES], stack[CK_RS_MAX_LEAVES];                                    \
+        T node[2 * CK_RS_MAX_LEAVES];                                                         \
         int g = 0;                                                                            \
-        for (; g + 8 <= pl->leaves; g += 8) ck_##P##run8(x, pl->st + g, pl->len + g, sums + g); \
-        for (; g < pl->leaves; g++) sums[g] = ck_##P##run_finish(x + pl->st[g], pl->len[g], 0, &zero); \
-        int top = 0;                                                                          \
-        for (int i = 0; i < pl->steps; i++) {                                                 \
-            int op = pl->post[i];                                                             \
-            if (op >= 0) {                                                                    \
-                stack[top++] = sums[op];                                                      \
-            } else {                                                                          \
-                top--;                                                                        \
-                stack[top - 1] = stack[top - 1] + stack[top];                                 \
-            }                                                                                 \
-        }                                                                                     \
-        return stack[0];                                                                      \
+        for (; g + 8 <= pl->leaves; g += 8) ck_##P##NAME##_run8(x, c, pl->st + g, pl->len + g, node + g); \
+        for (; g < pl->leaves; g++) node[g] = ck_##P##NAME##_run(x + pl->st[g], pl->len[g], c, 0, &zero); \
+        for (int i = 0; i < pl->adds; i++) node[pl->leaves + i] = node[pl->l[i]] + node[pl->r[i]]; \
+        return node[pl->leaves + pl->adds - 1];                                               \
     }                                                                                         \
-    /* the pairwise sum of x[0..<n); *pl is the tree for n when n is in (64, CK_RS_BLOCK],    \
-     * else NULL */                                                                           \
-    static T ck_##P##rowsum_with(const T *x, long n, const ck_rs_plan *pl) {                  \
+    /* the pairwise sum of row x[0..<n); *pl is the tree for n when n is in (64,              \
+     * CK_RS_BLOCK], else NULL */                                                             \
+    static T ck_##P##NAME##_with(const T *x, long n, T c, const ck_rs_plan *pl) {            \
         const ck_##P##v4 zero = {0, 0, 0, 0};                                                 \
-        if (n <= 64) return ck_##P##run_finish(x, n, 0, &zero);                               \
+        if (n <= 64) return ck_##P##NAME##_run(x, n, c, 0, &zero);                            \
         if (n > CK_RS_BLOCK) {                                                                \
             long half = (n / 2 + 7) & ~7L;                                                    \
-            T l = ck_##P##rowsum_with(x, half, NULL);                                         \
-            return l + ck_##P##rowsum_with(x + half, n - half, NULL);                         \
+            T l = ck_##P##NAME##_with(x, half, c, NULL);                                      \
+            return l + ck_##P##NAME##_with(x + half, n - half, c, NULL);                      \
         }                                                                                     \
         ck_rs_plan own;                                                                       \
         if (pl == NULL) {                                                                     \
             ck_rs_plan_make(n, &own);                                                         \
             pl = &own;                                                                        \
         }                                                                                     \
-        return ck_##P##rowsum_planned(x, pl);                                                 \
-    }                                                                                         \
+        return ck_##P##NAME##_planned(x, c, pl);                                              \
+    }
+typedef float ck_sv4 __attribute__((vector_size(4 * sizeof(float))));
+typedef double ck_dv4 __attribute__((vector_size(4 * sizeof(double))));
+CK_ROWSUM(s, float, rowsum, 0)
+CK_ROWSUM(d, double, rowsum, 0)
+CK_ROWSUM(s, float, sqdev, 1)
+CK_ROWSUM(d, double, sqdev, 1)
+
+#define CK_ROWSUM_CHUNK(P, T)                                                                 \
     typedef struct {                                                                          \
         long n;                                                                               \
         const T *x;                                                                           \
@@ -184,10 +207,10 @@ static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
         const int planned = c->n > 64 && c->n <= CK_RS_BLOCK;                                 \
         if (planned) ck_rs_plan_make(c->n, &pl);                                              \
         for (long r = begin; r < end; r++)                                                    \
-            c->out[r] = (T)0 + ck_##P##rowsum_with(c->x + r * c->n, c->n, planned ? &pl : NULL); \
+            c->out[r] = (T)0 + ck_##P##rowsum_with(c->x + r * c->n, c->n, 0, planned ? &pl : NULL); \
     }
-CK_ROWSUM(s, float)
-CK_ROWSUM(d, double)
+CK_ROWSUM_CHUNK(s, float)
+CK_ROWSUM_CHUNK(d, double)
 
 /* Sums over every dim but one of a contiguous [outer, mid, inner] array (see
  * ckernels_ssum_outer_inner): per mid index, the row sums over inner in pairwise order, added
@@ -206,7 +229,7 @@ CK_ROWSUM(d, double)
         for (long m = begin; m < end; m++) {                                                  \
             T acc = (T)0;                                                                     \
             for (long o = 0; o < c->outer; o++)                                               \
-                acc = acc + ck_##P##rowsum_with(c->x + (o * c->mid + m) * c->inner, c->inner, \
+                acc = acc + ck_##P##rowsum_with(c->x + (o * c->mid + m) * c->inner, c->inner, 0, \
                                                 planned ? &pl : NULL);                        \
             c->out[m] = acc;                                                                  \
         }                                                                                     \
@@ -224,28 +247,20 @@ CK_SUM_OUTER_INNER(d, double)
 
 /* Layer normalization of rows, op for op as swift-autograd's composed formula (see
  * ckernels_slayer_norm), so the results are the same bits. */
-/* The element loops of a row, compiled once per ISA level (the same operations in the same
- * order on each, so the same bits): cen = x - mean and sq = cen * cen (separate arrays, so
- * the loops vectorize); y = cen * rstd [* w] [+ b]. */
+/* The output loop of a row, compiled once per ISA level (the same operations in the same
+ * order on each, so the same bits): y = (x - mean) * rstd [* w] [+ b]. */
 #define CK_LN_LOOPS(P, T, TARGET, SUF)                                                        \
-    TARGET static void ck_##P##ln_center_##SUF(long n, const T *restrict x, T mean,           \
-                                               T *restrict cen, T *restrict sq) {             \
-        for (long i = 0; i < n; i++) {                                                        \
-            cen[i] = x[i] - mean;                                                             \
-            sq[i] = cen[i] * cen[i];                                                          \
-        }                                                                                     \
-    }                                                                                         \
-    TARGET static void ck_##P##ln_scale_##SUF(long n, const T *restrict cen, T rstd,          \
+    TARGET static void ck_##P##ln_scale_##SUF(long n, const T *restrict x, T mean, T rstd,    \
                                               const T *restrict w, const T *restrict b,       \
                                               T *restrict y) {                                \
         if (w != NULL && b != NULL)                                                           \
-            for (long i = 0; i < n; i++) y[i] = cen[i] * rstd * w[i] + b[i];                  \
+            for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd * w[i] + b[i];           \
         else if (w != NULL)                                                                   \
-            for (long i = 0; i < n; i++) y[i] = cen[i] * rstd * w[i];                         \
+            for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd * w[i];                  \
         else if (b != NULL)                                                                   \
-            for (long i = 0; i < n; i++) y[i] = cen[i] * rstd + b[i];                         \
+            for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd + b[i];                  \
         else                                                                                  \
-            for (long i = 0; i < n; i++) y[i] = cen[i] * rstd;                                \
+            for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd;                         \
     }
 #if CK_X86
 CK_LN_LOOPS(s, float, CK_TARGET_AVX512, avx512)
@@ -263,54 +278,39 @@ CK_LN_LOOPS(d, double, , generic)
         long n;                                                                               \
         const T *x, *w, *b;                                                                   \
         T eps, *y;                                                                            \
-        void (*center)(long, const T *restrict, T, T *restrict, T *restrict);                 \
-        void (*scale)(long, const T *restrict, T, const T *restrict, const T *restrict,       \
+        void (*scale)(long, const T *restrict, T, T, const T *restrict, const T *restrict,    \
                       T *restrict);                                                           \
-        atomic_int err;                                                                       \
     } ck_##P##ln_ctx;                                                                         \
     static void ck_##P##ln_chunk(void *v, long begin, long end) {                             \
         ck_##P##ln_ctx *c = (ck_##P##ln_ctx *)v;                                              \
         const long n = c->n;                                                                  \
-        T *cen = (T *)malloc(sizeof(T) * (size_t)n * 2);                                      \
-        if (cen == NULL) {                                                                    \
-            atomic_store(&c->err, CKERNELS_ENOMEM);                                           \
-            return;                                                                           \
-        }                                                                                     \
-        T *sq = cen + n;                                                                      \
         ck_rs_plan pl;                                                                        \
         const int planned = n > 64 && n <= CK_RS_BLOCK;                                       \
         if (planned) ck_rs_plan_make(n, &pl);                                                 \
         for (long r = begin; r < end; r++) {                                                  \
             const T *restrict x = c->x + r * n;                                               \
-            T *restrict y = c->y + r * n;                                                     \
-            const T mean = ((T)0 + ck_##P##rowsum_with(x, n, planned ? &pl : NULL)) / (T)n;   \
-            c->center(n, x, mean, cen, sq);                                                   \
-            const T var = ((T)0 + ck_##P##rowsum_with(sq, n, planned ? &pl : NULL)) / (T)n;   \
-            c->scale(n, cen, (T)1 / SQRT(var + c->eps), c->w, c->b, y);                       \
+            const T mean = ((T)0 + ck_##P##rowsum_with(x, n, 0, planned ? &pl : NULL)) / (T)n; \
+            const T var = ((T)0 + ck_##P##sqdev_with(x, n, mean, planned ? &pl : NULL)) / (T)n; \
+            c->scale(n, x, mean, (T)1 / SQRT(var + c->eps), c->w, c->b, c->y + r * n);        \
         }                                                                                     \
-        free(cen);                                                                            \
     }                                                                                         \
     int ckernels_##P##layer_norm(long rows, long n, const T *x, const T *w, const T *b, T eps, \
                                  T *y) {                                                      \
         if (rows < 0 || n < 1) return CKERNELS_EINVAL;                                        \
         if (rows == 0) return CKERNELS_OK;                                                    \
         if (x == NULL || y == NULL) return CKERNELS_EINVAL;                                   \
-        ck_##P##ln_ctx c = {n, x, w, b, eps, y, ck_##P##ln_center_generic,                    \
-                            ck_##P##ln_scale_generic, 0};                                     \
+        ck_##P##ln_ctx c = {n, x, w, b, eps, y, ck_##P##ln_scale_generic};                    \
         CK_LN_PICK(P)                                                                         \
-        atomic_init(&c.err, CKERNELS_OK);                                                     \
         ck_cs_run(rows, n, ck_##P##ln_chunk, &c);                                             \
-        return atomic_load(&c.err);                                                           \
+        return CKERNELS_OK;                                                                   \
     }
 #if CK_X86
 #define CK_LN_PICK(P)                                                                         \
     switch (ck_isa_now()) {                                                                   \
     case CKERNELS_ISA_AVX512:                                                                 \
-        c.center = ck_##P##ln_center_avx512;                                                  \
         c.scale = ck_##P##ln_scale_avx512;                                                    \
         break;                                                                                \
     case CKERNELS_ISA_AVX2:                                                                   \
-        c.center = ck_##P##ln_center_avx2;                                                    \
         c.scale = ck_##P##ln_scale_avx2;                                                      \
         break;                                                                                \
     default: break;                                                                           \

@@ -414,9 +414,9 @@ int ckernels_dsum_outer_inner(long outer, long mid, long inner, const double *x,
  *   rstd = 1 / sqrt(var + eps),  y = c * rstd [* w] [+ b]
  * each step rounded as written (no fused multiply-add), the sums in the pairwise order of
  * `ckernels_ssum_dim`: the same bits as those ops one after another. w and b (n values each)
- * may be NULL. Parallel over rows from 64K elements; each thread takes a 2n-element buffer.
- * - Returns: CKERNELS_OK; CKERNELS_EINVAL for rows < 0, n < 1 or a null x or y with rows > 0;
- *   CKERNELS_ENOMEM when a buffer cannot be allocated (y is then partly written).
+ * may be NULL. Three passes over each row (sum, sum of squared deviations, output), no
+ * buffers. Parallel over rows from 64K elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for rows < 0, n < 1 or a null x or y with rows > 0.
  */
 int ckernels_slayer_norm(long rows, long n, const float *x, const float *w, const float *b, float eps,
                          float *y);
