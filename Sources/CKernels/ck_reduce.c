@@ -423,3 +423,86 @@ CK_BATCH_NORM_EVAL(d, double, sqrt)
 
 CK_SUM_DIM(s, float)
 CK_SUM_DIM(d, double)
+
+/* Cumulative sums or products along contiguous rows, accumulated in double (see
+ * ckernels_sscan_rows). Eight rows at a time: eight independent chains of dependent adds
+ * (one row alone waits on the adder's latency at every element). */
+#define CK_SCAN_ROWS(P, T)                                                                    \
+    typedef struct {                                                                          \
+        int prod;                                                                             \
+        long n;                                                                               \
+        const T *x;                                                                           \
+        T *out;                                                                               \
+    } ck_##P##scan_ctx;                                                                       \
+    static void ck_##P##scan_chunk(void *v, long begin, long end) {                           \
+        const ck_##P##scan_ctx *c = (const ck_##P##scan_ctx *)v;                              \
+        const long n = c->n;                                                                  \
+        const double init = c->prod ? 1.0 : 0.0;                                              \
+        long r = begin;                                                                       \
+        for (; r + 8 <= end; r += 8) {                                                        \
+            const T *x = c->x + r * n;                                                        \
+            T *o = c->out + r * n;                                                            \
+            double a0 = init, a1 = init, a2 = init, a3 = init, a4 = init, a5 = init,          \
+                   a6 = init, a7 = init;                                                      \
+            if (c->prod)                                                                      \
+                for (long k = 0; k < n; k++) {                                                \
+                    a0 *= x[k]; a1 *= x[n + k]; a2 *= x[2 * n + k]; a3 *= x[3 * n + k];       \
+                    a4 *= x[4 * n + k]; a5 *= x[5 * n + k]; a6 *= x[6 * n + k];               \
+                    a7 *= x[7 * n + k];                                                       \
+                    o[k] = (T)a0; o[n + k] = (T)a1; o[2 * n + k] = (T)a2;                     \
+                    o[3 * n + k] = (T)a3; o[4 * n + k] = (T)a4; o[5 * n + k] = (T)a5;         \
+                    o[6 * n + k] = (T)a6; o[7 * n + k] = (T)a7;                               \
+                }                                                                             \
+            else                                                                              \
+                for (long k = 0; k < n; k++) {                                                \
+                    a0 += x[k]; a1 += x[n + k]; a2 += x[2 * n + k]; a3 += x[3 * n + k];       \
+                    a4 += x[4 * n + k]; a5 += x[5 * n + k]; a6 += x[6 * n + k];               \
+                    a7 += x[7 * n + k];                                                       \
+                    o[k] = (T)a0; o[n + k] = (T)a1; o[2 * n + k] = (T)a2;                     \
+                    o[3 * n + k] = (T)a3; o[4 * n + k] = (T)a4; o[5 * n + k] = (T)a5;         \
+                    o[6 * n + k] = (T)a6; o[7 * n + k] = (T)a7;                               \
+                }                                                                             \
+        }                                                                                     \
+        for (; r < end; r++) {                                                                \
+            const T *x = c->x + r * n;                                                        \
+            T *o = c->out + r * n;                                                            \
+            double a = init;                                                                  \
+            for (long k = 0; k < n; k++) {                                                    \
+                a = c->prod ? a * x[k] : a + x[k];                                            \
+                o[k] = (T)a;                                                                  \
+            }                                                                                 \
+        }                                                                                     \
+    }                                                                                         \
+    int ckernels_##P##scan_rows(int op, long rows, long n, const T *x, T *out) {              \
+        if ((op != CKERNELS_SCAN_SUM && op != CKERNELS_SCAN_PROD) || rows < 0 || n < 0)        \
+            return CKERNELS_EINVAL;                                                           \
+        if (rows == 0 || n == 0) return CKERNELS_OK;                                          \
+        if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
+        ck_##P##scan_ctx c = {op == CKERNELS_SCAN_PROD, n, x, out};                           \
+        /* chunks of whole groups of eight rows, where there are several */                  \
+        long items = (rows + 7) / 8;                                                          \
+        if (items * 8 * n < CK_CS_PAR) {                                                      \
+            ck_##P##scan_chunk(&c, 0, rows);                                                  \
+            return CKERNELS_OK;                                                               \
+        }                                                                                     \
+        ck_##P##scan_group_ctx g = {&c, rows};                                                \
+        ckernels_parallel_for(items, (CK_CS_PAR / 2 + 8 * n - 1) / (8 * n),                   \
+                              ck_##P##scan_groups, &g);                                       \
+        return CKERNELS_OK;                                                                   \
+    }
+/* work items of eight rows (the last one short) */
+#define CK_SCAN_GROUPS(P, T)                                                                  \
+    typedef struct {                                                                          \
+        const void *c;                                                                        \
+        long rows;                                                                            \
+    } ck_##P##scan_group_ctx;                                                                 \
+    static void ck_##P##scan_chunk(void *v, long begin, long end);                            \
+    static void ck_##P##scan_groups(void *v, long begin, long end) {                          \
+        const ck_##P##scan_group_ctx *g = (const ck_##P##scan_group_ctx *)v;                  \
+        long r1 = end * 8 < g->rows ? end * 8 : g->rows;                                      \
+        ck_##P##scan_chunk((void *)g->c, begin * 8, r1);                                      \
+    }
+CK_SCAN_GROUPS(s, float)
+CK_SCAN_GROUPS(d, double)
+CK_SCAN_ROWS(s, float)
+CK_SCAN_ROWS(d, double)

@@ -22,17 +22,39 @@ final class ScanOpsTests: XCTestCase {
     /// loop's results bit for bit: the same input through a transposed-back view takes that loop.
     func testLastDimRowsMatchTheGeneralLoop() {
         for dtype in [DType.float32, .float64] {
-            for shape in [[300, 301], [2, 3, 70], [1000, 5]] {
+            // groups of eight rows and the rows left over, one row, few rows, parallel chunks
+            for shape in [[300, 301], [2, 3, 70], [1000, 5], [7, 9], [17, 33], [4100, 20]] {
                 let x = Tensor.randn(shape, dtype: dtype, seed: 3) * 0.01 + 1
                 let r = shape.count - 1
                 let strided = x.transposed(0, r).contiguous().transposed(0, r)
                 XCTAssertFalse(strided.isContiguous)
+                XCTAssertTrue(CKernelPaths.scanRows(.sum, x, Tensor(uninitializedShape: shape, dtype: dtype)), "\(shape) takes the C path")
                 for (name, fast, general) in [("cumsum", x.cumsum(dim: r), strided.cumsum(dim: r)),
                                               ("cumprod", x.cumprod(dim: r), strided.cumprod(dim: r))] {
                     XCTAssertEqual(fast.to(.float64).scalars(as: Double.self).map(\.bitPattern),
                                    general.contiguous().to(.float64).scalars(as: Double.self).map(\.bitPattern), "\(name) \(dtype) \(shape)")
                 }
             }
+        }
+    }
+
+    /// One row, and rows of no elements, through the C path: the double accumulation written out.
+    func testSingleAndEmptyRows() {
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor.randn([1, 50], dtype: dtype, seed: 8) * 0.1 + 1
+            let v = x.to(.float64).scalars(as: Double.self)
+            var sums = [Double](), products = [Double]()
+            var s = 0.0, p = 1.0
+            for e in v {
+                s += e
+                p *= e
+                sums.append(s)
+                products.append(p)
+            }
+            let round: ([Double]) -> [UInt64] = { a in Tensor(shape: [1, 50], scalars: a).to(dtype).to(.float64).scalars(as: Double.self).map(\.bitPattern) }
+            XCTAssertEqual(x.cumsum(dim: 1).to(.float64).scalars(as: Double.self).map(\.bitPattern), round(sums))
+            XCTAssertEqual(x.cumprod(dim: 1).to(.float64).scalars(as: Double.self).map(\.bitPattern), round(products))
+            XCTAssertEqual(Tensor.zeros([3, 0], dtype: dtype).cumsum(dim: 1).shape, [3, 0])
         }
     }
 

@@ -408,6 +408,24 @@ int ckernels_ssum_outer_inner(long outer, long mid, long inner, const float *x, 
 /** Double-precision `ckernels_ssum_outer_inner`. */
 int ckernels_dsum_outer_inner(long outer, long mid, long inner, const double *x, double *out);
 
+/** Scans for `ckernels_sscan_rows`. */
+#define CKERNELS_SCAN_SUM 0  /* cumulative sum */
+#define CKERNELS_SCAN_PROD 1 /* cumulative product */
+
+/**
+ * Cumulative sums (op CKERNELS_SCAN_SUM) or products (CKERNELS_SCAN_PROD) along each of
+ * `rows` contiguous rows of n elements: out[r*n + k] = x[r*n] + ... + x[r*n + k] (or the
+ * product), accumulated in double from 0 (or 1) in index order and rounded to the element type
+ * as each is stored: the same bits as that loop. out may be x. Parallel over rows from 64K
+ * elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an unknown op, rows < 0, n < 0 or a null pointer
+ *   with elements to scan.
+ */
+int ckernels_sscan_rows(int op, long rows, long n, const float *x, float *out);
+
+/** Double-precision `ckernels_sscan_rows`. */
+int ckernels_dscan_rows(int op, long rows, long n, const double *x, double *out);
+
 /**
  * Layer normalization of `rows` contiguous rows of n elements into y:
  *   mean = (0 + sum(x)) / n,  c = x - mean,  var = (0 + sum(c * c)) / n,

@@ -313,6 +313,23 @@ enum CKernelPaths {
         return status == CKERNELS_OK
     }
 
+    /// Cumulative sums or products along the last dim of a contiguous float32/float64 `x` into
+    /// the contiguous `out` of its shape (`ckernels_*scan_rows`: accumulated in double, in index
+    /// order, rounded as stored, as `CPUBackend`'s scan loop does: the same bits).
+    static func scanRows(_ op: ScanOp, _ x: Tensor, _ out: Tensor) -> Bool {
+        guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.rank >= 1, x.isContiguous, out.isContiguous,
+              x.shape == out.shape else { return false }
+        let n = x.shape[x.rank - 1], rows = n == 0 ? 0 : x.count / n
+        let code = op == .sum ? CKERNELS_SCAN_SUM : CKERNELS_SCAN_PROD
+        let status: Int32 = withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                return ckernels_sscan_rows(code, rows, n, x.pointer(Float.self) + x.offset, out.pointer(Float.self) + out.offset)
+            }
+            return ckernels_dscan_rows(code, rows, n, x.pointer(Double.self) + x.offset, out.pointer(Double.self) + out.offset)
+        }
+        return status == CKERNELS_OK
+    }
+
     /// gelu's forward of a contiguous float32/float64 CPU `x` of at least `unaryThreshold`
     /// elements in one C pass (`ckernels_*gelu`): the composed form's operations in its order,
     /// rounded alike, with the C erf and tanh the composed form gets at these sizes: the same
