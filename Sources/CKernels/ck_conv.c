@@ -10,6 +10,7 @@
  * bounds checks. */
 #include "ck_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Output columns ox in [lo, hi) read input column ox * stride + off, which lies in [0, width). */
@@ -263,3 +264,129 @@ CK_CONV_AVX512(d, double, __m512d, 8, __mmask8, _mm512_set1_pd, _mm512_mask_load
 
 CK_CONV_ENTRY(s, float)
 CK_CONV_ENTRY(d, double)
+
+/* ---- max pooling: each window's largest value and where it is ------------------------------ */
+/* One window's maximum over positions inside the image only, in window order (i, then j): the
+ * first NaN wins, else the largest value, the first of equals. Written as selects, not
+ * branches: on random data each comparison would mispredict half the time. */
+#define CK_POOL_TAKE(v, k)                                                                         \
+    do {                                                                                           \
+        const __typeof__(best) cand_ = (v);                                                        \
+        const int take_ = (best == best) & ((cand_ != cand_) | (cand_ > best));                    \
+        best = take_ ? cand_ : best;                                                               \
+        bi = take_ ? (k) : bi;                                                                     \
+    } while (0)
+
+/* Outputs per run of the vectorized interior loop. */
+#define CK_MP_RUN 256L
+
+#define CK_MAX_POOL(P, T, IT)                                                                      \
+    /* m outputs whose windows lie inside the image, the first window at s, the next ones step    \
+     * elements on; IT is an integer as wide as T, so the selects vectorize. */                   \
+    static inline __attribute__((always_inline)) void ck_##P##mp_run(                             \
+        const T *s, long m, long step, long kh, long kw, long dh, long dw, T *restrict orow,       \
+        int64_t *restrict irow) {                                                                  \
+        T best[CK_MP_RUN];                                                                         \
+        IT bi[CK_MP_RUN];                                                                          \
+        for (long ox = 0; ox < m; ox++) {                                                          \
+            best[ox] = s[ox * step];                                                               \
+            bi[ox] = 0;                                                                            \
+        }                                                                                          \
+        for (long k = 1; k < kh * kw; k++) {                                                       \
+            const T *sk = s + k / kw * dh + k % kw * dw;                                           \
+            for (long ox = 0; ox < m; ox++) {                                                      \
+                const T cur = best[ox], cand = sk[ox * step];                                      \
+                const int take = (cur == cur) & ((cand != cand) | (cand > cur));                   \
+                best[ox] = take ? cand : cur;                                                      \
+                bi[ox] = take ? (IT)k : bi[ox];                                                    \
+            }                                                                                      \
+        }                                                                                          \
+        for (long ox = 0; ox < m; ox++) {                                                          \
+            orow[ox] = best[ox];                                                                   \
+            irow[ox] = bi[ox];                                                                     \
+        }                                                                                          \
+    }                                                                                              \
+    typedef struct {                                                                               \
+        const ckernels_window *w;                                                                  \
+        const T *x;                                                                                \
+        long sn, sc, sh, sw;                                                                       \
+        T *out;                                                                                    \
+        int64_t *index;                                                                            \
+    } ck_##P##mp_ctx;                                                                              \
+    static void ck_##P##mp_chunk(void *v, long begin, long end) {                                  \
+        const ck_##P##mp_ctx *c = (const ck_##P##mp_ctx *)v;                                       \
+        const ckernels_window w = *c->w;                                                           \
+        const long kh = w.kernel_h, kw = w.kernel_w, oh = w.out_h, ow = w.out_w;                  \
+        const long sh = c->sh, sw = c->sw, dh = w.dilation_h * sh, dw = w.dilation_w * sw;        \
+        /* output columns whose whole window lies inside the image's columns */                    \
+        long lo = 0, hi = ow;                                                                      \
+        for (long j = 0; j < kw; j++) {                                                            \
+            long l, h;                                                                             \
+            ck_valid_range(ow, w.width, w.stride_w, j * w.dilation_w - w.pad_w, &l, &h);           \
+            if (l > lo) lo = l;                                                                    \
+            if (h < hi) hi = h;                                                                    \
+        }                                                                                          \
+        if (hi < lo) hi = lo;                                                                      \
+        for (long p = begin; p < end; p++) {                                                       \
+            const T *plane = c->x + p / w.channels * c->sn + p % w.channels * c->sc;              \
+            T *restrict out = c->out + p * oh * ow;                                                \
+            int64_t *restrict index = c->index + p * oh * ow;                                      \
+            for (long oy = 0; oy < oh; oy++) {                                                     \
+                const long y0 = oy * w.stride_h - w.pad_h;                                         \
+                const int rows_inside = y0 >= 0 && y0 + (kh - 1) * w.dilation_h < w.height;        \
+                T *restrict orow = out + oy * ow;                                                  \
+                int64_t *restrict irow = index + oy * ow;                                          \
+                /* windows wholly inside the image: window position by window position over a    \
+                 * run of outputs (independent lanes the compiler vectorizes, no chain through   \
+                 * a running maximum) */                                                          \
+                const long a = rows_inside ? lo : ow, b = rows_inside ? hi : ow;                   \
+                for (long r0 = a; r0 < b; r0 += CK_MP_RUN) {                                       \
+                    const long m = b - r0 < CK_MP_RUN ? b - r0 : CK_MP_RUN;                        \
+                    const T *s = plane + y0 * sh + (r0 * w.stride_w - w.pad_w) * sw;               \
+                    const long step = w.stride_w * sw;                                             \
+                    if (step == 1) ck_##P##mp_run(s, m, 1, kh, kw, dh, dw, orow + r0, irow + r0);  \
+                    else if (step == 2) ck_##P##mp_run(s, m, 2, kh, kw, dh, dw, orow + r0, irow + r0); \
+                    else ck_##P##mp_run(s, m, step, kh, kw, dh, dw, orow + r0, irow + r0);         \
+                }                                                                                  \
+                for (long ox = 0; ox < ow; ox++) {                                                 \
+                    if (ox == a) ox = b;                                                           \
+                    if (ox >= ow) break;                                                           \
+                    const long x0 = ox * w.stride_w - w.pad_w;                                     \
+                    T best = -(T)INFINITY;                                                         \
+                    long bi = -1;                                                                  \
+                    for (long i = 0; i < kh; i++) {                                                \
+                        const long y = y0 + i * w.dilation_h;                                      \
+                        if (y < 0 || y >= w.height) continue;                                      \
+                        for (long j = 0; j < kw; j++) {                                            \
+                            const long x = x0 + j * w.dilation_w;                                  \
+                            if (x < 0 || x >= w.width) continue;                                   \
+                            const T v_ = plane[y * sh + x * sw];                                   \
+                            if (bi < 0) {                                                          \
+                                best = v_;                                                         \
+                                bi = i * kw + j;                                                   \
+                            } else {                                                               \
+                                CK_POOL_TAKE(v_, i * kw + j);                                      \
+                            }                                                                      \
+                        }                                                                          \
+                    }                                                                              \
+                    if (bi < 0) bi = 0; /* no position inside the image: -inf at offset 0 */       \
+                    orow[ox] = best;                                                               \
+                    irow[ox] = bi;                                                                 \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    int ckernels_##P##max_pool2d(const ckernels_window *w, long batch, const T *x, long sn,        \
+                                 long sc, long sh, long sw, T *out, int64_t *index) {              \
+        if (!ck_window_ok(w) || batch < 0) return CKERNELS_EINVAL;                                 \
+        const long planes = batch * w->channels, per = w->out_h * w->out_w;                        \
+        if (planes == 0 || per == 0) return CKERNELS_OK;                                           \
+        if (x == NULL || out == NULL || index == NULL) return CKERNELS_EINVAL;                     \
+        ck_##P##mp_ctx c = {w, x, sn, sc, sh, sw, out, index};                                     \
+        long work = per * w->kernel_h * w->kernel_w;                                               \
+        if (planes * work < (1L << 15)) ck_##P##mp_chunk(&c, 0, planes);                           \
+        else ckernels_parallel_for(planes, ((1L << 14) + work - 1) / work, ck_##P##mp_chunk, &c);  \
+        return CKERNELS_OK;                                                                        \
+    }
+CK_MAX_POOL(s, float, int32_t)
+CK_MAX_POOL(d, double, int64_t)

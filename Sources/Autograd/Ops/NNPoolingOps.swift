@@ -71,6 +71,7 @@ private func maxPool2dCore(_ input: Tensor, kernelSize: (Int, Int), stride: (Int
     let (values, window) = withNoGrad { () -> (Tensor, Tensor) in
         let compute = input.windowComputeDType
         let x = input.detached().reshaped(g.imageShape)
+        if let pooled = CKernelPaths.maxPool2d(x, geometry: g) { return pooled }
         let xc = x.dtype == compute ? x : x.convertedWithoutGrad(to: compute)
         let cols = Tensor(uninitializedShape: g.columnShape, dtype: compute, device: input.device)
         Backends.backend(for: input.device).im2col(xc, geometry: g, padValue: -.infinity, into: cols)

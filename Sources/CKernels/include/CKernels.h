@@ -532,6 +532,25 @@ int ckernels_dim2col(const ckernels_window *w, const double *x, long sc, long sh
                      long oy0, long oy1, double *cols, long ldc);
 
 /**
+ * 2-D max pooling of `batch` images of w->channels planes: image n, channel c, position (y, x)
+ * at x[n*sn + c*sc + y*sh + x*sw]. For plane p = n * channels + c and output position
+ * q = oy * out_w + ox: out[p*L + q] is the window's maximum and index[p*L + q] its offset
+ * i * kernel_w + j in the window (L = out_h * out_w). Only positions inside the image count
+ * (padding never wins), in window order: the first NaN wins, else the largest value, the first
+ * of equals; a window with no position inside gives -inf at offset 0. Exact (comparisons only).
+ * out and index are contiguous and must not overlap x. Parallel over planes from 32K window
+ * positions.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an invalid window, batch < 0 or null pointers
+ *   with outputs to write.
+ */
+int ckernels_smax_pool2d(const ckernels_window *w, long batch, const float *x, long sn, long sc, long sh,
+                         long sw, float *out, int64_t *index);
+
+/** Double-precision `ckernels_smax_pool2d`. */
+int ckernels_dmax_pool2d(const ckernels_window *w, long batch, const double *x, long sn, long sc, long sh,
+                         long sw, double *out, int64_t *index);
+
+/**
  * col2im of one image for the band of output rows [oy0, oy1), the adjoint of `ckernels_sim2col`:
  * adds every column entry (laid out as there) into the contiguous `image` (channels x height x
  * width) position it was read from; entries read from the padding are dropped. Each image

@@ -330,6 +330,28 @@ enum CKernelPaths {
         return status == CKERNELS_OK
     }
 
+    /// Max pooling of a float32/float64 CPU `x` `[N, C, H, W]` (any strides) over the windows
+    /// of `g` in one C pass (`ckernels_*max_pool2d`): each window's maximum `[N, C, L]` and its
+    /// offset in the window (int64 `[N, C, L]`), by the rules of `max(dim:)` over the window
+    /// (NaN first, then the first maximum), except that positions in the padding never win.
+    /// Nil for other devices or dtypes.
+    static func maxPool2d(_ x: Tensor, geometry g: WindowGeometry) -> (values: Tensor, window: Tensor)? {
+        guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.rank == 4 else { return nil }
+        let l = g.outH * g.outW
+        let values = Tensor(uninitializedShape: [g.batch, g.channels, l], dtype: x.dtype)
+        let window = Tensor(uninitializedShape: [g.batch, g.channels, l], dtype: .int64)
+        var w = ckernels_window(geometry: g, channels: g.channels)
+        let (sn, sc, sh, sw) = (x.strides[0], x.strides[1], x.strides[2], x.strides[3])
+        let status: Int32 = withExtendedLifetime((x, values, window)) {
+            let index = window.pointer(Int64.self)
+            if x.dtype == .float32 {
+                return ckernels_smax_pool2d(&w, g.batch, x.pointer(Float.self) + x.offset, sn, sc, sh, sw, values.pointer(Float.self), index)
+            }
+            return ckernels_dmax_pool2d(&w, g.batch, x.pointer(Double.self) + x.offset, sn, sc, sh, sw, values.pointer(Double.self), index)
+        }
+        return status == CKERNELS_OK ? (values, window) : nil
+    }
+
     /// gelu's forward of a contiguous float32/float64 CPU `x` of at least `unaryThreshold`
     /// elements in one C pass (`ckernels_*gelu`): the composed form's operations in its order,
     /// rounded alike, with the C erf and tanh the composed form gets at these sizes: the same
