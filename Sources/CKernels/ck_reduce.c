@@ -60,14 +60,19 @@ static void ck_cs_run(long items, long per_item, ckernels_range_fn fn, void *ctx
         for (long j = 0; j < w; j++) res[j] = res[j] + right[j];                              \
     }
 
+/* Instantiates M(P, T, TARGET, SUF) for both element types on every ISA level this build has. */
 #if CK_X86
-CK_COLSUM(s, float, CK_TARGET_AVX512, avx512)
-CK_COLSUM(d, double, CK_TARGET_AVX512, avx512)
-CK_COLSUM(s, float, CK_TARGET_AVX2, avx2)
-CK_COLSUM(d, double, CK_TARGET_AVX2, avx2)
+#define CK_FOR_ISAS(M)                                                                        \
+    M(s, float, CK_TARGET_AVX512, avx512)                                                     \
+    M(d, double, CK_TARGET_AVX512, avx512)                                                    \
+    M(s, float, CK_TARGET_AVX2, avx2)                                                         \
+    M(d, double, CK_TARGET_AVX2, avx2)                                                        \
+    M(s, float, , generic)                                                                    \
+    M(d, double, , generic)
+#else
+#define CK_FOR_ISAS(M) M(s, float, , generic) M(d, double, , generic)
 #endif
-CK_COLSUM(s, float, , generic)
-CK_COLSUM(d, double, , generic)
+CK_FOR_ISAS(CK_COLSUM)
 
 /* The same order along one contiguous row (the inner == 1 case): the four accumulators of a
  * run are the four lanes of one vector (each lane still adds its elements in order). Up to
@@ -262,14 +267,7 @@ CK_SUM_OUTER_INNER(d, double)
         else                                                                                  \
             for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd;                         \
     }
-#if CK_X86
-CK_LN_LOOPS(s, float, CK_TARGET_AVX512, avx512)
-CK_LN_LOOPS(d, double, CK_TARGET_AVX512, avx512)
-CK_LN_LOOPS(s, float, CK_TARGET_AVX2, avx2)
-CK_LN_LOOPS(d, double, CK_TARGET_AVX2, avx2)
-#endif
-CK_LN_LOOPS(s, float, , generic)
-CK_LN_LOOPS(d, double, , generic)
+CK_FOR_ISAS(CK_LN_LOOPS)
 
 /* Layer normalization of rows, op for op as swift-autograd's composed formula (see
  * ckernels_slayer_norm), so the results are the same bits. */
