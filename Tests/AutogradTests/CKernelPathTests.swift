@@ -190,6 +190,24 @@ final class CKernelPathTests: XCTestCase {
         assertClose(fast.reshaped(ref.shape), ref, Tolerance.reduction(a.dtype, terms: k), "\(a.shape) @ \(b.shape)", file: file, line: line)
     }
 
+    /// The same bits on any number of threads: each thread's slice of C (rows or columns, chosen
+    /// by the cost model) goes through the same K blocks in the same order. Shapes with B read in
+    /// place and B packed (larger than L2), row-major and transposed A.
+    func testMatmulIsTheSameOnEveryThreadCount() {
+        for (m, k, n) in [(96, 1100, 1000), (1000, 300, 100), (257, 700, 900)] {
+            let a = randn([m, k], .float32, 1), b = randn([k, n], .float32, 2)
+            let at = randn([k, m], .float32, 3).transposed(0, 1)
+            for lhs in [a, at] {
+                let one = CPUConvolution.withThreads(1) { lhs.matmul(b) }
+                for threads in [2, 3] {
+                    let many = CPUConvolution.withThreads(threads) { lhs.matmul(b) }
+                    XCTAssertEqual(many.scalars(as: Float.self).map(\.bitPattern), one.scalars(as: Float.self).map(\.bitPattern),
+                                   "[\(m), \(k)] @ [\(k), \(n)] on \(threads) threads, A contiguous \(lhs.isContiguous)")
+                }
+            }
+        }
+    }
+
     func testMatmulAgainstSwiftLoop() {
         for dtype in [DType.float32, .float64] {
             for (m, k, n) in [(1, 1, 1), (1, 7, 1), (5, 3, 7), (6, 16, 8), (7, 17, 9), (13, 257, 19), (65, 65, 65), (100, 300, 33), (2, 385, 3)] {
