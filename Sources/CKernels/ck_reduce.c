@@ -266,6 +266,22 @@ CK_SUM_OUTER_INNER(d, double)
             for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd + b[i];                  \
         else                                                                                  \
             for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd;                         \
+    }                                                                                         \
+    /* the same with one weight and bias (*w, *b, or NULL) for the whole run: a channel's */  \
+    TARGET static void ck_##P##bnt_scale_##SUF(long n, const T *restrict x, T mean, T rstd,   \
+                                               const T *w, const T *b, T *restrict y) {       \
+        if (w != NULL && b != NULL) {                                                         \
+            const T wc = *w, bc = *b;                                                         \
+            for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd * wc + bc;               \
+        } else if (w != NULL) {                                                               \
+            const T wc = *w;                                                                  \
+            for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd * wc;                    \
+        } else if (b != NULL) {                                                               \
+            const T bc = *b;                                                                  \
+            for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd + bc;                    \
+        } else {                                                                              \
+            for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd;                         \
+        }                                                                                     \
     }
 CK_FOR_ISAS(CK_LN_LOOPS)
 
@@ -313,8 +329,15 @@ CK_FOR_ISAS(CK_LN_LOOPS)
         break;                                                                                \
     default: break;                                                                           \
     }
+#define CK_BNT_PICK(P, DST)                                                                   \
+    switch (ck_isa_now()) {                                                                   \
+    case CKERNELS_ISA_AVX512: DST = ck_##P##bnt_scale_avx512; break;                          \
+    case CKERNELS_ISA_AVX2: DST = ck_##P##bnt_scale_avx2; break;                              \
+    default: break;                                                                           \
+    }
 #else
 #define CK_LN_PICK(P)
+#define CK_BNT_PICK(P, DST)
 #endif
 CK_LAYER_NORM(s, float, sqrtf)
 CK_LAYER_NORM(d, double, sqrt)
@@ -366,6 +389,54 @@ CK_LAYER_NORM(d, double, sqrt)
     }
 CK_BATCH_NORM_EVAL(s, float, sqrtf)
 CK_BATCH_NORM_EVAL(d, double, sqrt)
+
+/* Batch normalization with the batch's statistics, op for op as the composed formula (see
+ * ckernels_sbatch_norm_train): per channel, the pairwise block sums added in batch order (as
+ * ckernels_ssum_outer_inner), then the squared deviations the same way, then the output. */
+#define CK_BATCH_NORM_TRAIN(P, T, SQRT)                                                       \
+    typedef struct {                                                                          \
+        long n, c, hw;                                                                        \
+        const T *x, *w, *b;                                                                   \
+        T eps, *y, *mean, *sqsum;                                                             \
+        void (*scale)(long, const T *restrict, T, T, const T *, const T *, T *restrict);      \
+    } ck_##P##bnt_ctx;                                                                        \
+    static void ck_##P##bnt_chunk(void *v, long begin, long end) {                            \
+        const ck_##P##bnt_ctx *c = (const ck_##P##bnt_ctx *)v;                                \
+        const long hw = c->hw;                                                                \
+        ck_rs_plan pl;                                                                        \
+        const int planned = hw > 64 && hw <= CK_RS_BLOCK;                                     \
+        if (planned) ck_rs_plan_make(hw, &pl);                                                \
+        const T count = (T)(c->n * hw);                                                       \
+        for (long ch = begin; ch < end; ch++) {                                               \
+            T acc = (T)0;                                                                     \
+            for (long o = 0; o < c->n; o++)                                                   \
+                acc = acc + ck_##P##rowsum_with(c->x + (o * c->c + ch) * hw, hw, 0,           \
+                                                planned ? &pl : NULL);                        \
+            const T mean = acc / count;                                                       \
+            T sq = (T)0;                                                                      \
+            for (long o = 0; o < c->n; o++)                                                   \
+                sq = sq + ck_##P##sqdev_with(c->x + (o * c->c + ch) * hw, hw, mean,           \
+                                             planned ? &pl : NULL);                           \
+            const T rstd = (T)1 / SQRT(sq / count + c->eps);                                  \
+            for (long o = 0; o < c->n; o++)                                                   \
+                c->scale(hw, c->x + (o * c->c + ch) * hw, mean, rstd, c->w ? c->w + ch : NULL,\
+                         c->b ? c->b + ch : NULL, c->y + (o * c->c + ch) * hw);               \
+            c->mean[ch] = mean;                                                               \
+            c->sqsum[ch] = sq;                                                                \
+        }                                                                                     \
+    }                                                                                         \
+    int ckernels_##P##batch_norm_train(long n, long c, long hw, const T *x, const T *w,       \
+                                       const T *b, T eps, T *y, T *mean, T *sqsum) {          \
+        if (n < 0 || c < 0 || hw < 0) return CKERNELS_EINVAL;                                 \
+        if (n == 0 || c == 0 || hw == 0) return CKERNELS_OK;                                  \
+        if (x == NULL || y == NULL || mean == NULL || sqsum == NULL) return CKERNELS_EINVAL;  \
+        ck_##P##bnt_ctx k = {n, c, hw, x, w, b, eps, y, mean, sqsum, ck_##P##bnt_scale_generic}; \
+        CK_BNT_PICK(P, k.scale)                                                               \
+        ck_cs_run(c, n * hw, ck_##P##bnt_chunk, &k);                                         \
+        return CKERNELS_OK;                                                                   \
+    }
+CK_BATCH_NORM_TRAIN(s, float, sqrtf)
+CK_BATCH_NORM_TRAIN(d, double, sqrt)
 
 #define CK_SUM_DIM(P, T)                                                                      \
     typedef void (*ck_##P##colsum_fn)(const T *, long, long, long, T *);                      \

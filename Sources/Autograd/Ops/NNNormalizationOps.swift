@@ -151,6 +151,14 @@ public func batchNorm(_ input: Tensor, runningMean: Tensor?, runningVar: Tensor?
     let out = withNoGrad { () -> Tensor in
         let x = input.detached()
         var y: Tensor
+        if training, let fused = CKernelPaths.batchNormTrain(x, weight: weight?.detached(), bias: bias?.detached(), eps: eps) {
+            if let runningMean, let runningVar {
+                let n = Double(input.count / c)
+                runningMean.mulInPlace(1 - momentum).addInPlace(fused.mean * momentum)
+                runningVar.mulInPlace(1 - momentum).addInPlace(fused.squares / Swift.max(n - 1, 1) * momentum)
+            }
+            return fused.out
+        }
         if training {
             let (xhat, _, mean, centered) = normalized(x, dims: dims, eps: eps)
             y = xhat

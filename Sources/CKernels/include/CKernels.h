@@ -461,6 +461,25 @@ int ckernels_dbatch_norm_eval(long n, long c, long hw, const double *x, const do
                               double *y);
 
 /**
+ * Batch normalization with the batch's own statistics (training mode) of a contiguous
+ * [n, c, hw] x into y, per channel ch over its n blocks of hw elements:
+ *   mean = (0 + s_0 + s_1 + ...) / (n hw),  s_o = the pairwise sum of block o (the order of
+ *   `ckernels_ssum_outer_inner`);  sq = the same sum of (x - mean) * (x - mean);
+ *   rstd = 1 / sqrt(sq / (n hw) + eps);  y = (x - mean) * rstd [* w[ch]] [+ b[ch]]
+ * each step rounded as written, no fused multiply-add: for hw > 1 the same bits as those ops
+ * one after another. Writes mean[ch] and sq[ch] (the sum of squared deviations, for the
+ * running variance). w and b may be NULL. Parallel over channels from 64K elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for a negative size or a null x, y, mean or sqsum
+ *   with elements to normalize.
+ */
+int ckernels_sbatch_norm_train(long n, long c, long hw, const float *x, const float *w, const float *b,
+                               float eps, float *y, float *mean, float *sqsum);
+
+/** Double-precision `ckernels_sbatch_norm_train`. */
+int ckernels_dbatch_norm_train(long n, long c, long hw, const double *x, const double *w, const double *b,
+                               double eps, double *y, double *mean, double *sqsum);
+
+/**
  * The largest element of x[0..<n) (contiguous) into *result, and its index (the first one
  * holding that value) into *index when `index` is not null. NaN wins: if any element is NaN,
  * *result is NaN and *index the first NaN's position. For n == 0 the result is -inf, index -1.

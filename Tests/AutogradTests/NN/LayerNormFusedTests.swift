@@ -76,6 +76,49 @@ final class LayerNormFusedTests: XCTestCase {
         XCTAssertNil(CKernelPaths.batchNormEval(x.transposed(1, 2), mean: Tensor.zeros([4]), variance: Tensor.ones([4]), weight: nil, bias: nil, eps: 1e-5))
     }
 
+    /// Training mode: the output, and the running statistics it updates, against the composed
+    /// ops bit for bit; one element per channel and image takes the composed ops.
+    func testBatchNormTrainMatchesComposedOpsBitForBit() {
+        for dtype in [DType.float32, .float64] {
+            for (k, shape) in [[2, 3, 4, 5], [4, 5, 7], [16, 8, 32, 33], [1, 2, 3, 4, 5], [3, 4, 65], [2, 16, 130]].enumerated() {
+                let c = shape[1]
+                var v = (Tensor.randn(shape, dtype: .float64, seed: UInt64(k)) * 2 + 1).scalars(as: Double.self)
+                if k == 0 { v[0] = .nan; v[v.count - 1] = .infinity }
+                let x = Tensor(shape: shape, scalars: v, dtype: dtype)
+                let w = Tensor.randn([c], dtype: dtype, seed: UInt64(40 + k)), b = Tensor.randn([c], dtype: dtype, seed: UInt64(50 + k))
+                var broadcast = [Int](repeating: 1, count: shape.count)
+                broadcast[1] = c
+                let dims = [0] + Array(2..<shape.count)
+                for (wt, bt) in [(w, b), (nil, nil), (w, nil), (nil, b)] as [(Tensor?, Tensor?)] {
+                    guard let fused = CKernelPaths.batchNormTrain(x, weight: wt, bias: bt, eps: 1e-5) else {
+                        XCTFail("fused path not taken for \(dtype) \(shape)")
+                        continue
+                    }
+                    let (xhat, _, mean, centered) = withNoGrad { normalized(x, dims: dims, eps: 1e-5) }
+                    var expected = xhat
+                    if let wt { expected = expected * wt.reshaped(broadcast) }
+                    if let bt { expected = expected + bt.reshaped(broadcast) }
+                    let label = "\(dtype) \(shape) weight \(wt != nil) bias \(bt != nil)"
+                    XCTAssertEqual(bits(fused.out), bits(expected), label)
+                    XCTAssertEqual(bits(fused.mean), bits(mean.reshaped([c])), label)
+                    XCTAssertEqual(bits(fused.squares), bits((centered * centered).sum(dims: dims)), label)
+                }
+                // the op takes it, and updates the running statistics as the composed ops do
+                let runningMean = Tensor.zeros([c], dtype: dtype), runningVar = Tensor.ones([c], dtype: dtype)
+                let y = batchNorm(x, runningMean: runningMean, runningVar: runningVar, weight: w, bias: b, training: true)
+                XCTAssertEqual(bits(y), bits(CKernelPaths.batchNormTrain(x, weight: w, bias: b, eps: 1e-5)!.out))
+                let (_, _, mean, centered) = withNoGrad { normalized(x, dims: dims, eps: 1e-5) }
+                let count = Double(x.count / c)
+                let expectedMean = Tensor.zeros([c], dtype: dtype) * 0.9 + mean.reshaped([c]) * 0.1
+                let expectedVar = Tensor.ones([c], dtype: dtype) * 0.9 + (centered * centered).sum(dims: dims) / (count - 1) * 0.1
+                XCTAssertEqual(bits(runningMean), bits(expectedMean), "\(dtype) \(shape) running mean")
+                XCTAssertEqual(bits(runningVar), bits(expectedVar), "\(dtype) \(shape) running variance")
+            }
+        }
+        XCTAssertNil(CKernelPaths.batchNormTrain(Tensor.randn([8, 3], seed: 1), weight: nil, bias: nil, eps: 1e-5))
+        XCTAssertNil(CKernelPaths.batchNormTrain(Tensor.randn([8, 3, 1, 1], seed: 1), weight: nil, bias: nil, eps: 1e-5))
+    }
+
     func testOtherLayoutsUseTheComposedOps() {
         let x = Tensor.randn([8, 6], seed: 1)
         XCTAssertNil(CKernelPaths.layerNorm(x.transposed(0, 1), weight: nil, bias: nil, eps: 1e-5))

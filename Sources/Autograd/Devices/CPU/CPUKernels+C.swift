@@ -440,6 +440,35 @@ enum CKernelPaths {
         return status == CKERNELS_OK ? out : nil
     }
 
+    /// batchNorm's training-mode forward of a contiguous float32/float64 CPU `x` ([N, C, ...]
+    /// with more than one element per channel and image) with contiguous `[C]` weight and bias
+    /// (or nil) in one C call (`ckernels_*batch_norm_train`): the output, each channel's batch
+    /// mean `[C]` and its sum of squared deviations `[C]`, rounded as the composed ops round
+    /// them (`normalized` and `* weight + bias`), so the same bits. Nil for other layouts,
+    /// devices or dtypes.
+    static func batchNormTrain(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Double) -> (out: Tensor, mean: Tensor, squares: Tensor)? {
+        guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.rank >= 3, x.isContiguous else { return nil }
+        let n = x.shape[0], c = x.shape[1], hw = x.shape.dropFirst(2).reduce(1, *)
+        guard hw > 1 else { return nil }   // one element per block: the composed sums take another order
+        for p in [weight, bias] {
+            guard let p else { continue }
+            guard p.device == .cpu, p.dtype == x.dtype, p.shape == [c], p.isContiguous else { return nil }
+        }
+        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        let mean = Tensor(uninitializedShape: [c], dtype: x.dtype), squares = Tensor(uninitializedShape: [c], dtype: x.dtype)
+        let status: Int32 = withExtendedLifetime((x, weight, bias, out, mean, squares)) {
+            if x.dtype == .float32 {
+                func p(_ t: Tensor) -> UnsafePointer<Float> { UnsafePointer(t.pointer(Float.self) + t.offset) }
+                return ckernels_sbatch_norm_train(n, c, hw, p(x), weight.map(p), bias.map(p), Float(eps), out.pointer(Float.self),
+                                                  mean.pointer(Float.self), squares.pointer(Float.self))
+            }
+            func p(_ t: Tensor) -> UnsafePointer<Double> { UnsafePointer(t.pointer(Double.self) + t.offset) }
+            return ckernels_dbatch_norm_train(n, c, hw, p(x), weight.map(p), bias.map(p), eps, out.pointer(Double.self),
+                                              mean.pointer(Double.self), squares.pointer(Double.self))
+        }
+        return status == CKERNELS_OK ? (out, mean, squares) : nil
+    }
+
     /// The maximum or minimum along one dim of a contiguous float32/float64 `x`, with its index,
     /// into contiguous `values` and `indices` by `ckernels_*argext_dim` (vectorized along the
     /// last dim or across the columns of another, both cores): the element and index the Swift
