@@ -123,6 +123,13 @@ def torch_figures(quick, threads):
     stats = (torch.zeros(64), torch.ones(64), torch.ones(64), torch.zeros(64))
     rows = torch.tensor([(i * 7919) % 4096 for i in range(4096)])
     leaf, upstream = la.clone().requires_grad_(), torch.ones(4096, 1000)
+    ln_params = [lh.clone().requires_grad_(), gamma.clone().requires_grad_(), beta.clone().requires_grad_()]
+    ln_upstream = torch.randn(4096, 1024, generator=g)
+
+    def layer_norm_fwd_bwd():
+        for p in ln_params:
+            p.grad = None
+        F.layer_norm(ln_params[0], [1024], ln_params[1], ln_params[2]).backward(ln_upstream)
 
     def gelu_fwd_bwd():
         leaf.grad = None
@@ -131,6 +138,7 @@ def torch_figures(quick, threads):
             ("sum(dim: 1) [4096, 1000]", lambda: la.sum(dim=1)),
             ("max(dim: 1) [4096, 1000]", lambda: la.max(dim=1)),
             ("layerNorm [4096, 1024]", lambda: F.layer_norm(lh, [1024], gamma, beta)),
+            ("layerNorm fwd+bwd [4096, 1024]", layer_norm_fwd_bwd),
             ("batchNorm eval [16, 64, 32, 32]", lambda: F.batch_norm(limages, stats[0], stats[1], stats[2], stats[3],
                                                                       training=False)),
             ("batchNorm train [16, 64, 32, 32]", lambda: F.batch_norm(limages, None, None, stats[2], stats[3],

@@ -282,6 +282,37 @@ CK_SUM_OUTER_INNER(d, double)
         } else {                                                                              \
             for (long i = 0; i < n; i++) y[i] = (x[i] - mean) * rstd;                         \
         }                                                                                     \
+    }                                                                                         \
+    /* layer norm backward, per row: xhat = (x - mean) * rstd, gh = g * w (g * 1), gh * xhat */ \
+    TARGET static void ck_##P##lnb_prep_##SUF(long n, const T *restrict x, const T *restrict g, \
+                                              const T *restrict w, T mean, T rstd,            \
+                                              T *restrict xhat, T *restrict gh,               \
+                                              T *restrict ghx) {                              \
+        if (w != NULL)                                                                        \
+            for (long i = 0; i < n; i++) {                                                    \
+                const T xh = (x[i] - mean) * rstd, gv = g[i] * w[i];                          \
+                xhat[i] = xh;                                                                 \
+                gh[i] = gv;                                                                   \
+                ghx[i] = gv * xh;                                                             \
+            }                                                                                 \
+        else                                                                                  \
+            for (long i = 0; i < n; i++) {                                                    \
+                const T xh = (x[i] - mean) * rstd, gv = g[i] * (T)1;                          \
+                xhat[i] = xh;                                                                 \
+                gh[i] = gv;                                                                   \
+                ghx[i] = gv * xh;                                                             \
+            }                                                                                 \
+    }                                                                                         \
+    /* dx = rstd * ((gh - m1) - xhat * m2); where sw is not NULL, sw += g * xhat, sb += g */  \
+    TARGET static void ck_##P##lnb_out_##SUF(long n, const T *restrict g, const T *restrict xhat, \
+                                             const T *restrict gh, T rstd, T m1, T m2,        \
+                                             T *restrict dx, T *restrict sw, T *restrict sb) { \
+        for (long i = 0; i < n; i++) dx[i] = rstd * ((gh[i] - m1) - xhat[i] * m2);            \
+        if (sw != NULL)                                                                       \
+            for (long i = 0; i < n; i++) {                                                    \
+                sw[i] = sw[i] + g[i] * xhat[i];                                               \
+                sb[i] = sb[i] + g[i];                                                         \
+            }                                                                                 \
     }
 CK_FOR_ISAS(CK_LN_LOOPS)
 
@@ -335,12 +366,158 @@ CK_FOR_ISAS(CK_LN_LOOPS)
     case CKERNELS_ISA_AVX2: DST = ck_##P##bnt_scale_avx2; break;                              \
     default: break;                                                                           \
     }
+#define CK_LNB_PICK(P, PREP, OUT)                                                             \
+    switch (ck_isa_now()) {                                                                   \
+    case CKERNELS_ISA_AVX512:                                                                 \
+        PREP = ck_##P##lnb_prep_avx512;                                                       \
+        OUT = ck_##P##lnb_out_avx512;                                                         \
+        break;                                                                                \
+    case CKERNELS_ISA_AVX2:                                                                   \
+        PREP = ck_##P##lnb_prep_avx2;                                                         \
+        OUT = ck_##P##lnb_out_avx2;                                                           \
+        break;                                                                                \
+    default: break;                                                                           \
+    }
 #else
 #define CK_LN_PICK(P)
 #define CK_BNT_PICK(P, DST)
+#define CK_LNB_PICK(P, PREP, OUT)
 #endif
 CK_LAYER_NORM(s, float, sqrtf)
 CK_LAYER_NORM(d, double, sqrt)
+
+/* The gradients of layer normalization, op for op as swift-autograd's composed backward (see
+ * ckernels_slayer_norm_backward). Work items are the leaves of the pairwise tree over the rows
+ * (runs of at most 64 rows, the order of ckernels_ssum_dim's column sums): per row, in scratch
+ * rows of n, xhat, gh = g * w and gh * xhat, each summed in the pairwise order, then dx; the
+ * leaf's column sums of g * xhat and of g go to four accumulators each (row k of the leaf to
+ * accumulator k % 4 while four rows remain, the rest to the first), and the leaf sums are
+ * combined in the tree's order at the end. */
+typedef struct {
+    long *st, *len; /* the leaves of the row tree */
+    long leaves;
+} ck_rows_tree;
+static void ck_rows_tree_add(ck_rows_tree *t, long start, long n) {
+    if (n <= 64) {
+        t->st[t->leaves] = start;
+        t->len[t->leaves++] = n;
+        return;
+    }
+    long half = (n / 2 + 7) & ~7L;
+    ck_rows_tree_add(t, start, half);
+    ck_rows_tree_add(t, start + half, n - half);
+}
+#define CK_LAYER_NORM_BWD(P, T, SQRT)                                                         \
+    typedef struct {                                                                          \
+        long n;                                                                               \
+        const T *x, *g, *w;                                                                   \
+        T eps, *dx;                                                                           \
+        ck_rows_tree tree;                                                                    \
+        T *leaf_w, *leaf_b; /* [leaves][n] column sums of g * xhat and of g, or NULL */       \
+        void (*prep)(long, const T *restrict, const T *restrict, const T *restrict, T, T,     \
+                     T *restrict, T *restrict, T *restrict);                                  \
+        void (*out)(long, const T *restrict, const T *restrict, const T *restrict, T, T, T,   \
+                    T *restrict, T *restrict, T *restrict);                                   \
+        atomic_int err;                                                                       \
+    } ck_##P##lnb_ctx;                                                                        \
+    static void ck_##P##lnb_chunk(void *v, long begin, long end) {                            \
+        ck_##P##lnb_ctx *c = (ck_##P##lnb_ctx *)v;                                            \
+        const long n = c->n;                                                                  \
+        const int sums = c->leaf_w != NULL;                                                   \
+        T *xhat = (T *)malloc(sizeof(T) * (size_t)n * (sums ? 11 : 3));                       \
+        if (xhat == NULL) {                                                                   \
+            atomic_store(&c->err, CKERNELS_ENOMEM);                                           \
+            return;                                                                           \
+        }                                                                                     \
+        T *restrict gh = xhat + n, *restrict ghx = xhat + 2 * n;                              \
+        T *restrict aw = xhat + 3 * n, *restrict ab = xhat + 7 * n; /* 4 accumulators each */ \
+        ck_rs_plan pl;                                                                        \
+        const int planned = n > 64 && n <= CK_RS_BLOCK;                                       \
+        if (planned) ck_rs_plan_make(n, &pl);                                                 \
+        const ck_rs_plan *pp = planned ? &pl : NULL;                                          \
+        for (long leaf = begin; leaf < end; leaf++) {                                         \
+            const long r0 = c->tree.st[leaf], len = c->tree.len[leaf];                        \
+            if (sums)                                                                         \
+                for (long j = 0; j < 4 * n; j++) aw[j] = ab[j] = (T)0;                        \
+            for (long k = 0; k < len; k++) {                                                  \
+                const long r = r0 + k;                                                        \
+                const T *restrict x = c->x + r * n, *restrict g = c->g + r * n;               \
+                const T mean = ((T)0 + ck_##P##rowsum_with(x, n, 0, pp)) / (T)n;              \
+                const T var = ((T)0 + ck_##P##sqdev_with(x, n, mean, pp)) / (T)n;             \
+                const T rstd = (T)1 / SQRT(var + c->eps);                                     \
+                c->prep(n, x, g, c->w, mean, rstd, xhat, gh, ghx);                            \
+                const T m1 = ((T)0 + ck_##P##rowsum_with(gh, n, 0, pp)) / (T)n;               \
+                const T m2 = ((T)0 + ck_##P##rowsum_with(ghx, n, 0, pp)) / (T)n;              \
+                const long a = k < len / 4 * 4 ? k % 4 : 0; /* this row's accumulators */     \
+                c->out(n, g, xhat, gh, rstd, m1, m2, c->dx + r * n, sums ? aw + a * n : NULL, \
+                       sums ? ab + a * n : NULL);                                             \
+            }                                                                                 \
+            if (sums) {                                                                       \
+                T *restrict lw = c->leaf_w + leaf * n, *restrict lb = c->leaf_b + leaf * n;   \
+                for (long j = 0; j < n; j++) {                                                \
+                    lw[j] = (aw[j] + aw[n + j]) + (aw[2 * n + j] + aw[3 * n + j]);            \
+                    lb[j] = (ab[j] + ab[n + j]) + (ab[2 * n + j] + ab[3 * n + j]);            \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+        free(xhat);                                                                           \
+    }                                                                                         \
+    /* out = the leaf sums of rows [.., rows) combined in the tree's order; *leaf: next leaf */ \
+    static int ck_##P##lnb_combine(const T *leaves, long rows, long n, long *leaf, T *out) {  \
+        if (rows <= 64) {                                                                     \
+            memcpy(out, leaves + (*leaf)++ * n, sizeof(T) * (size_t)n);                       \
+            return CKERNELS_OK;                                                               \
+        }                                                                                     \
+        long half = (rows / 2 + 7) & ~7L;                                                     \
+        T *right = (T *)malloc(sizeof(T) * (size_t)n);                                        \
+        if (right == NULL) return CKERNELS_ENOMEM;                                            \
+        int st = ck_##P##lnb_combine(leaves, half, n, leaf, out);                             \
+        if (st == CKERNELS_OK) st = ck_##P##lnb_combine(leaves, rows - half, n, leaf, right); \
+        for (long j = 0; j < n; j++) out[j] = out[j] + right[j];                              \
+        free(right);                                                                          \
+        return st;                                                                            \
+    }                                                                                         \
+    int ckernels_##P##layer_norm_backward(long rows, long n, const T *x, const T *g,          \
+                                          const T *w, T eps, T *dx, T *dw, T *db) {           \
+        if (rows < 0 || n < 1) return CKERNELS_EINVAL;                                        \
+        if ((dw == NULL) != (db == NULL)) return CKERNELS_EINVAL;                             \
+        if (rows == 0) {                                                                      \
+            for (long j = 0; dw != NULL && j < n; j++) dw[j] = db[j] = (T)0;                  \
+            return CKERNELS_OK;                                                               \
+        }                                                                                     \
+        if (x == NULL || g == NULL || dx == NULL) return CKERNELS_EINVAL;                     \
+        const long most = rows / 16 + 2; /* leaves hold more than 16 rows when rows > 64 */    \
+        long *st = (long *)malloc(sizeof(long) * (size_t)most * 2);                           \
+        T *leaf_sums = dw != NULL ? (T *)malloc(sizeof(T) * (size_t)most * 2 * (size_t)n) : NULL; \
+        if (st == NULL || (dw != NULL && leaf_sums == NULL)) {                                \
+            free(st);                                                                         \
+            free(leaf_sums);                                                                  \
+            return CKERNELS_ENOMEM;                                                           \
+        }                                                                                     \
+        ck_##P##lnb_ctx c = {n, x, g, w, eps, dx, {st, st + most, 0}, leaf_sums,              \
+                             leaf_sums != NULL ? leaf_sums + most * n : NULL,                 \
+                             ck_##P##lnb_prep_generic, ck_##P##lnb_out_generic, 0};           \
+        CK_LNB_PICK(P, c.prep, c.out)                                                         \
+        atomic_init(&c.err, CKERNELS_OK);                                                     \
+        ck_rows_tree_add(&c.tree, 0, rows);                                                   \
+        ck_cs_run(c.tree.leaves, 64 * 4 * n, ck_##P##lnb_chunk, &c);                          \
+        int status = atomic_load(&c.err);                                                     \
+        if (status == CKERNELS_OK && dw != NULL) {                                            \
+            long leaf = 0;                                                                    \
+            status = ck_##P##lnb_combine(c.leaf_w, rows, n, &leaf, dw);                       \
+            leaf = 0;                                                                         \
+            if (status == CKERNELS_OK) status = ck_##P##lnb_combine(c.leaf_b, rows, n, &leaf, db); \
+            for (long j = 0; status == CKERNELS_OK && j < n; j++) {                           \
+                dw[j] = (T)0 + dw[j];                                                         \
+                db[j] = (T)0 + db[j];                                                         \
+            }                                                                                 \
+        }                                                                                     \
+        free(st);                                                                             \
+        free(leaf_sums);                                                                      \
+        return status;                                                                        \
+    }
+CK_LAYER_NORM_BWD(s, float, sqrtf)
+CK_LAYER_NORM_BWD(d, double, sqrt)
 
 /* Batch normalization with given statistics, op for op as the composed formula (see
  * ckernels_sbatch_norm_eval). */

@@ -14,10 +14,17 @@ enum LayerOpBenchmarks {
         let leaf = a.detach()
         leaf.requiresGrad = true
         let upstream = Tensor.ones([4096, 1000])
+        let hLeaf = h.detach(), gammaLeaf = gamma.detach(), betaLeaf = beta.detach()
+        for p in [hLeaf, gammaLeaf, betaLeaf] { p.requiresGrad = true }
+        let hUpstream = Tensor.randn([4096, 1024], seed: 25)
         let cases: [(String, () -> Void)] = [
             ("sum(dim: 1) [4096, 1000]", { _ = a.sum(dim: 1) }),
             ("max(dim: 1) [4096, 1000]", { _ = a.max(dim: 1) }),
             ("layerNorm [4096, 1024]", { _ = layerNorm(h, normalizedShape: [1024], weight: gamma, bias: beta) }),
+            ("layerNorm fwd+bwd [4096, 1024]", {
+                for p in [hLeaf, gammaLeaf, betaLeaf] { p.grad = nil }
+                try? layerNorm(hLeaf, normalizedShape: [1024], weight: gammaLeaf, bias: betaLeaf).backward(hUpstream)
+            }),
             ("batchNorm eval [16, 64, 32, 32]", {
                 _ = batchNorm(images, runningMean: mean, runningVar: variance, weight: scale, bias: shift, training: false)
             }),

@@ -87,13 +87,27 @@ class NormalizationBackward: GradFn, @unchecked Sendable {
         guard let g = gradOutputs[0] else { return [Tensor?](repeating: nil, count: count) }
         let x = try savedTensor(inputSlot)
         let layout = parameterLayout(rank: x.rank)
+        func reducedToParameter(_ t: Tensor) -> Tensor {
+            (layout.sumDims.isEmpty ? t : t.sum(dims: layout.sumDims)).reshaped(parameterShape)
+        }
+        // layerNorm over the last dim, first order: one C pass per row gives the input gradient
+        // and the sums over the rows of g * xhat and g (the weight and bias gradients), the
+        // composed ops' bits (summing the leading dims of a contiguous tensor is the sum over
+        // the rows of its [rows, n] view).
+        if !GradMode.isEnabled && self is NativeLayerNormBackward0 && parameterShape.count == 1 && needsInputGrad(0) {
+            let weightGrad = hasWeight && needsInputGrad(1), biasGrad = hasBias && needsInputGrad(hasWeight ? 2 : 1)
+            if let fused = CKernelPaths.layerNormBackward(x, g, weight: hasWeight ? try savedTensor(weightSlot) : nil, eps: eps,
+                                                          withSums: weightGrad || biasGrad) {
+                var result: [Tensor?] = [fused.dx]
+                if hasWeight { result.append(weightGrad ? fused.dw : nil) }
+                if hasBias { result.append(biasGrad ? fused.db : nil) }
+                return result
+            }
+        }
         let (xhat, rstd, _, _) = normalized(x, dims: dims, eps: eps)
         let weight = hasWeight ? try savedTensor(weightSlot).reshaped(layout.broadcastShape) : nil
         var result: [Tensor?] = []
         result.append(needsInputGrad(0) ? inputGradient(g * (weight ?? Tensor.ones([], dtype: g.dtype, device: g.device)), xhat: xhat, rstd: rstd) : nil)
-        func reducedToParameter(_ t: Tensor) -> Tensor {
-            (layout.sumDims.isEmpty ? t : t.sum(dims: layout.sumDims)).reshaped(parameterShape)
-        }
         if hasWeight { result.append(needsInputGrad(1) ? reducedToParameter(g * xhat) : nil) }
         if hasBias { result.append(needsInputGrad(result.count) ? reducedToParameter(g) : nil) }
         return result

@@ -444,6 +444,28 @@ int ckernels_dlayer_norm(long rows, long n, const double *x, const double *w, co
                          double eps, double *y);
 
 /**
+ * The gradients of `ckernels_slayer_norm` from the output gradient g (x and g contiguous rows
+ * of n): per row, as swift-autograd's composed backward rounds it,
+ *   mean, rstd as in ckernels_slayer_norm;  xhat = (x - mean) * rstd;  gh = g * w (g * 1
+ *   without w);  m1 = (0 + sum(gh)) / n;  m2 = (0 + sum(gh * xhat)) / n;
+ *   dx = rstd * ((gh - m1) - xhat * m2)
+ * the sums in the pairwise order of `ckernels_ssum_dim`, no fused multiply-add: the same bits.
+ * When dw and db are not NULL (both or neither) they receive the sums over the rows of
+ * g * xhat and of g, in the order of `ckernels_ssum_dim` over the rows (the weight and bias
+ * gradients). dx must not overlap x or g. Parallel over runs of up to 64 rows; each thread
+ * takes 11n elements of scratch.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for rows < 0, n < 1, only one of dw and db, or a null
+ *   x, g or dx with rows > 0; CKERNELS_ENOMEM when scratch cannot be allocated (dx is then
+ *   partly written).
+ */
+int ckernels_slayer_norm_backward(long rows, long n, const float *x, const float *g, const float *w,
+                                  float eps, float *dx, float *dw, float *db);
+
+/** Double-precision `ckernels_slayer_norm_backward`. */
+int ckernels_dlayer_norm_backward(long rows, long n, const double *x, const double *g, const double *w,
+                                  double eps, double *dx, double *dw, double *db);
+
+/**
  * Batch normalization with given per-channel statistics (evaluation mode) of a contiguous
  * [n, c, hw] x into y: y = (x - mean[ch]) / sqrt(var[ch] + eps) [* w[ch]] [+ b[ch]], each step
  * rounded as written (a division, not a multiplication by a reciprocal; no fused multiply-add):

@@ -76,6 +76,69 @@ final class LayerNormFusedTests: XCTestCase {
         XCTAssertNil(CKernelPaths.batchNormEval(x.transposed(1, 2), mean: Tensor.zeros([4]), variance: Tensor.ones([4]), weight: nil, bias: nil, eps: 1e-5))
     }
 
+    /// The backward's input, weight and bias gradients against the composed backward bit for
+    /// bit (row counts spanning one and many runs of 64, runs of every length), and backward()
+    /// taking it, rank 2 and 3.
+    func testBackwardMatchesComposedOpsBitForBit() throws {
+        for dtype in [DType.float32, .float64] {
+            for (k, (rows, n)) in [(3, 1), (5, 3), (4, 17), (6, 65), (9, 1000), (3, 1025), (300, 301), (2, 5000), (131, 7), (1000, 33)].enumerated() {
+                var v = (Tensor.randn([rows, n], dtype: .float64, seed: UInt64(k)) * 3 + 1).scalars(as: Double.self)
+                if rows >= 3 && n >= 3 {
+                    for i in 0..<n { v[i] = 2.5 }          // a constant row
+                    v[n + 1] = .nan                       // a NaN row
+                }
+                let x = Tensor(shape: [rows, n], scalars: v, dtype: dtype)
+                let g = Tensor.randn([rows, n], dtype: dtype, seed: UInt64(60 + k))
+                let w = Tensor.randn([n], dtype: dtype, seed: UInt64(40 + k))
+                let (xhat, rstd, _, _) = withNoGrad { normalized(x, dims: [1], eps: 1e-5) }
+                for weight in [w, nil] as [Tensor?] {
+                    guard let fused = CKernelPaths.layerNormBackward(x, g, weight: weight, eps: 1e-5, withSums: true) else {
+                        XCTFail("fused backward not taken for \(dtype) [\(rows), \(n)]")
+                        continue
+                    }
+                    let expected = withNoGrad {
+                        normalizationInputGradient(g * (weight ?? Tensor.ones([], dtype: dtype)), xhat: xhat, rstd: rstd, dims: [1])
+                    }
+                    XCTAssertEqual(bits(fused.dx), bits(expected), "\(dtype) [\(rows), \(n)] weight \(weight != nil)")
+                    XCTAssertEqual(bits(try XCTUnwrap(fused.dw)), bits(withNoGrad { (g * xhat).sum(dims: [0]) }), "\(dtype) [\(rows), \(n)]")
+                    XCTAssertEqual(bits(try XCTUnwrap(fused.db)), bits(g.sum(dims: [0])), "\(dtype) [\(rows), \(n)]")
+                }
+                // backward() takes it: the three gradients as the composed backward gives them
+                let (xl, wl, bl) = (x.detach(), w.detach(), Tensor.randn([n], dtype: dtype, seed: 7).detach())
+                for p in [xl, wl, bl] { p.requiresGrad = true }
+                try layerNorm(xl, normalizedShape: [n], weight: wl, bias: bl).backward(g)
+                let gHat = withNoGrad { g * w }
+                XCTAssertEqual(bits(try XCTUnwrap(xl.grad)), bits(withNoGrad { normalizationInputGradient(gHat, xhat: xhat, rstd: rstd, dims: [1]) }))
+                XCTAssertEqual(bits(try XCTUnwrap(wl.grad)), bits(withNoGrad { (g * xhat).sum(dims: [0]) }))
+                XCTAssertEqual(bits(try XCTUnwrap(bl.grad)), bits(withNoGrad { g.sum(dims: [0]) }))
+            }
+        }
+        // rank 3 with weight and bias: the sums over both leading dims
+        let x3 = Tensor.randn([3, 50, 70], seed: 8).detach(), w3 = Tensor.randn([70], seed: 9).detach(), b3 = Tensor.randn([70], seed: 10).detach()
+        for p in [x3, w3, b3] { p.requiresGrad = true }
+        let g3 = Tensor.randn([3, 50, 70], seed: 11)
+        try layerNorm(x3, normalizedShape: [70], weight: w3, bias: b3).backward(g3)
+        let (xhat3, rstd3, _, _) = withNoGrad { normalized(x3.detach(), dims: [2], eps: 1e-5) }
+        XCTAssertEqual(bits(try XCTUnwrap(x3.grad)),
+                       bits(withNoGrad { normalizationInputGradient(g3 * w3.detach(), xhat: xhat3, rstd: rstd3, dims: [2]) }))
+        XCTAssertEqual(bits(try XCTUnwrap(w3.grad)), bits(withNoGrad { (g3 * xhat3).sum(dims: [0, 1]) }))
+        XCTAssertEqual(bits(try XCTUnwrap(b3.grad)), bits(g3.sum(dims: [0, 1])))
+        // a broadcast output gradient is made contiguous first; rank 3
+        let x = Tensor.randn([2, 3, 40], seed: 3).detach()
+        x.requiresGrad = true
+        try (layerNorm(x, normalizedShape: [40]) * 2).sum().backward()
+        let (xhat, rstd, _, _) = withNoGrad { normalized(x.detach(), dims: [2], eps: 1e-5) }
+        let g = Tensor.full([2, 3, 40], value: 2.0)
+        XCTAssertEqual(bits(try XCTUnwrap(x.grad)), bits(withNoGrad { normalizationInputGradient(g * Tensor.ones([]), xhat: xhat, rstd: rstd, dims: [2]) }))
+    }
+
+    func testLayerNormGradientsCheckWhereTheFusedBackwardRuns() {
+        let x = (Tensor.rand([3, 70], dtype: .float64, seed: 4) * 4 - 2).requiringGrad()
+        let w = Tensor.randn([70], dtype: .float64, seed: 5).requiringGrad(), b = Tensor.randn([70], dtype: .float64, seed: 6).requiringGrad()
+        assertGradcheck([x, w, b]) { layerNorm($0[0], normalizedShape: [70], weight: $0[1], bias: $0[2]) }
+        assertGradcheck([x]) { layerNorm($0[0], normalizedShape: [70]) * $0[0] }      // reuse of the input
+    }
+
     /// Training mode: the output, and the running statistics it updates, against the composed
     /// ops bit for bit; one element per channel and image takes the composed ops.
     func testBatchNormTrainMatchesComposedOpsBitForBit() {

@@ -414,6 +414,35 @@ enum CKernelPaths {
         return status == CKERNELS_OK ? out : nil
     }
 
+    /// layerNorm's gradients over the last dim of a contiguous float32/float64 CPU `x` from the
+    /// output gradient `g` (made contiguous) and weight (`[n]`, or nil), in one C pass per row
+    /// (`ckernels_*layer_norm_backward`): the input gradient, the same bits as the composed
+    /// backward (`normalized` and `normalizationInputGradient`), and, when `withSums`, the
+    /// sums over the rows of `g * xhat` and of `g` (`[n]`), the same bits as `sum(dims: [0])`
+    /// of a rank-2 tensor. Nil for other layouts, devices or dtypes.
+    static func layerNormBackward(_ x: Tensor, _ g: Tensor, weight: Tensor?, eps: Double,
+                                  withSums: Bool) -> (dx: Tensor, dw: Tensor?, db: Tensor?)? {
+        guard x.device == .cpu, g.device == .cpu, x.dtype == .float32 || x.dtype == .float64, g.dtype == x.dtype,
+              x.rank >= 1, x.isContiguous, g.shape == x.shape, let n = x.shape.last, n >= 1 else { return nil }
+        if let weight { guard weight.device == .cpu, weight.dtype == x.dtype, weight.shape == [n] else { return nil } }
+        let gc = g.isContiguous ? g : g.contiguous(), wc = weight.map { $0.isContiguous ? $0 : $0.contiguous() }
+        let dx = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        let dw = withSums ? Tensor(uninitializedShape: [n], dtype: x.dtype) : nil
+        let db = withSums ? Tensor(uninitializedShape: [n], dtype: x.dtype) : nil
+        let rows = x.count / n
+        let status: Int32 = withExtendedLifetime((x, gc, wc, dx, dw, db)) {
+            if x.dtype == .float32 {
+                func p(_ t: Tensor) -> UnsafePointer<Float> { UnsafePointer(t.pointer(Float.self) + t.offset) }
+                return ckernels_slayer_norm_backward(rows, n, p(x), p(gc), wc.map(p), Float(eps), dx.pointer(Float.self),
+                                                     dw?.pointer(Float.self), db?.pointer(Float.self))
+            }
+            func p(_ t: Tensor) -> UnsafePointer<Double> { UnsafePointer(t.pointer(Double.self) + t.offset) }
+            return ckernels_dlayer_norm_backward(rows, n, p(x), p(gc), wc.map(p), eps, dx.pointer(Double.self),
+                                                 dw?.pointer(Double.self), db?.pointer(Double.self))
+        }
+        return status == CKERNELS_OK ? (dx, dw, db) : nil
+    }
+
     /// batchNorm's evaluation-mode forward of a contiguous float32/float64 CPU `x` ([N, C, ...])
     /// with contiguous `[C]` statistics, weight and bias (or nil) in one C pass
     /// (`ckernels_*batch_norm_eval`): `(x - mean) / sqrt(var + eps) * weight + bias`, rounded as
