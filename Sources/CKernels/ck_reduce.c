@@ -90,16 +90,18 @@ typedef struct {
     long st[CK_RS_MAX_LEAVES], len[CK_RS_MAX_LEAVES];
     unsigned char l[CK_RS_MAX_LEAVES], r[CK_RS_MAX_LEAVES];
 } ck_rs_plan;
-/* adds the leaves of [start, start + n) to the plan (their nodes the next free ones) */
-static void ck_rs_plan_leaves(ck_rs_plan *pl, long start, long n) {
+/* Appends the leaves (start, length) of the pairwise tree over [start, start + n) at
+ * st[*count], len[*count] onwards, in order: runs of at most 64, longer ranges split at
+ * (n/2 + 7) & ~7. */
+static void ck_tree_leaves(long start, long n, long *st, long *len, long *count) {
     if (n <= 64) {
-        pl->st[pl->leaves] = start;
-        pl->len[pl->leaves++] = n;
+        st[*count] = start;
+        len[(*count)++] = n;
         return;
     }
     long half = (n / 2 + 7) & ~7L;
-    ck_rs_plan_leaves(pl, start, half);
-    ck_rs_plan_leaves(pl, start + half, n - half);
+    ck_tree_leaves(start, half, st, len, count);
+    ck_tree_leaves(start + half, n - half, st, len, count);
 }
 /* adds the additions of [.., n) whose first leaf is *leaf; returns the node of its sum */
 static int ck_rs_plan_adds(ck_rs_plan *pl, long n, int *leaf) {
@@ -112,8 +114,10 @@ static int ck_rs_plan_adds(ck_rs_plan *pl, long n, int *leaf) {
     return pl->leaves + pl->adds++;
 }
 static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
-    pl->leaves = pl->adds = 0;
-    ck_rs_plan_leaves(pl, 0, n);
+    long count = 0;
+    ck_tree_leaves(0, n, pl->st, pl->len, &count);
+    pl->leaves = (int)count;
+    pl->adds = 0;
     int leaf = 0;
     ck_rs_plan_adds(pl, n, &leaf);
 }
@@ -397,16 +401,6 @@ typedef struct {
     long *st, *len; /* the leaves of the row tree */
     long leaves;
 } ck_rows_tree;
-static void ck_rows_tree_add(ck_rows_tree *t, long start, long n) {
-    if (n <= 64) {
-        t->st[t->leaves] = start;
-        t->len[t->leaves++] = n;
-        return;
-    }
-    long half = (n / 2 + 7) & ~7L;
-    ck_rows_tree_add(t, start, half);
-    ck_rows_tree_add(t, start + half, n - half);
-}
 #define CK_LAYER_NORM_BWD(P, T, SQRT)                                                         \
     typedef struct {                                                                          \
         long n;                                                                               \
@@ -499,7 +493,7 @@ static void ck_rows_tree_add(ck_rows_tree *t, long start, long n) {
                              ck_##P##lnb_prep_generic, ck_##P##lnb_out_generic, 0};           \
         CK_LNB_PICK(P, c.prep, c.out)                                                         \
         atomic_init(&c.err, CKERNELS_OK);                                                     \
-        ck_rows_tree_add(&c.tree, 0, rows);                                                   \
+        ck_tree_leaves(0, rows, c.tree.st, c.tree.len, &c.tree.leaves);                       \
         ck_cs_run(c.tree.leaves, 64 * 4 * n, ck_##P##lnb_chunk, &c);                          \
         int status = atomic_load(&c.err);                                                     \
         if (status == CKERNELS_OK && dw != NULL) {                                            \
