@@ -262,6 +262,23 @@ static void test_elementwise(int isa_ref) {
                 }
             }
         }
+        /* gelu forward and backward: equal bit for bit to the portable build too */
+        for (int approx = 0; approx < 2; approx++)
+            for (int bwd = 0; bwd < 2; bwd++) {
+                int cur = ckernels_isa();
+                if (bwd) { ckernels_sgelu_backward(approx, n, a, b, o); ckernels_dgelu_backward(approx, n, ad, ad, od); }
+                else { ckernels_sgelu(approx, n, a, o); ckernels_dgelu(approx, n, ad, od); }
+                ckernels_set_isa(isa_ref);
+                if (bwd) { ckernels_sgelu_backward(approx, n, a, b, r); ckernels_dgelu_backward(approx, n, ad, ad, rd); }
+                else { ckernels_sgelu(approx, n, a, r); ckernels_dgelu(approx, n, ad, rd); }
+                ckernels_set_isa(cur);
+                for (long i = 0; i < n; i++) {
+                    if (!same_f(o[i], r[i]) || !same_d(od[i], rd[i])) {
+                        CHECK(0, "gelu approx %d bwd %d n %ld at %ld: %a vs %a", approx, bwd, n, i, o[i], r[i]);
+                        break;
+                    }
+                }
+            }
         free(a); free(b); free(o); free(r); free(ad); free(od); free(rd);
     }
     float s[3] = {-0.0f, -0.0f, -0.0f}, out = 1;

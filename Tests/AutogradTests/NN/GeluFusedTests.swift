@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import Autograd
 
@@ -105,6 +106,38 @@ final class GeluFusedTests: XCTestCase {
             let row = Tensor.randn([12], seed: 9)
             try (leaf.gelu(approximate: approximate) * row).sum().backward()
             XCTAssertEqual(bits(try XCTUnwrap(leaf.grad)), bits(composedBackward(x, row.expanded(to: [8, 12]).contiguous(), approximate)))
+        }
+    }
+
+    /// The same bits on every ISA level and thread count (erf's polynomials and the fused
+    /// loops are the same operations everywhere).
+    func testResultsDoNotDependOnISAOrThreads() {
+        defer {
+            _ = ckernels_set_isa(CKERNELS_ISA_AVX512)   // clamped to the best the CPU has
+            _ = ckernels_set_num_threads(0)
+        }
+        let x32 = inputs(70_001, .float32, seed: 5), x64 = inputs(4099, .float64, seed: 6)
+        let g32 = Tensor.randn([70_001], seed: 7), g64 = Tensor.randn([4099], dtype: .float64, seed: 8)
+        func run() -> [Tensor] {
+            var out: [Tensor] = []
+            for approximate in [GeluApproximation.none, .tanh] {
+                for (x, g) in [(x32, g32), (x64, g64)] {
+                    out += [CKernelPaths.gelu(x, approximate: approximate)!, CKernelPaths.geluBackward(x, g, approximate: approximate)!]
+                }
+            }
+            return out + [x32.erf()]
+        }
+        _ = ckernels_set_isa(CKERNELS_ISA_SCALAR)
+        _ = ckernels_set_num_threads(1)
+        let expected = run()
+        for isa in [CKERNELS_ISA_SCALAR, CKERNELS_ISA_AVX2, CKERNELS_ISA_AVX512, CKERNELS_ISA_NEON] {
+            for threads in [1, 2] {
+                _ = ckernels_set_isa(isa)
+                _ = ckernels_set_num_threads(Int32(threads))
+                for (a, e) in zip(run(), expected) {
+                    XCTAssertEqual(bits(a), bits(e), "\(String(cString: ckernels_isa_name())) \(threads) threads")
+                }
+            }
         }
     }
 
