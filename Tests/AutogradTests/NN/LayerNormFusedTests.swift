@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import Autograd
 
@@ -180,6 +181,35 @@ final class LayerNormFusedTests: XCTestCase {
         }
         XCTAssertNil(CKernelPaths.batchNormTrain(Tensor.randn([8, 3], seed: 1), weight: nil, bias: nil, eps: 1e-5))
         XCTAssertNil(CKernelPaths.batchNormTrain(Tensor.randn([8, 3, 1, 1], seed: 1), weight: nil, bias: nil, eps: 1e-5))
+    }
+
+    /// The per-ISA loops (AVX-512, AVX2, portable C) and any thread count give the same bits.
+    func testResultsDoNotDependOnISAOrThreads() {
+        defer {
+            _ = ckernels_set_isa(CKERNELS_ISA_AVX512)   // clamped to the best the CPU has
+            _ = ckernels_set_num_threads(0)
+        }
+        let x = Tensor.randn([300, 301], seed: 1) * 2 + 1, g = Tensor.randn([300, 301], seed: 2)
+        let w = Tensor.randn([301], seed: 3), b = Tensor.randn([301], seed: 4)
+        let images = Tensor.randn([8, 16, 9, 11], dtype: .float64, seed: 5), scale = Tensor.randn([16], dtype: .float64, seed: 6)
+        func run() -> [Tensor] {
+            let back = CKernelPaths.layerNormBackward(x, g, weight: w, eps: 1e-5, withSums: true)!
+            let train = CKernelPaths.batchNormTrain(images, weight: scale, bias: nil, eps: 1e-5)!
+            return [CKernelPaths.layerNorm(x, weight: w, bias: b, eps: 1e-5)!, back.dx, back.dw!, back.db!,
+                    train.out, train.mean, train.squares]
+        }
+        _ = ckernels_set_isa(CKERNELS_ISA_SCALAR)
+        _ = ckernels_set_num_threads(1)
+        let expected = run()
+        for isa in [CKERNELS_ISA_SCALAR, CKERNELS_ISA_AVX2, CKERNELS_ISA_AVX512, CKERNELS_ISA_NEON] {
+            for threads in [1, 2, 3] {
+                _ = ckernels_set_isa(isa)
+                _ = ckernels_set_num_threads(Int32(threads))
+                for (k, (a, e)) in zip(run(), expected).enumerated() {
+                    XCTAssertEqual(bits(a), bits(e), "result \(k) on \(String(cString: ckernels_isa_name())) \(threads) threads")
+                }
+            }
+        }
     }
 
     func testOtherLayoutsUseTheComposedOps() {
