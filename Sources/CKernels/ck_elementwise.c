@@ -160,7 +160,23 @@ CK_ELEMENTWISE(d, double, dbinary, dunary)
 /* GELU                                                                                       */
 /* ======================================================================================== */
 
-#define CK_GELU(P, T)                                                                             int ckernels_##P##gelu(int approximate, long n, const T *x, T *out) {                             if ((approximate != 0 && approximate != 1) || n < 0) return CKERNELS_EINVAL;                  if (n == 0) return CKERNELS_OK;                                                               if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                         ck_##P##un_ctx c = {ck_vec_now()->P##gelu[approximate], x, out};                              ck_parallel_units(n, CK_PAR_TRANSC, ck_##P##un_chunk, &c);                                    return CKERNELS_OK;                                                                       }                                                                                             int ckernels_##P##gelu_backward(int approximate, long n, const T *x, const T *g, T *out) {         if ((approximate != 0 && approximate != 1) || n < 0) return CKERNELS_EINVAL;                  if (n == 0) return CKERNELS_OK;                                                               if (x == NULL || g == NULL || out == NULL) return CKERNELS_EINVAL;                            ck_##P##bin_ctx c = {ck_vec_now()->P##gelu_bwd[approximate], x, g, 0, out};                   ck_parallel_units(n, CK_PAR_TRANSC, ck_##P##bin_chunk, &c);                                   return CKERNELS_OK;                                                                       }
+#define CK_GELU(P, T)                                                                         \
+    int ckernels_##P##gelu(int approximate, long n, const T *x, T *out) {                     \
+        if ((approximate != 0 && approximate != 1) || n < 0) return CKERNELS_EINVAL;          \
+        if (n == 0) return CKERNELS_OK;                                                       \
+        if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
+        ck_##P##un_ctx c = {ck_vec_now()->P##gelu[approximate], x, out};                      \
+        ck_parallel_units(n, CK_PAR_TRANSC, ck_##P##un_chunk, &c);                            \
+        return CKERNELS_OK;                                                                   \
+    }                                                                                         \
+    int ckernels_##P##gelu_backward(int approximate, long n, const T *x, const T *g, T *out) { \
+        if ((approximate != 0 && approximate != 1) || n < 0) return CKERNELS_EINVAL;          \
+        if (n == 0) return CKERNELS_OK;                                                       \
+        if (x == NULL || g == NULL || out == NULL) return CKERNELS_EINVAL;                    \
+        ck_##P##bin_ctx c = {ck_vec_now()->P##gelu_bwd[approximate], x, g, 0, out};           \
+        ck_parallel_units(n, CK_PAR_TRANSC, ck_##P##bin_chunk, &c);                           \
+        return CKERNELS_OK;                                                                   \
+    }
 CK_GELU(s, float)
 CK_GELU(d, double)
 
