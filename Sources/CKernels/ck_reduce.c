@@ -69,8 +69,16 @@ static void ck_cs_run(long items, long per_item, ckernels_range_fn fn, void *ctx
     M(d, double, CK_TARGET_AVX2, avx2)                                                        \
     M(s, float, , generic)                                                                    \
     M(d, double, , generic)
+/* DST = FN_avx512, FN_avx2 or FN_generic, the one for the ISA level in use */
+#define CK_PICK(DST, FN)                                                                      \
+    switch (ck_isa_now()) {                                                                   \
+    case CKERNELS_ISA_AVX512: DST = FN##_avx512; break;                                       \
+    case CKERNELS_ISA_AVX2: DST = FN##_avx2; break;                                           \
+    default: DST = FN##_generic; break;                                                       \
+    }
 #else
 #define CK_FOR_ISAS(M) M(s, float, , generic) M(d, double, , generic)
+#define CK_PICK(DST, FN) DST = FN##_generic;
 #endif
 CK_FOR_ISAS(CK_COLSUM)
 
@@ -149,9 +157,9 @@ static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
         long common = len[0];                                                                 \
         for (int j = 1; j < 8; j++) common = len[j] < common ? len[j] : common;               \
         common &= ~3L;                                                                        \
-        ck_##P##v4 a[8] = {{0}};                                                              \
-        ck_##P##v4 a0 = a[0], a1 = a[0], a2 = a[0], a3 = a[0], a4 = a[0], a5 = a[0],          \
-                   a6 = a[0], a7 = a[0];                                                      \
+        const ck_##P##v4 zero = {0, 0, 0, 0};                                                 \
+        ck_##P##v4 a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, \
+                   a7 = zero;                                                                 \
         for (long i = 0; i < common; i += 4) {                                                \
             ck_##P##v4 v0, v1, v2, v3, v4, v5, v6, v7;                                        \
             CK_RS_LOAD(v0, p0 + i); CK_RS_LOAD(v1, p1 + i); CK_RS_LOAD(v2, p2 + i);           \
@@ -166,48 +174,38 @@ static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
             a0 += v0; a1 += v1; a2 += v2; a3 += v3; a4 += v4; a5 += v5; a6 += v6; a7 += v7;   \
         }                                                                                     \
         (void)cv;                                                                             \
-        a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7; \
+        const ck_##P##v4 a[8] = {a0, a1, a2, a3, a4, a5, a6, a7};                             \
         for (int j = 0; j < 8; j++)                                                           \
             sums[j] = ck_##P##NAME##_run(x + st[j], len[j], c, common, &a[j]);                \
     }                                                                                         \
-    /* the pairwise sum of the row x whose tree is *pl */                                     \
-    static T ck_##P##NAME##_planned(const T *x, T c, const ck_rs_plan *pl) {                  \
+    /* the pairwise sums of `rows` (1 or 2) rows, x and x + d, whose tree is *pl, into out:   \
+     * the runs go eight to a group (8 / rows of each row), so two rows stream from memory at  \
+     * once (sum dim -1 of [4096, 1000] from DRAM on the 2-core Xeon: 0.34-0.36 -> 0.30-0.32   \
+     * ms on two threads) */                                                                  \
+    static inline __attribute__((always_inline)) void ck_##P##NAME##_planned(                  \
+        const T *x, long d, int rows, T c, const ck_rs_plan *pl, T *out) {                    \
         const ck_##P##v4 zero = {0, 0, 0, 0};                                                 \
-        T node[2 * CK_RS_MAX_LEAVES];                                                         \
+        const int per = 8 / rows;                                                             \
+        T node[2][2 * CK_RS_MAX_LEAVES];                                                      \
         int g = 0;                                                                            \
-        for (; g + 8 <= pl->leaves; g += 8) ck_##P##NAME##_run8(x, c, pl->st + g, pl->len + g, node + g); \
-        for (; g < pl->leaves; g++) node[g] = ck_##P##NAME##_run(x + pl->st[g], pl->len[g], c, 0, &zero); \
-        for (int i = 0; i < pl->adds; i++) node[pl->leaves + i] = node[pl->l[i]] + node[pl->r[i]]; \
-        return node[pl->leaves + pl->adds - 1];                                               \
-    }                                                                                         \
-    /* the sums of two rows, x and x + d, whose tree is *pl: the runs go four of each row per  \
-     * group of eight, so twice the rows stream from memory at once (sum dim -1 of [4096,     \
-     * 1000] from DRAM on the 2-core Xeon: 0.34-0.36 -> 0.30-0.32 ms on two threads) */       \
-    __attribute__((unused)) static void ck_##P##NAME##_planned2(const T *x, long d, T c,      \
-                                                                const ck_rs_plan *pl, T *out) { \
-        const ck_##P##v4 zero = {0, 0, 0, 0};                                                 \
-        T node0[2 * CK_RS_MAX_LEAVES], node1[2 * CK_RS_MAX_LEAVES];                           \
-        int g = 0;                                                                            \
-        for (; g + 4 <= pl->leaves; g += 4) {                                                 \
+        for (; g + per <= pl->leaves; g += per) {                                             \
             long st[8], len[8];                                                               \
             T sums[8];                                                                        \
-            for (int j = 0; j < 4; j++) {                                                     \
-                st[j] = pl->st[g + j]; len[j] = pl->len[g + j];                               \
-                st[4 + j] = pl->st[g + j] + d; len[4 + j] = pl->len[g + j];                   \
+            for (int k = 0; k < 8; k++) {                                                     \
+                st[k] = pl->st[g + k % per] + k / per * d;                                    \
+                len[k] = pl->len[g + k % per];                                                \
             }                                                                                 \
             ck_##P##NAME##_run8(x, c, st, len, sums);                                         \
-            for (int j = 0; j < 4; j++) { node0[g + j] = sums[j]; node1[g + j] = sums[4 + j]; } \
+            for (int k = 0; k < 8; k++) node[k / per][g + k % per] = sums[k];                 \
         }                                                                                     \
-        for (; g < pl->leaves; g++) {                                                         \
-            node0[g] = ck_##P##NAME##_run(x + pl->st[g], pl->len[g], c, 0, &zero);            \
-            node1[g] = ck_##P##NAME##_run(x + d + pl->st[g], pl->len[g], c, 0, &zero);        \
+        for (; g < pl->leaves; g++)                                                           \
+            for (int r = 0; r < rows; r++)                                                    \
+                node[r][g] = ck_##P##NAME##_run(x + r * d + pl->st[g], pl->len[g], c, 0, &zero); \
+        for (int r = 0; r < rows; r++) {                                                      \
+            for (int i = 0; i < pl->adds; i++)                                                \
+                node[r][pl->leaves + i] = node[r][pl->l[i]] + node[r][pl->r[i]];              \
+            out[r] = node[r][pl->leaves + pl->adds - 1];                                      \
         }                                                                                     \
-        for (int i = 0; i < pl->adds; i++) {                                                  \
-            node0[pl->leaves + i] = node0[pl->l[i]] + node0[pl->r[i]];                        \
-            node1[pl->leaves + i] = node1[pl->l[i]] + node1[pl->r[i]];                        \
-        }                                                                                     \
-        out[0] = node0[pl->leaves + pl->adds - 1];                                            \
-        out[1] = node1[pl->leaves + pl->adds - 1];                                            \
     }                                                                                         \
     /* the pairwise sum of row x[0..<n); *pl is the tree for n when n is in (64,              \
      * CK_RS_BLOCK], else NULL */                                                             \
@@ -224,7 +222,9 @@ static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
             ck_rs_plan_make(n, &own);                                                         \
             pl = &own;                                                                        \
         }                                                                                     \
-        return ck_##P##NAME##_planned(x, c, pl);                                              \
+        T sum;                                                                                \
+        ck_##P##NAME##_planned(x, 0, 1, c, pl, &sum);                                         \
+        return sum;                                                                           \
     }
 typedef float ck_sv4 __attribute__((vector_size(4 * sizeof(float))));
 typedef double ck_dv4 __attribute__((vector_size(4 * sizeof(double))));
@@ -248,7 +248,7 @@ CK_ROWSUM(d, double, sqdev, 1)
         if (planned)                                                                          \
             for (; r + 2 <= end; r += 2) {                                                    \
                 T two[2];                                                                     \
-                ck_##P##rowsum_planned2(c->x + r * c->n, c->n, 0, &pl, two);                  \
+                ck_##P##rowsum_planned(c->x + r * c->n, c->n, 2, 0, &pl, two);                \
                 c->out[r] = (T)0 + two[0];                                                    \
                 c->out[r + 1] = (T)0 + two[1];                                                \
             }                                                                                 \
@@ -291,8 +291,6 @@ CK_ROWSUM_CHUNK(d, double)
 CK_SUM_OUTER_INNER(s, float)
 CK_SUM_OUTER_INNER(d, double)
 
-/* Layer normalization of rows, op for op as swift-autograd's composed formula (see
- * ckernels_slayer_norm), so the results are the same bits. */
 /* The output loop of a row, compiled once per ISA level (the same operations in the same
  * order on each, so the same bits): y = (x - mean) * rstd [* w] [+ b]. */
 #define CK_LN_LOOPS(P, T, TARGET, SUF)                                                        \
@@ -385,45 +383,11 @@ CK_FOR_ISAS(CK_LN_LOOPS)
         if (rows < 0 || n < 1) return CKERNELS_EINVAL;                                        \
         if (rows == 0) return CKERNELS_OK;                                                    \
         if (x == NULL || y == NULL) return CKERNELS_EINVAL;                                   \
-        ck_##P##ln_ctx c = {n, x, w, b, eps, y, ck_##P##ln_scale_generic};                    \
-        CK_LN_PICK(P)                                                                         \
+        ck_##P##ln_ctx c = {n, x, w, b, eps, y, NULL};                                        \
+        CK_PICK(c.scale, ck_##P##ln_scale)                                                    \
         ck_cs_run(rows, n, ck_##P##ln_chunk, &c);                                             \
         return CKERNELS_OK;                                                                   \
     }
-#if CK_X86
-#define CK_LN_PICK(P)                                                                         \
-    switch (ck_isa_now()) {                                                                   \
-    case CKERNELS_ISA_AVX512:                                                                 \
-        c.scale = ck_##P##ln_scale_avx512;                                                    \
-        break;                                                                                \
-    case CKERNELS_ISA_AVX2:                                                                   \
-        c.scale = ck_##P##ln_scale_avx2;                                                      \
-        break;                                                                                \
-    default: break;                                                                           \
-    }
-#define CK_BNT_PICK(P, DST)                                                                   \
-    switch (ck_isa_now()) {                                                                   \
-    case CKERNELS_ISA_AVX512: DST = ck_##P##bnt_scale_avx512; break;                          \
-    case CKERNELS_ISA_AVX2: DST = ck_##P##bnt_scale_avx2; break;                              \
-    default: break;                                                                           \
-    }
-#define CK_LNB_PICK(P, PREP, OUT)                                                             \
-    switch (ck_isa_now()) {                                                                   \
-    case CKERNELS_ISA_AVX512:                                                                 \
-        PREP = ck_##P##lnb_prep_avx512;                                                       \
-        OUT = ck_##P##lnb_out_avx512;                                                         \
-        break;                                                                                \
-    case CKERNELS_ISA_AVX2:                                                                   \
-        PREP = ck_##P##lnb_prep_avx2;                                                         \
-        OUT = ck_##P##lnb_out_avx2;                                                           \
-        break;                                                                                \
-    default: break;                                                                           \
-    }
-#else
-#define CK_LN_PICK(P)
-#define CK_BNT_PICK(P, DST)
-#define CK_LNB_PICK(P, PREP, OUT)
-#endif
 CK_LAYER_NORM(s, float, sqrtf)
 CK_LAYER_NORM(d, double, sqrt)
 
@@ -527,8 +491,9 @@ typedef struct {
         }                                                                                     \
         ck_##P##lnb_ctx c = {n, x, g, w, eps, dx, {st, st + most, 0}, leaf_sums,              \
                              leaf_sums != NULL ? leaf_sums + most * n : NULL,                 \
-                             ck_##P##lnb_prep_generic, ck_##P##lnb_out_generic, 0};           \
-        CK_LNB_PICK(P, c.prep, c.out)                                                         \
+                             NULL, NULL, 0};                                                  \
+        CK_PICK(c.prep, ck_##P##lnb_prep)                                                     \
+        CK_PICK(c.out, ck_##P##lnb_out)                                                       \
         atomic_init(&c.err, CKERNELS_OK);                                                     \
         ck_tree_leaves(0, rows, c.tree.st, c.tree.len, &c.tree.leaves);                       \
         ck_cs_run(c.tree.leaves, 64 * 4 * n, ck_##P##lnb_chunk, &c);                          \
@@ -638,8 +603,8 @@ CK_BATCH_NORM_EVAL(d, double, sqrt)
         if (n < 0 || c < 0 || hw < 0) return CKERNELS_EINVAL;                                 \
         if (n == 0 || c == 0 || hw == 0) return CKERNELS_OK;                                  \
         if (x == NULL || y == NULL || mean == NULL || sqsum == NULL) return CKERNELS_EINVAL;  \
-        ck_##P##bnt_ctx k = {n, c, hw, x, w, b, eps, y, mean, sqsum, ck_##P##bnt_scale_generic}; \
-        CK_BNT_PICK(P, k.scale)                                                               \
+        ck_##P##bnt_ctx k = {n, c, hw, x, w, b, eps, y, mean, sqsum, NULL};                   \
+        CK_PICK(k.scale, ck_##P##bnt_scale)                                                   \
         ck_cs_run(c, n * hw, ck_##P##bnt_chunk, &k);                                         \
         return CKERNELS_OK;                                                                   \
     }
@@ -649,10 +614,9 @@ CK_BATCH_NORM_TRAIN(d, double, sqrt)
 #define CK_SUM_DIM(P, T)                                                                      \
     typedef void (*ck_##P##colsum_fn)(const T *, long, long, long, T *);                      \
     static ck_##P##colsum_fn ck_##P##colsum_now(void) {                                       \
-        switch (ck_isa_now()) {                                                               \
-        CK_SUM_DIM_X86(P)                                                                     \
-        default: return ck_##P##colsum_generic;                                               \
-        }                                                                                     \
+        ck_##P##colsum_fn fn;                                                                 \
+        CK_PICK(fn, ck_##P##colsum)                                                           \
+        return fn;                                                                            \
     }                                                                                         \
     typedef struct {                                                                          \
         ck_##P##colsum_fn fn;                                                                 \
@@ -690,13 +654,6 @@ CK_BATCH_NORM_TRAIN(d, double, sqrt)
         return CKERNELS_OK;                                                                   \
     }
 
-#if CK_X86
-#define CK_SUM_DIM_X86(P)                                                                     \
-    case CKERNELS_ISA_AVX512: return ck_##P##colsum_avx512;                                   \
-    case CKERNELS_ISA_AVX2: return ck_##P##colsum_avx2;
-#else
-#define CK_SUM_DIM_X86(P)
-#endif
 
 CK_SUM_DIM(s, float)
 CK_SUM_DIM(d, double)
@@ -707,15 +664,16 @@ CK_SUM_DIM(d, double)
 #define CK_SCAN_ROWS(P, T)                                                                    \
     typedef struct {                                                                          \
         int prod;                                                                             \
-        long n;                                                                               \
+        long rows, n;                                                                         \
         const T *x;                                                                           \
         T *out;                                                                               \
     } ck_##P##scan_ctx;                                                                       \
-    static void ck_##P##scan_chunk(void *v, long begin, long end) {                           \
+    /* work items are groups of eight rows (the last one may be short) */                     \
+    static void ck_##P##scan_chunk(void *v, long first_group, long end_group) {               \
         const ck_##P##scan_ctx *c = (const ck_##P##scan_ctx *)v;                              \
-        const long n = c->n;                                                                  \
+        const long n = c->n, end = end_group * 8 < c->rows ? end_group * 8 : c->rows;         \
         const double init = c->prod ? 1.0 : 0.0;                                              \
-        long r = begin;                                                                       \
+        long r = first_group * 8;                                                             \
         for (; r + 8 <= end; r += 8) {                                                        \
             const T *x = c->x + r * n;                                                        \
             T *o = c->out + r * n;                                                            \
@@ -755,31 +713,9 @@ CK_SUM_DIM(d, double)
             return CKERNELS_EINVAL;                                                           \
         if (rows == 0 || n == 0) return CKERNELS_OK;                                          \
         if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
-        ck_##P##scan_ctx c = {op == CKERNELS_SCAN_PROD, n, x, out};                           \
-        /* chunks of whole groups of eight rows, where there are several */                  \
-        long items = (rows + 7) / 8;                                                          \
-        if (items * 8 * n < CK_CS_PAR) {                                                      \
-            ck_##P##scan_chunk(&c, 0, rows);                                                  \
-            return CKERNELS_OK;                                                               \
-        }                                                                                     \
-        ck_##P##scan_group_ctx g = {&c, rows};                                                \
-        ckernels_parallel_for(items, (CK_CS_PAR / 2 + 8 * n - 1) / (8 * n),                   \
-                              ck_##P##scan_groups, &g);                                       \
+        ck_##P##scan_ctx c = {op == CKERNELS_SCAN_PROD, rows, n, x, out};                     \
+        ck_cs_run((rows + 7) / 8, 8 * n, ck_##P##scan_chunk, &c);                             \
         return CKERNELS_OK;                                                                   \
     }
-/* work items of eight rows (the last one short) */
-#define CK_SCAN_GROUPS(P, T)                                                                  \
-    typedef struct {                                                                          \
-        const void *c;                                                                        \
-        long rows;                                                                            \
-    } ck_##P##scan_group_ctx;                                                                 \
-    static void ck_##P##scan_chunk(void *v, long begin, long end);                            \
-    static void ck_##P##scan_groups(void *v, long begin, long end) {                          \
-        const ck_##P##scan_group_ctx *g = (const ck_##P##scan_group_ctx *)v;                  \
-        long r1 = end * 8 < g->rows ? end * 8 : g->rows;                                      \
-        ck_##P##scan_chunk((void *)g->c, begin * 8, r1);                                      \
-    }
-CK_SCAN_GROUPS(s, float)
-CK_SCAN_GROUPS(d, double)
 CK_SCAN_ROWS(s, float)
 CK_SCAN_ROWS(d, double)
