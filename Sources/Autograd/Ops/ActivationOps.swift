@@ -20,19 +20,41 @@ extension Tensor {
     public func gelu(approximate: GeluApproximation = .none) -> Tensor {
         check { () throws(ShapeError) in try validateFloating("gelu") }
         let out = sameDTypeCompute { x in
-            if let fused = CKernelPaths.gelu(x, approximate: approximate) { return fused }
-            switch approximate {
-            case .none:
-                return x * ((x * 0.7071067811865476).erf() + 1) * 0.5
-            case .tanh:
-                let inner = (x + x * x * x * 0.044715) * 0.7978845608028654
-                return x * (inner.tanh() + 1) * 0.5
-            }
+            CKernelPaths.gelu(x, approximate: approximate) ?? Tensor.geluComposed(x, approximate: approximate)
         }
         return Tensor.record(out, input: self) {
             let node = GeluBackward0(approximate: approximate)
             node.selfSlot = node.save(self)
             return node
+        }
+    }
+
+    /// gelu as element-wise ops (any device, dtype or layout); the fused CPU kernels give
+    /// the same bits.
+    static func geluComposed(_ x: Tensor, approximate: GeluApproximation) -> Tensor {
+        switch approximate {
+        case .none:
+            return x * ((x * 0.7071067811865476).erf() + 1) * 0.5
+        case .tanh:
+            let inner = (x + x * x * x * 0.044715) * 0.7978845608028654
+            return x * (inner.tanh() + 1) * 0.5
+        }
+    }
+
+    /// gelu's input gradient `g · gelu'(x)` as element-wise ops; the fused CPU kernels give
+    /// the same bits.
+    static func geluBackwardComposed(_ x: Tensor, _ g: Tensor, approximate: GeluApproximation) -> Tensor {
+        switch approximate {
+        case .none:
+            let cdf = ((x * 0.7071067811865476).erf() + 1) * 0.5
+            let pdf = (x * x * -0.5).exp() * 0.3989422804014327
+            return g * (cdf + x * pdf)
+        case .tanh:
+            let k = 0.7978845608028654, c = 0.044715
+            let x2 = x * x
+            let t = ((x + x2 * x * c) * k).tanh()
+            let dInner = (x2 * (3 * c) + 1) * k
+            return g * ((t + 1) * 0.5 + x * (1 - t * t) * dInner * 0.5)
         }
     }
 
@@ -125,18 +147,7 @@ final class GeluBackward0: GradFn, @unchecked Sendable {
         guard let g = gradOutputs[0] else { return [nil] }
         let x = try savedTensor(selfSlot)
         if !GradMode.isEnabled, let fused = CKernelPaths.geluBackward(x, g, approximate: approximate) { return [fused] }
-        switch approximate {
-        case .none:
-            let cdf = ((x * 0.7071067811865476).erf() + 1) * 0.5
-            let pdf = (x * x * -0.5).exp() * 0.3989422804014327
-            return [g * (cdf + x * pdf)]
-        case .tanh:
-            let k = 0.7978845608028654, c = 0.044715
-            let x2 = x * x
-            let t = ((x + x2 * x * c) * k).tanh()
-            let dInner = (x2 * (3 * c) + 1) * k
-            return [g * ((t + 1) * 0.5 + x * (1 - t * t) * dInner * 0.5)]
-        }
+        return [Tensor.geluBackwardComposed(x, g, approximate: approximate)]
     }
 }
 

@@ -87,22 +87,9 @@ class NormalizationBackward: GradFn, @unchecked Sendable {
         guard let g = gradOutputs[0] else { return [Tensor?](repeating: nil, count: count) }
         let x = try savedTensor(inputSlot)
         let layout = parameterLayout(rank: x.rank)
+        if !GradMode.isEnabled, let fused = try fusedGradients(g, input: x) { return fused }
         func reducedToParameter(_ t: Tensor) -> Tensor {
             (layout.sumDims.isEmpty ? t : t.sum(dims: layout.sumDims)).reshaped(parameterShape)
-        }
-        // layerNorm over the last dim, first order: one C pass per row gives the input gradient
-        // and the sums over the rows of g * xhat and g (the weight and bias gradients), the
-        // composed ops' bits (summing the leading dims of a contiguous tensor is the sum over
-        // the rows of its [rows, n] view).
-        if !GradMode.isEnabled && self is NativeLayerNormBackward0 && parameterShape.count == 1 && needsInputGrad(0) {
-            let weightGrad = hasWeight && needsInputGrad(1), biasGrad = hasBias && needsInputGrad(hasWeight ? 2 : 1)
-            if let fused = CKernelPaths.layerNormBackward(x, g, weight: hasWeight ? try savedTensor(weightSlot) : nil, eps: eps,
-                                                          withSums: weightGrad || biasGrad) {
-                var result: [Tensor?] = [fused.dx]
-                if hasWeight { result.append(weightGrad ? fused.dw : nil) }
-                if hasBias { result.append(biasGrad ? fused.db : nil) }
-                return result
-            }
         }
         let (xhat, rstd, _, _) = normalized(x, dims: dims, eps: eps)
         let weight = hasWeight ? try savedTensor(weightSlot).reshaped(layout.broadcastShape) : nil
@@ -112,6 +99,10 @@ class NormalizationBackward: GradFn, @unchecked Sendable {
         if hasBias { result.append(needsInputGrad(result.count) ? reducedToParameter(g) : nil) }
         return result
     }
+
+    /// The gradients in one fused pass, the same bits as the composed ones below, or nil where
+    /// the subclass has none for these operands (first order only: called without recording).
+    func fusedGradients(_ g: Tensor, input x: Tensor) throws -> [Tensor?]? { nil }
 
     /// The gradient of the input given `ĝ = g · weight`.
     func inputGradient(_ gHat: Tensor, xhat: Tensor, rstd: Tensor) -> Tensor {
@@ -123,6 +114,20 @@ class NormalizationBackward: GradFn, @unchecked Sendable {
 final class NativeLayerNormBackward0: NormalizationBackward, @unchecked Sendable {
     override func parameterLayout(rank: Int) -> (sumDims: [Int], broadcastShape: [Int]) {
         (Array(0..<(rank - parameterShape.count)), parameterShape)
+    }
+
+    /// Over the last dim: one C pass per row gives the input gradient and the sums over the
+    /// rows of g * xhat and g (the weight and bias gradients), the composed ops' bits (summing
+    /// the leading dims of a contiguous tensor is the sum over the rows of its [rows, n] view).
+    override func fusedGradients(_ g: Tensor, input x: Tensor) throws -> [Tensor?]? {
+        guard parameterShape.count == 1, needsInputGrad(0) else { return nil }
+        let weightGrad = hasWeight && needsInputGrad(1), biasGrad = hasBias && needsInputGrad(hasWeight ? 2 : 1)
+        guard let fused = CKernelPaths.layerNormBackward(x, g, weight: hasWeight ? try savedTensor(weightSlot) : nil, eps: eps,
+                                                         withSums: weightGrad || biasGrad) else { return nil }
+        var result: [Tensor?] = [fused.dx]
+        if hasWeight { result.append(weightGrad ? fused.dw : nil) }
+        if hasBias { result.append(biasGrad ? fused.db : nil) }
+        return result
     }
 }
 

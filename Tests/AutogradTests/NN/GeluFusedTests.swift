@@ -1,4 +1,3 @@
-import CKernels
 import XCTest
 @testable import Autograd
 
@@ -10,35 +9,13 @@ import XCTest
 final class GeluFusedTests: XCTestCase {
     func bits(_ t: Tensor) -> [UInt64] { t.to(.float64).scalars(as: Double.self).map(\.bitPattern) }
 
-    /// The composed forward, as `gelu` computes it without the fused kernel.
+    /// The composed forms `gelu` and `GeluBackward0` take without the fused kernels.
     func composed(_ x: Tensor, _ approximate: GeluApproximation) -> Tensor {
-        withNoGrad {
-            switch approximate {
-            case .none:
-                return x * ((x * 0.7071067811865476).erf() + 1) * 0.5
-            case .tanh:
-                let inner = (x + x * x * x * 0.044715) * 0.7978845608028654
-                return x * (inner.tanh() + 1) * 0.5
-            }
-        }
+        withNoGrad { Tensor.geluComposed(x, approximate: approximate) }
     }
 
-    /// The composed backward, as `GeluBackward0` computes it without the fused kernel.
     func composedBackward(_ x: Tensor, _ g: Tensor, _ approximate: GeluApproximation) -> Tensor {
-        withNoGrad {
-            switch approximate {
-            case .none:
-                let cdf = ((x * 0.7071067811865476).erf() + 1) * 0.5
-                let pdf = (x * x * -0.5).exp() * 0.3989422804014327
-                return g * (cdf + x * pdf)
-            case .tanh:
-                let k = 0.7978845608028654, c = 0.044715
-                let x2 = x * x
-                let t = ((x + x2 * x * c) * k).tanh()
-                let dInner = (x2 * (3 * c) + 1) * k
-                return g * ((t + 1) * 0.5 + x * (1 - t * t) * dInner * 0.5)
-            }
-        }
+        withNoGrad { Tensor.geluBackwardComposed(x, g, approximate: approximate) }
     }
 
     /// n values over [-12, 12] (both erf branches, the region where erf rounds to ±1, and the
@@ -112,10 +89,6 @@ final class GeluFusedTests: XCTestCase {
     /// The same bits on every ISA level and thread count (erf's polynomials and the fused
     /// loops are the same operations everywhere).
     func testResultsDoNotDependOnISAOrThreads() {
-        defer {
-            _ = ckernels_set_isa(CKERNELS_ISA_AVX512)   // clamped to the best the CPU has
-            _ = ckernels_set_num_threads(0)
-        }
         let x32 = inputs(70_001, .float32, seed: 5), x64 = inputs(4099, .float64, seed: 6)
         let g32 = Tensor.randn([70_001], seed: 7), g64 = Tensor.randn([4099], dtype: .float64, seed: 8)
         func run() -> [Tensor] {
@@ -127,17 +100,9 @@ final class GeluFusedTests: XCTestCase {
             }
             return out + [x32.erf()]
         }
-        _ = ckernels_set_isa(CKERNELS_ISA_SCALAR)
-        _ = ckernels_set_num_threads(1)
-        let expected = run()
-        for isa in [CKERNELS_ISA_SCALAR, CKERNELS_ISA_AVX2, CKERNELS_ISA_AVX512, CKERNELS_ISA_NEON] {
-            for threads in [1, 2] {
-                _ = ckernels_set_isa(isa)
-                _ = ckernels_set_num_threads(Int32(threads))
-                for (a, e) in zip(run(), expected) {
-                    XCTAssertEqual(bits(a), bits(e), "\(String(cString: ckernels_isa_name())) \(threads) threads")
-                }
-            }
+        let expected = onPortableBuildWithOneThread(run)
+        forEachISAAndThreadCount([1, 2]) { label in
+            for (a, e) in zip(run(), expected) { XCTAssertEqual(bits(a), bits(e), label) }
         }
     }
 

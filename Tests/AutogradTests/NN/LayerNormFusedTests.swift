@@ -1,4 +1,3 @@
-import CKernels
 import XCTest
 @testable import Autograd
 
@@ -185,10 +184,6 @@ final class LayerNormFusedTests: XCTestCase {
 
     /// The per-ISA loops (AVX-512, AVX2, portable C) and any thread count give the same bits.
     func testResultsDoNotDependOnISAOrThreads() {
-        defer {
-            _ = ckernels_set_isa(CKERNELS_ISA_AVX512)   // clamped to the best the CPU has
-            _ = ckernels_set_num_threads(0)
-        }
         let x = Tensor.randn([300, 301], seed: 1) * 2 + 1, g = Tensor.randn([300, 301], seed: 2)
         let w = Tensor.randn([301], seed: 3), b = Tensor.randn([301], seed: 4)
         let images = Tensor.randn([8, 16, 9, 11], dtype: .float64, seed: 5), scale = Tensor.randn([16], dtype: .float64, seed: 6)
@@ -198,17 +193,9 @@ final class LayerNormFusedTests: XCTestCase {
             return [CKernelPaths.layerNorm(x, weight: w, bias: b, eps: 1e-5)!, back.dx, back.dw!, back.db!,
                     train.out, train.mean, train.squares]
         }
-        _ = ckernels_set_isa(CKERNELS_ISA_SCALAR)
-        _ = ckernels_set_num_threads(1)
-        let expected = run()
-        for isa in [CKERNELS_ISA_SCALAR, CKERNELS_ISA_AVX2, CKERNELS_ISA_AVX512, CKERNELS_ISA_NEON] {
-            for threads in [1, 2, 3] {
-                _ = ckernels_set_isa(isa)
-                _ = ckernels_set_num_threads(Int32(threads))
-                for (k, (a, e)) in zip(run(), expected).enumerated() {
-                    XCTAssertEqual(bits(a), bits(e), "result \(k) on \(String(cString: ckernels_isa_name())) \(threads) threads")
-                }
-            }
+        let expected = onPortableBuildWithOneThread(run)
+        forEachISAAndThreadCount { label in
+            for (k, (a, e)) in zip(run(), expected).enumerated() { XCTAssertEqual(bits(a), bits(e), "result \(k) on \(label)") }
         }
     }
 
