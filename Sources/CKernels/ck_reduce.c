@@ -291,6 +291,15 @@ CK_ROWSUM_CHUNK(d, double)
 CK_SUM_OUTER_INNER(s, float)
 CK_SUM_OUTER_INNER(d, double)
 
+/* one row K of a column block for ck_*lnb_cols: WA += g * xhat, BA += g */
+#define CK_LNB_COL(WA, BA, K) {                                                                \
+    vec xv, gv;                                                                            \
+    memcpy(&xv, x + (K) * n + j, sizeof xv);                                               \
+    memcpy(&gv, g + (K) * n + j, sizeof gv);                                               \
+    const vec xh = (xv - mean[K]) * rstd[K];                                               \
+    WA = WA + gv * xh;                                                                     \
+    BA = BA + gv;                                                                          \
+    }
 /* The output loop of a row, compiled once per ISA level (the same operations in the same
  * order on each, so the same bits): y = (x - mean) * rstd [* w] [+ b]. */
 #define CK_LN_LOOPS(P, T, TARGET, SUF)                                                        \
@@ -342,16 +351,47 @@ CK_SUM_OUTER_INNER(d, double)
                 ghx[i] = gv * xh;                                                             \
             }                                                                                 \
     }                                                                                         \
-    /* dx = rstd * ((gh - m1) - xhat * m2); where sw is not NULL, sw += g * xhat, sb += g */  \
-    TARGET static void ck_##P##lnb_out_##SUF(long n, const T *restrict g, const T *restrict xhat, \
-                                             const T *restrict gh, T rstd, T m1, T m2,        \
-                                             T *restrict dx, T *restrict sw, T *restrict sb) { \
+    /* dx = rstd * ((gh - m1) - xhat * m2) */                                                 \
+    TARGET static void ck_##P##lnb_out_##SUF(long n, const T *restrict xhat, const T *restrict gh, \
+                                             T rstd, T m1, T m2, T *restrict dx) {            \
         for (long i = 0; i < n; i++) dx[i] = rstd * ((gh[i] - m1) - xhat[i] * m2);            \
-        if (sw != NULL)                                                                       \
-            for (long i = 0; i < n; i++) {                                                    \
-                sw[i] = sw[i] + g[i] * xhat[i];                                               \
-                sb[i] = sb[i] + g[i];                                                         \
-            }                                                                                 \
+    }                                                                                          \
+    /* a leaf's column sums of g * xhat and of g for ckernels_slayer_norm_backward, after      \
+     * its rows: xhat recomputed with the row's mean and rstd as prep computes it, row k of    \
+     * the leaf to accumulator k % 4 while four rows remain, the rest to the first, and the    \
+     * four combined as (a0 + a1) + (a2 + a3), column blocks of 128 bytes held in registers    \
+     * over the rows (accumulated per row in L1 arrays instead, the sums took more time than   \
+     * the rest of the backward) */                                                            \
+    TARGET static void ck_##P##lnb_cols_##SUF(long len, long n, const T *restrict x,           \
+                                              const T *restrict g, const T *restrict mean,     \
+                                              const T *restrict rstd, T *restrict lw,          \
+                                              T *restrict lb) {                                \
+        typedef T vec __attribute__((vector_size(128)));                                       \
+        const long W = 128 / (long)sizeof(T), full = len / 4 * 4;                              \
+        long j = 0;                                                                            \
+        for (; j + W <= n; j += W) {                                                           \
+            vec w0 = {0}, w1 = {0}, w2 = {0}, w3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0}; \
+            long k = 0;                                                                        \
+            for (; k < full; k += 4) {                                                         \
+                CK_LNB_COL(w0, b0, k) CK_LNB_COL(w1, b1, k + 1)                                \
+                CK_LNB_COL(w2, b2, k + 2) CK_LNB_COL(w3, b3, k + 3)                            \
+            }                                                                                  \
+            for (; k < len; k++) CK_LNB_COL(w0, b0, k)                                         \
+            const vec sw = (w0 + w1) + (w2 + w3), sb = (b0 + b1) + (b2 + b3);                  \
+            memcpy(lw + j, &sw, sizeof sw);                                                    \
+            memcpy(lb + j, &sb, sizeof sb);                                                    \
+        }                                                                                      \
+        for (; j < n; j++) {                                                                   \
+            T aw[4] = {0, 0, 0, 0}, ab[4] = {0, 0, 0, 0};                                      \
+            for (long k = 0; k < len; k++) {                                                   \
+                const int a = k < full ? (int)(k % 4) : 0;                                     \
+                const T xh = (x[k * n + j] - mean[k]) * rstd[k], gv = g[k * n + j];            \
+                aw[a] = aw[a] + gv * xh;                                                       \
+                ab[a] = ab[a] + gv;                                                            \
+            }                                                                                  \
+            lw[j] = (aw[0] + aw[1]) + (aw[2] + aw[3]);                                         \
+            lb[j] = (ab[0] + ab[1]) + (ab[2] + ab[3]);                                         \
+        }                                                                                      \
     }
 CK_FOR_ISAS(CK_LN_LOOPS)
 
@@ -394,10 +434,9 @@ CK_LAYER_NORM(d, double, sqrt)
 /* The gradients of layer normalization, op for op as swift-autograd's composed backward (see
  * ckernels_slayer_norm_backward). Work items are the leaves of the pairwise tree over the rows
  * (runs of at most 64 rows, the order of ckernels_ssum_dim's column sums): per row, in scratch
- * rows of n, xhat, gh = g * w and gh * xhat, each summed in the pairwise order, then dx; the
- * leaf's column sums of g * xhat and of g go to four accumulators each (row k of the leaf to
- * accumulator k % 4 while four rows remain, the rest to the first), and the leaf sums are
- * combined in the tree's order at the end. */
+ * rows of n, xhat, gh = g * w and gh * xhat, the last two summed together in the pairwise
+ * order, then dx; after the leaf's rows, its column sums of g * xhat and of g (ck_*lnb_cols),
+ * and the leaf sums are combined in the tree's order at the end. */
 typedef struct {
     long *st, *len; /* the leaves of the row tree */
     long leaves;
@@ -411,29 +450,28 @@ typedef struct {
         T *leaf_w, *leaf_b; /* [leaves][n] column sums of g * xhat and of g, or NULL */       \
         void (*prep)(long, const T *restrict, const T *restrict, const T *restrict, T, T,     \
                      T *restrict, T *restrict, T *restrict);                                  \
-        void (*out)(long, const T *restrict, const T *restrict, const T *restrict, T, T, T,   \
-                    T *restrict, T *restrict, T *restrict);                                   \
+        void (*out)(long, const T *restrict, const T *restrict, T, T, T, T *restrict);        \
+        void (*cols)(long, long, const T *restrict, const T *restrict, const T *restrict,     \
+                     const T *restrict, T *restrict, T *restrict);                            \
         atomic_int err;                                                                       \
     } ck_##P##lnb_ctx;                                                                        \
     static void ck_##P##lnb_chunk(void *v, long begin, long end) {                            \
         ck_##P##lnb_ctx *c = (ck_##P##lnb_ctx *)v;                                            \
         const long n = c->n;                                                                  \
         const int sums = c->leaf_w != NULL;                                                   \
-        T *xhat = (T *)malloc(sizeof(T) * (size_t)n * (sums ? 11 : 3));                       \
+        T *xhat = (T *)malloc(sizeof(T) * (size_t)n * 3);                                     \
         if (xhat == NULL) {                                                                   \
             atomic_store(&c->err, CKERNELS_ENOMEM);                                           \
             return;                                                                           \
         }                                                                                     \
         T *restrict gh = xhat + n, *restrict ghx = xhat + 2 * n;                              \
-        T *restrict aw = xhat + 3 * n, *restrict ab = xhat + 7 * n; /* 4 accumulators each */ \
+        T means[64], rstds[64]; /* the leaf's rows' statistics, for its column sums */        \
         ck_rs_plan pl;                                                                        \
         const int planned = n > 64 && n <= CK_RS_BLOCK;                                       \
         if (planned) ck_rs_plan_make(n, &pl);                                                 \
         const ck_rs_plan *pp = planned ? &pl : NULL;                                          \
         for (long leaf = begin; leaf < end; leaf++) {                                         \
             const long r0 = c->tree.st[leaf], len = c->tree.len[leaf];                        \
-            if (sums)                                                                         \
-                for (long j = 0; j < 4 * n; j++) aw[j] = ab[j] = (T)0;                        \
             for (long k = 0; k < len; k++) {                                                  \
                 const long r = r0 + k;                                                        \
                 const T *restrict x = c->x + r * n, *restrict g = c->g + r * n;               \
@@ -441,19 +479,21 @@ typedef struct {
                 const T var = ((T)0 + ck_##P##sqdev_with(x, n, mean, pp)) / (T)n;             \
                 const T rstd = (T)1 / SQRT(var + c->eps);                                     \
                 c->prep(n, x, g, c->w, mean, rstd, xhat, gh, ghx);                            \
-                const T m1 = ((T)0 + ck_##P##rowsum_with(gh, n, 0, pp)) / (T)n;               \
-                const T m2 = ((T)0 + ck_##P##rowsum_with(ghx, n, 0, pp)) / (T)n;              \
-                const long a = k < len / 4 * 4 ? k % 4 : 0; /* this row's accumulators */     \
-                c->out(n, g, xhat, gh, rstd, m1, m2, c->dx + r * n, sums ? aw + a * n : NULL, \
-                       sums ? ab + a * n : NULL);                                             \
-            }                                                                                 \
-            if (sums) {                                                                       \
-                T *restrict lw = c->leaf_w + leaf * n, *restrict lb = c->leaf_b + leaf * n;   \
-                for (long j = 0; j < n; j++) {                                                \
-                    lw[j] = (aw[j] + aw[n + j]) + (aw[2 * n + j] + aw[3 * n + j]);            \
-                    lb[j] = (ab[j] + ab[n + j]) + (ab[2 * n + j] + ab[3 * n + j]);            \
+                T ms[2]; /* the sums of gh and ghx, n apart: one pass over both where planned */ \
+                if (pp != NULL) {                                                             \
+                    ck_##P##rowsum_planned(gh, n, 2, 0, pp, ms);                              \
+                } else {                                                                      \
+                    ms[0] = ck_##P##rowsum_with(gh, n, 0, NULL);                              \
+                    ms[1] = ck_##P##rowsum_with(ghx, n, 0, NULL);                             \
                 }                                                                             \
+                const T m1 = ((T)0 + ms[0]) / (T)n, m2 = ((T)0 + ms[1]) / (T)n;               \
+                c->out(n, xhat, gh, rstd, m1, m2, c->dx + r * n);                             \
+                means[k] = mean;                                                              \
+                rstds[k] = rstd;                                                              \
             }                                                                                 \
+            if (sums)                                                                         \
+                c->cols(len, n, c->x + r0 * n, c->g + r0 * n, means, rstds,                   \
+                        c->leaf_w + leaf * n, c->leaf_b + leaf * n);                          \
         }                                                                                     \
         free(xhat);                                                                           \
     }                                                                                         \
@@ -491,9 +531,10 @@ typedef struct {
         }                                                                                     \
         ck_##P##lnb_ctx c = {n, x, g, w, eps, dx, {st, st + most, 0}, leaf_sums,              \
                              leaf_sums != NULL ? leaf_sums + most * n : NULL,                 \
-                             NULL, NULL, 0};                                                  \
+                             NULL, NULL, NULL, 0};                                            \
         CK_PICK(c.prep, ck_##P##lnb_prep)                                                     \
         CK_PICK(c.out, ck_##P##lnb_out)                                                       \
+        CK_PICK(c.cols, ck_##P##lnb_cols)                                                     \
         atomic_init(&c.err, CKERNELS_OK);                                                     \
         ck_tree_leaves(0, rows, c.tree.st, c.tree.len, &c.tree.leaves);                       \
         ck_cs_run(c.tree.leaves, 64 * 4 * n, ck_##P##lnb_chunk, &c);                          \

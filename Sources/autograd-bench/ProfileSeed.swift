@@ -22,6 +22,18 @@ enum ProfileSeed {
         }
     }
 
+    /// `--profile-layernorm N`: layerNorm forward and backward on [4096, 1024] N times, as the
+    /// layer ops benchmark runs it.
+    static func layerNorm(_ n: Int) throws {
+        let h = Tensor.randn([4096, 1024], seed: 23).detach(), gamma = Tensor.ones([1024]), beta = Tensor.zeros([1024])
+        for p in [h, gamma, beta] { p.requiresGrad = true }
+        let upstream = Tensor.randn([4096, 1024], seed: 25)
+        for _ in 0..<n {
+            for p in [h, gamma, beta] { p.grad = nil }
+            try Autograd.layerNorm(h, normalizedShape: [1024], weight: gamma, bias: beta).backward(upstream)
+        }
+    }
+
     /// `--profile-mlp N`: runs the MLP training step of the benchmark N times.
     static func mlp(_ n: Int) throws {
         let step = CPUBenchmarks.MLPStep()

@@ -19,6 +19,7 @@ let profiles: [(flag: String, count: Int, body: (Int) throws -> Void)] = [
     ("--profile-conv-fwd", 100, ProfileSeed.convForward),
     ("--profile-softmax", 100, ProfileSeed.softmax),
     ("--profile-adam", 100, ProfileSeed.adam),
+    ("--profile-layernorm", 200, ProfileSeed.layerNorm),
     ("--phases-mlp", 0, { _ in try ProfileSeed.mlpPhases() }),
 ]
 for profile in profiles {

@@ -453,7 +453,7 @@ int ckernels_dlayer_norm(long rows, long n, const double *x, const double *w, co
  * When dw and db are not NULL (both or neither) they receive the sums over the rows of
  * g * xhat and of g, in the order of `ckernels_ssum_dim` over the rows (the weight and bias
  * gradients). dx must not overlap x or g. Parallel over runs of up to 64 rows; each thread
- * takes 11n elements of scratch.
+ * takes 3n elements of scratch.
  * - Returns: CKERNELS_OK; CKERNELS_EINVAL for rows < 0, n < 1, only one of dw and db, or a null
  *   x, g or dx with rows > 0; CKERNELS_ENOMEM when scratch cannot be allocated (dx is then
  *   partly written).
