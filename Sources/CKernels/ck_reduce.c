@@ -402,6 +402,7 @@ CK_FOR_ISAS(CK_LN_LOOPS)
         long n;                                                                               \
         const T *x, *w, *b;                                                                   \
         T eps, *y;                                                                            \
+        T *mean, *rstd; /* per row, or NULL */                                                \
         void (*scale)(long, const T *restrict, T, T, const T *restrict, const T *restrict,    \
                       T *restrict);                                                           \
     } ck_##P##ln_ctx;                                                                         \
@@ -415,15 +416,20 @@ CK_FOR_ISAS(CK_LN_LOOPS)
             const T *restrict x = c->x + r * n;                                               \
             const T mean = ((T)0 + ck_##P##rowsum_with(x, n, 0, planned ? &pl : NULL)) / (T)n; \
             const T var = ((T)0 + ck_##P##sqdev_with(x, n, mean, planned ? &pl : NULL)) / (T)n; \
-            c->scale(n, x, mean, (T)1 / SQRT(var + c->eps), c->w, c->b, c->y + r * n);        \
+            const T rstd = (T)1 / SQRT(var + c->eps);                                         \
+            c->scale(n, x, mean, rstd, c->w, c->b, c->y + r * n);                             \
+            if (c->mean != NULL) {                                                            \
+                c->mean[r] = mean;                                                            \
+                c->rstd[r] = rstd;                                                            \
+            }                                                                                 \
         }                                                                                     \
     }                                                                                         \
     int ckernels_##P##layer_norm(long rows, long n, const T *x, const T *w, const T *b, T eps, \
-                                 T *y) {                                                      \
-        if (rows < 0 || n < 1) return CKERNELS_EINVAL;                                        \
+                                 T *y, T *mean, T *rstd) {                                    \
+        if (rows < 0 || n < 1 || (mean == NULL) != (rstd == NULL)) return CKERNELS_EINVAL;    \
         if (rows == 0) return CKERNELS_OK;                                                    \
         if (x == NULL || y == NULL) return CKERNELS_EINVAL;                                   \
-        ck_##P##ln_ctx c = {n, x, w, b, eps, y, NULL};                                        \
+        ck_##P##ln_ctx c = {n, x, w, b, eps, y, mean, rstd, NULL};                            \
         CK_PICK(c.scale, ck_##P##ln_scale)                                                    \
         ck_cs_run(rows, n, ck_##P##ln_chunk, &c);                                             \
         return CKERNELS_OK;                                                                   \
@@ -445,6 +451,7 @@ typedef struct {
     typedef struct {                                                                          \
         long n;                                                                               \
         const T *x, *g, *w;                                                                   \
+        const T *mean, *rstd; /* the forward's, per row, or NULL */                           \
         T eps, *dx;                                                                           \
         ck_rows_tree tree;                                                                    \
         T *leaf_w, *leaf_b; /* [leaves][n] column sums of g * xhat and of g, or NULL */       \
@@ -475,9 +482,15 @@ typedef struct {
             for (long k = 0; k < len; k++) {                                                  \
                 const long r = r0 + k;                                                        \
                 const T *restrict x = c->x + r * n, *restrict g = c->g + r * n;               \
-                const T mean = ((T)0 + ck_##P##rowsum_with(x, n, 0, pp)) / (T)n;              \
-                const T var = ((T)0 + ck_##P##sqdev_with(x, n, mean, pp)) / (T)n;             \
-                const T rstd = (T)1 / SQRT(var + c->eps);                                     \
+                T mean, rstd;                                                                 \
+                if (c->mean != NULL) {                                                        \
+                    mean = c->mean[r];                                                        \
+                    rstd = c->rstd[r];                                                        \
+                } else {                                                                      \
+                    mean = ((T)0 + ck_##P##rowsum_with(x, n, 0, pp)) / (T)n;                  \
+                    const T var = ((T)0 + ck_##P##sqdev_with(x, n, mean, pp)) / (T)n;         \
+                    rstd = (T)1 / SQRT(var + c->eps);                                         \
+                }                                                                             \
                 c->prep(n, x, g, c->w, mean, rstd, xhat, gh, ghx);                            \
                 T ms[2]; /* the sums of gh and ghx, n apart: one pass over both where planned */ \
                 if (pp != NULL) {                                                             \
@@ -513,9 +526,11 @@ typedef struct {
         return st;                                                                            \
     }                                                                                         \
     int ckernels_##P##layer_norm_backward(long rows, long n, const T *x, const T *g,          \
-                                          const T *w, T eps, T *dx, T *dw, T *db) {           \
+                                          const T *w, T eps, const T *mean, const T *rstd,    \
+                                          T *dx, T *dw, T *db) {                              \
         if (rows < 0 || n < 1) return CKERNELS_EINVAL;                                        \
-        if ((dw == NULL) != (db == NULL)) return CKERNELS_EINVAL;                             \
+        if ((dw == NULL) != (db == NULL) || (mean == NULL) != (rstd == NULL))                 \
+            return CKERNELS_EINVAL;                                                           \
         if (rows == 0) {                                                                      \
             for (long j = 0; dw != NULL && j < n; j++) dw[j] = db[j] = (T)0;                  \
             return CKERNELS_OK;                                                               \
@@ -529,7 +544,7 @@ typedef struct {
             free(leaf_sums);                                                                  \
             return CKERNELS_ENOMEM;                                                           \
         }                                                                                     \
-        ck_##P##lnb_ctx c = {n, x, g, w, eps, dx, {st, st + most, 0}, leaf_sums,              \
+        ck_##P##lnb_ctx c = {n, x, g, w, mean, rstd, eps, dx, {st, st + most, 0}, leaf_sums,  \
                              leaf_sums != NULL ? leaf_sums + most * n : NULL,                 \
                              NULL, NULL, NULL, 0};                                            \
         CK_PICK(c.prep, ck_##P##lnb_prep)                                                     \

@@ -27,21 +27,27 @@ public func layerNorm(_ input: Tensor, normalizedShape: [Int], weight: Tensor? =
         }
     }
     let dims = Array((input.rank - normalizedShape.count)..<input.rank)
+    let inputs = [input] + [weight, bias].compactMap { $0 }
+    // The fused forward also hands over each row's mean and rstd when a backward will need them.
+    let recording = GradMode.isEnabled && inputs.contains { $0.requiresGrad }
+    var statistics: (mean: Tensor, rstd: Tensor)?
     let out = withNoGrad { () -> Tensor in
-        if normalizedShape.count == 1, let fused = CKernelPaths.layerNorm(input, weight: weight, bias: bias, eps: eps) {
-            return fused
+        if normalizedShape.count == 1,
+           let fused = CKernelPaths.layerNorm(input, weight: weight, bias: bias, eps: eps, statistics: recording) {
+            if let mean = fused.mean, let rstd = fused.rstd { statistics = (mean, rstd) }
+            return fused.y
         }
         var y = normalized(input.detached(), dims: dims, eps: eps).xhat
         if let weight { y = y * weight.detached() }
         if let bias { y = y + bias.detached() }
         return y
     }.detached()
-    let inputs = [input] + [weight, bias].compactMap { $0 }
     return Tensor.record(out, inputs: inputs) {
         let node = NativeLayerNormBackward0(dims: dims, eps: eps, hasWeight: weight != nil, hasBias: bias != nil,
                                             parameterShape: normalizedShape)
         node.inputSlot = node.save(input)
         if let weight { node.weightSlot = node.save(weight) }
+        node.statistics = statistics
         return node
     }
 }
@@ -112,6 +118,10 @@ class NormalizationBackward: GradFn, @unchecked Sendable {
 
 /// Backward of `layerNorm`.
 final class NativeLayerNormBackward0: NormalizationBackward, @unchecked Sendable {
+    /// Each row's mean and rstd from the fused forward (`[rows]`), or nil where the forward
+    /// was composed; the fused backward then computes them again (the same values).
+    var statistics: (mean: Tensor, rstd: Tensor)?
+
     override func parameterLayout(rank: Int) -> (sumDims: [Int], broadcastShape: [Int]) {
         (Array(0..<(rank - parameterShape.count)), parameterShape)
     }
@@ -123,6 +133,7 @@ final class NativeLayerNormBackward0: NormalizationBackward, @unchecked Sendable
         guard parameterShape.count == 1, needsInputGrad(0) else { return nil }
         let weightGrad = hasWeight && needsInputGrad(1), biasGrad = hasBias && needsInputGrad(hasWeight ? 2 : 1)
         guard let fused = CKernelPaths.layerNormBackward(x, g, weight: hasWeight ? try savedTensor(weightSlot) : nil, eps: eps,
+                                                         mean: statistics?.mean, rstd: statistics?.rstd,
                                                          withSums: weightGrad || biasGrad) else { return nil }
         var result: [Tensor?] = [fused.dx]
         if hasWeight { result.append(weightGrad ? fused.dw : nil) }

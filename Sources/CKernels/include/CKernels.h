@@ -432,16 +432,19 @@ int ckernels_dscan_rows(int op, long rows, long n, const double *x, double *out)
  *   rstd = 1 / sqrt(var + eps),  y = c * rstd [* w] [+ b]
  * each step rounded as written (no fused multiply-add), the sums in the pairwise order of
  * `ckernels_ssum_dim`: the same bits as those ops one after another. w and b (n values each)
- * may be NULL. Three passes over each row (sum, sum of squared deviations, output), no
- * buffers. Parallel over rows from 64K elements.
- * - Returns: CKERNELS_OK; CKERNELS_EINVAL for rows < 0, n < 1 or a null x or y with rows > 0.
+ * may be NULL. When mean and rstd are not NULL (both or neither) they receive each row's mean
+ * and rstd (`rows` values each) for `ckernels_slayer_norm_backward`. Three passes over each
+ * row (sum, sum of squared deviations, output), no buffers. Parallel over rows from 64K
+ * elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for rows < 0, n < 1, only one of mean and rstd, or a
+ *   null x or y with rows > 0.
  */
 int ckernels_slayer_norm(long rows, long n, const float *x, const float *w, const float *b, float eps,
-                         float *y);
+                         float *y, float *mean, float *rstd);
 
 /** Double-precision `ckernels_slayer_norm`. */
 int ckernels_dlayer_norm(long rows, long n, const double *x, const double *w, const double *b,
-                         double eps, double *y);
+                         double eps, double *y, double *mean, double *rstd);
 
 /**
  * The gradients of `ckernels_slayer_norm` from the output gradient g (x and g contiguous rows
@@ -450,20 +453,24 @@ int ckernels_dlayer_norm(long rows, long n, const double *x, const double *w, co
  *   without w);  m1 = (0 + sum(gh)) / n;  m2 = (0 + sum(gh * xhat)) / n;
  *   dx = rstd * ((gh - m1) - xhat * m2)
  * the sums in the pairwise order of `ckernels_ssum_dim`, no fused multiply-add: the same bits.
+ * mean and rstd: the forward's (`ckernels_slayer_norm` of this x and eps), or NULL (both or
+ * neither) to compute them again, the same values.
  * When dw and db are not NULL (both or neither) they receive the sums over the rows of
  * g * xhat and of g, in the order of `ckernels_ssum_dim` over the rows (the weight and bias
  * gradients). dx must not overlap x or g. Parallel over runs of up to 64 rows; each thread
  * takes 3n elements of scratch.
- * - Returns: CKERNELS_OK; CKERNELS_EINVAL for rows < 0, n < 1, only one of dw and db, or a null
- *   x, g or dx with rows > 0; CKERNELS_ENOMEM when scratch cannot be allocated (dx is then
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for rows < 0, n < 1, only one of dw and db or of mean
+ *   and rstd, or a null x, g or dx with rows > 0; CKERNELS_ENOMEM when scratch cannot be allocated (dx is then
  *   partly written).
  */
 int ckernels_slayer_norm_backward(long rows, long n, const float *x, const float *g, const float *w,
-                                  float eps, float *dx, float *dw, float *db);
+                                  float eps, const float *mean, const float *rstd, float *dx, float *dw,
+                                  float *db);
 
 /** Double-precision `ckernels_slayer_norm_backward`. */
 int ckernels_dlayer_norm_backward(long rows, long n, const double *x, const double *g, const double *w,
-                                  double eps, double *dx, double *dw, double *db);
+                                  double eps, const double *mean, const double *rstd, double *dx,
+                                  double *dw, double *db);
 
 /**
  * Batch normalization with given per-channel statistics (evaluation mode) of a contiguous

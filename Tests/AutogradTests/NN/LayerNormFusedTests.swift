@@ -30,12 +30,19 @@ final class LayerNormFusedTests: XCTestCase {
                 let x = Tensor(shape: [rows, n], scalars: v, dtype: dtype)
                 let w = Tensor.randn([n], dtype: dtype, seed: UInt64(40 + k)), b = Tensor.randn([n], dtype: dtype, seed: UInt64(80 + k))
                 for (wt, bt) in [(w, b), (nil, nil), (w, nil), (nil, b)] as [(Tensor?, Tensor?)] {
-                    guard let fused = CKernelPaths.layerNorm(x, weight: wt, bias: bt, eps: 1e-5) else {
+                    guard let fused = CKernelPaths.layerNorm(x, weight: wt, bias: bt, eps: 1e-5, statistics: wt != nil) else {
                         XCTFail("fused path not taken for \(dtype) [\(rows), \(n)]")
                         continue
                     }
-                    XCTAssertEqual(bits(fused), bits(composed(x, wt, bt, eps: 1e-5)),
+                    XCTAssertEqual(bits(fused.y), bits(composed(x, wt, bt, eps: 1e-5)),
                                    "\(dtype) [\(rows), \(n)] weight \(wt != nil) bias \(bt != nil)")
+                    XCTAssertEqual(fused.mean == nil, wt == nil)
+                    if let mean = fused.mean, let rstd = fused.rstd {
+                        // the statistics the composed ops compute on the way
+                        let (_, rstdComposed, meanComposed, _) = withNoGrad { normalized(x, dims: [1], eps: 1e-5) }
+                        XCTAssertEqual(bits(mean), bits(meanComposed.reshaped([rows])), "\(dtype) [\(rows), \(n)] mean")
+                        XCTAssertEqual(bits(rstd), bits(rstdComposed.reshaped([rows])), "\(dtype) [\(rows), \(n)] rstd")
+                    }
                 }
                 // The public op takes it, rank 3 too.
                 let x3 = x.reshaped([1, rows, n])
@@ -91,8 +98,11 @@ final class LayerNormFusedTests: XCTestCase {
                 let g = Tensor.randn([rows, n], dtype: dtype, seed: UInt64(60 + k))
                 let w = Tensor.randn([n], dtype: dtype, seed: UInt64(40 + k))
                 let (xhat, rstd, _, _) = withNoGrad { normalized(x, dims: [1], eps: 1e-5) }
-                for weight in [w, nil] as [Tensor?] {
-                    guard let fused = CKernelPaths.layerNormBackward(x, g, weight: weight, eps: 1e-5, withSums: true) else {
+                let stats = try XCTUnwrap(CKernelPaths.layerNorm(x, weight: nil, bias: nil, eps: 1e-5, statistics: true))
+                for (weight, given) in [(w, false), (nil, false), (w, true)] as [(Tensor?, Bool)] {
+                    // with the forward's statistics or computing them again: the same bits
+                    guard let fused = CKernelPaths.layerNormBackward(x, g, weight: weight, eps: 1e-5, mean: given ? stats.mean : nil,
+                                                                     rstd: given ? stats.rstd : nil, withSums: true) else {
                         XCTFail("fused backward not taken for \(dtype) [\(rows), \(n)]")
                         continue
                     }
@@ -190,8 +200,8 @@ final class LayerNormFusedTests: XCTestCase {
         func run() -> [Tensor] {
             let back = CKernelPaths.layerNormBackward(x, g, weight: w, eps: 1e-5, withSums: true)!
             let train = CKernelPaths.batchNormTrain(images, weight: scale, bias: nil, eps: 1e-5)!
-            return [CKernelPaths.layerNorm(x, weight: w, bias: b, eps: 1e-5)!, back.dx, back.dw!, back.db!,
-                    train.out, train.mean, train.squares]
+            let forward = CKernelPaths.layerNorm(x, weight: w, bias: b, eps: 1e-5, statistics: true)!
+            return [forward.y, forward.mean!, forward.rstd!, back.dx, back.dw!, back.db!, train.out, train.mean, train.squares]
         }
         let expected = onPortableBuildWithOneThread(run)
         forEachISAAndThreadCount { label in

@@ -393,8 +393,10 @@ enum CKernelPaths {
     /// layerNorm's forward over the last dim of a contiguous float32/float64 CPU `x` (weight
     /// and bias contiguous `[n]`, or nil) in one C pass per row (`ckernels_*layer_norm`), the
     /// same ops as `normalized(_:dims:eps:)` followed by `* weight + bias`, rounded alike: the
-    /// same bits. Nil for other layouts, devices or dtypes.
-    static func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Double) -> Tensor? {
+    /// same bits. With `statistics`, also each row's mean and rstd (`[rows]`, the values the
+    /// backward would compute again). Nil for other layouts, devices or dtypes.
+    static func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Double,
+                          statistics: Bool = false) -> (y: Tensor, mean: Tensor?, rstd: Tensor?)? {
         guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.rank >= 1, x.isContiguous,
               let n = x.shape.last, n >= 1 else { return nil }
         for p in [weight, bias] {
@@ -403,15 +405,19 @@ enum CKernelPaths {
         }
         let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
         let rows = x.count / n
-        let status: Int32 = withExtendedLifetime((x, weight, bias, out)) {
+        let mean = statistics ? Tensor(uninitializedShape: [rows], dtype: x.dtype) : nil
+        let rstd = statistics ? Tensor(uninitializedShape: [rows], dtype: x.dtype) : nil
+        let status: Int32 = withExtendedLifetime((x, weight, bias, out, mean, rstd)) {
             if x.dtype == .float32 {
-                return ckernels_slayer_norm(rows, n, x.pointer(Float.self) + x.offset, weight.map { UnsafePointer($0.pointer(Float.self) + $0.offset) },
-                                            bias.map { UnsafePointer($0.pointer(Float.self) + $0.offset) }, Float(eps), out.pointer(Float.self))
+                func p(_ t: Tensor) -> UnsafePointer<Float> { UnsafePointer(t.pointer(Float.self) + t.offset) }
+                return ckernels_slayer_norm(rows, n, p(x), weight.map(p), bias.map(p), Float(eps), out.pointer(Float.self),
+                                            mean?.pointer(Float.self), rstd?.pointer(Float.self))
             }
-            return ckernels_dlayer_norm(rows, n, x.pointer(Double.self) + x.offset, weight.map { UnsafePointer($0.pointer(Double.self) + $0.offset) },
-                                        bias.map { UnsafePointer($0.pointer(Double.self) + $0.offset) }, eps, out.pointer(Double.self))
+            func p(_ t: Tensor) -> UnsafePointer<Double> { UnsafePointer(t.pointer(Double.self) + t.offset) }
+            return ckernels_dlayer_norm(rows, n, p(x), weight.map(p), bias.map(p), eps, out.pointer(Double.self),
+                                        mean?.pointer(Double.self), rstd?.pointer(Double.self))
         }
-        return status == CKERNELS_OK ? out : nil
+        return status == CKERNELS_OK ? (out, mean, rstd) : nil
     }
 
     /// layerNorm's gradients over the last dim of a contiguous float32/float64 CPU `x` from the
@@ -419,9 +425,10 @@ enum CKernelPaths {
     /// (`ckernels_*layer_norm_backward`): the input gradient, the same bits as the composed
     /// backward (`normalized` and `normalizationInputGradient`), and, when `withSums`, the
     /// sums over the rows of `g * xhat` and of `g` (`[n]`), the same bits as `sum(dims: [0])`
-    /// of a rank-2 tensor. Nil for other layouts, devices or dtypes.
-    static func layerNormBackward(_ x: Tensor, _ g: Tensor, weight: Tensor?, eps: Double,
-                                  withSums: Bool) -> (dx: Tensor, dw: Tensor?, db: Tensor?)? {
+    /// of a rank-2 tensor. `mean` and `rstd`: the forward's (`layerNorm(_:weight:bias:eps:statistics:)`
+    /// of this `x`), or nil to compute them again. Nil for other layouts, devices or dtypes.
+    static func layerNormBackward(_ x: Tensor, _ g: Tensor, weight: Tensor?, eps: Double, mean: Tensor? = nil,
+                                  rstd: Tensor? = nil, withSums: Bool) -> (dx: Tensor, dw: Tensor?, db: Tensor?)? {
         guard x.device == .cpu, g.device == .cpu, x.dtype == .float32 || x.dtype == .float64, g.dtype == x.dtype,
               x.rank >= 1, x.isContiguous, g.shape == x.shape, let n = x.shape.last, n >= 1 else { return nil }
         if let weight { guard weight.device == .cpu, weight.dtype == x.dtype, weight.shape == [n] else { return nil } }
@@ -430,14 +437,23 @@ enum CKernelPaths {
         let dw = withSums ? Tensor(uninitializedShape: [n], dtype: x.dtype) : nil
         let db = withSums ? Tensor(uninitializedShape: [n], dtype: x.dtype) : nil
         let rows = x.count / n
-        let status: Int32 = withExtendedLifetime((x, gc, wc, dx, dw, db)) {
+        var statistics: (mean: Tensor, rstd: Tensor)?
+        if let mean, let rstd {
+            guard [mean, rstd].allSatisfy({ $0.device == .cpu && $0.dtype == x.dtype && $0.shape == [rows] && $0.isContiguous }) else {
+                return nil
+            }
+            statistics = (mean, rstd)
+        }
+        let status: Int32 = withExtendedLifetime((x, gc, wc, dx, dw, db, statistics)) {
             if x.dtype == .float32 {
                 func p(_ t: Tensor) -> UnsafePointer<Float> { UnsafePointer(t.pointer(Float.self) + t.offset) }
-                return ckernels_slayer_norm_backward(rows, n, p(x), p(gc), wc.map(p), Float(eps), dx.pointer(Float.self),
+                return ckernels_slayer_norm_backward(rows, n, p(x), p(gc), wc.map(p), Float(eps), statistics.map { p($0.mean) },
+                                                     statistics.map { p($0.rstd) }, dx.pointer(Float.self),
                                                      dw?.pointer(Float.self), db?.pointer(Float.self))
             }
             func p(_ t: Tensor) -> UnsafePointer<Double> { UnsafePointer(t.pointer(Double.self) + t.offset) }
-            return ckernels_dlayer_norm_backward(rows, n, p(x), p(gc), wc.map(p), eps, dx.pointer(Double.self),
+            return ckernels_dlayer_norm_backward(rows, n, p(x), p(gc), wc.map(p), eps, statistics.map { p($0.mean) },
+                                                 statistics.map { p($0.rstd) }, dx.pointer(Double.self),
                                                  dw?.pointer(Double.self), db?.pointer(Double.self))
         }
         return status == CKERNELS_OK ? (dx, dw, db) : nil
