@@ -130,6 +130,8 @@ static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
     ck_rs_plan_adds(pl, n, &leaf);
 }
 #define CK_RS_LOAD(V, P) memcpy(&(V), (P), sizeof(V))
+/* {a[0] + a[1], a[2] + a[3], b[0] + b[1], b[2] + b[3]} of two 4-lane vectors */
+#define CK_HADD4(A, B) (__builtin_shufflevector((A), (B), 0, 2, 4, 6) + __builtin_shufflevector((A), (B), 1, 3, 5, 7))
 /* Row sums in the pairwise order of the values x[i] (SQ 0) or of (x[i] - c)^2 (SQ 1: the sum
  * of squared deviations, the operations of cen = x - c, cen * cen), named ck_<P><NAME>. */
 #define CK_ROWSUM(P, T, NAME, SQ)                                                             \
@@ -174,6 +176,15 @@ static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
             a0 += v0; a1 += v1; a2 += v2; a3 += v3; a4 += v4; a5 += v5; a6 += v6; a7 += v7;   \
         }                                                                                     \
         (void)cv;                                                                             \
+        int rests = 0;                                                                        \
+        for (int j = 0; j < 8; j++) rests |= len[j] != common;                                \
+        if (!rests) { /* (a[0] + a[1]) + (a[2] + a[3]) of each, four runs per vector */       \
+            const ck_##P##v4 s03 = CK_HADD4(CK_HADD4(a0, a1), CK_HADD4(a2, a3));              \
+            const ck_##P##v4 s47 = CK_HADD4(CK_HADD4(a4, a5), CK_HADD4(a6, a7));              \
+            memcpy(sums, &s03, sizeof s03);                                                   \
+            memcpy(sums + 4, &s47, sizeof s47);                                               \
+            return;                                                                           \
+        }                                                                                     \
         const ck_##P##v4 a[8] = {a0, a1, a2, a3, a4, a5, a6, a7};                             \
         for (int j = 0; j < 8; j++)                                                           \
             sums[j] = ck_##P##NAME##_run(x + st[j], len[j], c, common, &a[j]);                \
