@@ -76,6 +76,22 @@ static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *
     ck_s12x32_store(acc, c, rsc, ab[0], ab[1], m, n);
 }
 
+/* The k loop of the row-access kernel bodies below, around their KSTEP(u) (one step of k,
+ * u steps ahead): U = 4 steps at a time while they last where U is 4, then one at a time. */
+#define CK_RA_K_LOOP                                                                             \
+    long p = 0;                                                                                  \
+    if (U == 4)                                                                                  \
+        for (; p + 4 <= k; p += 4) {                                                             \
+            KSTEP(0) KSTEP(1) KSTEP(2) KSTEP(3)                                                  \
+            for (int i = 0; i < 4; i++) base[i] += 4;                                            \
+            b += 4 * ldb;                                                                        \
+        }                                                                                        \
+    for (; p < k; p++) {                                                                         \
+        KSTEP(0)                                                                                 \
+        for (int i = 0; i < 4; i++) base[i]++;                                                   \
+        b += ldb;                                                                                \
+    }
+
 /* The row stride of A copies the driver passes (its ra_stride(256): 256 values and one line
  * more), for which the kernels below are specialized together with a packed B (ldb = nr);
  * any other strides take the general code. */
@@ -116,18 +132,7 @@ ck_s_ra_body(const int R, const int U, long k, const float *a, const long lda, c
             STEP(0, u) STEP(1, u) STEP(2, u) STEP(3, u) STEP(4, u) STEP(5, u) \
             STEP(6, u) STEP(7, u) STEP(8, u) STEP(9, u) STEP(10, u) STEP(11, u) \
         }
-    long p = 0;
-    if (U == 4)
-        for (; p + 4 <= k; p += 4) {
-            KSTEP(0) KSTEP(1) KSTEP(2) KSTEP(3)
-            for (int i = 0; i < 4; i++) base[i] += 4;
-            b += 4 * ldb;
-        }
-    for (; p < k; p++) {
-        KSTEP(0)
-        for (int i = 0; i < 4; i++) base[i]++;
-        b += ldb;
-    }
+    CK_RA_K_LOOP
 #undef KSTEP
 #undef STEP
     ck_s12x32_store(acc, c, rsc, ab[0], ab[1], m, n);
@@ -291,18 +296,7 @@ ck_d_ra_body(const int R, const int U, long k, const double *a, const long lda, 
             STEP(0, u) STEP(1, u) STEP(2, u) STEP(3, u) STEP(4, u) STEP(5, u) \
             STEP(6, u) STEP(7, u) STEP(8, u) STEP(9, u) STEP(10, u) STEP(11, u) \
         }
-    long p = 0;
-    if (U == 4)
-        for (; p + 4 <= k; p += 4) {
-            KSTEP(0) KSTEP(1) KSTEP(2) KSTEP(3)
-            for (int i = 0; i < 4; i++) base[i] += 4;
-            b += 4 * ldb;
-        }
-    for (; p < k; p++) {
-        KSTEP(0)
-        for (int i = 0; i < 4; i++) base[i]++;
-        b += ldb;
-    }
+    CK_RA_K_LOOP
 #undef KSTEP
 #undef STEP
     ck_d12x16_store(acc, c, rsc, ab[0], ab[1], m, n);
