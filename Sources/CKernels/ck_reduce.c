@@ -190,10 +190,10 @@ static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
             sums[j] = ck_##P##NAME##_run(x + st[j], len[j], c, common, &a[j]);                \
     }                                                                                         \
     /* the pairwise sums of `rows` (1 or 2) rows, x and x + d, whose tree is *pl, into out:   \
-     * the runs go eight to a group (8 / rows of each row), so two rows stream from memory at  \
-     * once (sum dim -1 of [4096, 1000] from DRAM on the 2-core Xeon: 0.34-0.36 -> 0.30-0.32   \
+     * the runs go eight to a group (8 / rows of each row), so two rows stream from memory at \
+     * once (sum dim -1 of [4096, 1000] from DRAM on the 2-core Xeon: 0.34-0.36 -> 0.30-0.32  \
      * ms on two threads) */                                                                  \
-    static inline __attribute__((always_inline)) void ck_##P##NAME##_planned(                  \
+    static inline __attribute__((always_inline)) void ck_##P##NAME##_planned(                 \
         const T *x, long d, int rows, T c, const ck_rs_plan *pl, T *out) {                    \
         const ck_##P##v4 zero = {0, 0, 0, 0};                                                 \
         const int per = 8 / rows;                                                             \
@@ -220,7 +220,7 @@ static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
     }                                                                                         \
     /* the pairwise sum of row x[0..<n); *pl is the tree for n when n is in (64,              \
      * CK_RS_BLOCK], else NULL */                                                             \
-    static T ck_##P##NAME##_with(const T *x, long n, T c, const ck_rs_plan *pl) {            \
+    static T ck_##P##NAME##_with(const T *x, long n, T c, const ck_rs_plan *pl) {             \
         const ck_##P##v4 zero = {0, 0, 0, 0};                                                 \
         if (n <= 64) return ck_##P##NAME##_run(x, n, c, 0, &zero);                            \
         if (n > CK_RS_BLOCK) {                                                                \
@@ -303,13 +303,13 @@ CK_SUM_OUTER_INNER(s, float)
 CK_SUM_OUTER_INNER(d, double)
 
 /* one row K of a column block for ck_*lnb_cols: WA += g * xhat, BA += g */
-#define CK_LNB_COL(WA, BA, K) {                                                                \
-    vec xv, gv;                                                                            \
-    memcpy(&xv, x + (K) * n + j, sizeof xv);                                               \
-    memcpy(&gv, g + (K) * n + j, sizeof gv);                                               \
-    const vec xh = (xv - mean[K]) * rstd[K];                                               \
-    WA = WA + gv * xh;                                                                     \
-    BA = BA + gv;                                                                          \
+#define CK_LNB_COL(WA, BA, K) {                                                               \
+    vec xv, gv;                                                                               \
+    memcpy(&xv, x + (K) * n + j, sizeof xv);                                                  \
+    memcpy(&gv, g + (K) * n + j, sizeof gv);                                                  \
+    const vec xh = (xv - mean[K]) * rstd[K];                                                  \
+    WA = WA + gv * xh;                                                                        \
+    BA = BA + gv;                                                                             \
     }
 /* The output loop of a row, compiled once per ISA level (the same operations in the same
  * order on each, so the same bits): y = (x - mean) * rstd [* w] [+ b]. */
@@ -366,43 +366,43 @@ CK_SUM_OUTER_INNER(d, double)
     TARGET static void ck_##P##lnb_out_##SUF(long n, const T *restrict xhat, const T *restrict gh, \
                                              T rstd, T m1, T m2, T *restrict dx) {            \
         for (long i = 0; i < n; i++) dx[i] = rstd * ((gh[i] - m1) - xhat[i] * m2);            \
-    }                                                                                          \
-    /* a leaf's column sums of g * xhat and of g for ckernels_slayer_norm_backward, after      \
-     * its rows: xhat recomputed with the row's mean and rstd as prep computes it, row k of    \
-     * the leaf to accumulator k % 4 while four rows remain, the rest to the first, and the    \
-     * four combined as (a0 + a1) + (a2 + a3), column blocks of 128 bytes held in registers    \
-     * over the rows (accumulated per row in L1 arrays instead, the sums took more time than   \
-     * the rest of the backward) */                                                            \
-    TARGET static void ck_##P##lnb_cols_##SUF(long len, long n, const T *restrict x,           \
-                                              const T *restrict g, const T *restrict mean,     \
-                                              const T *restrict rstd, T *restrict lw,          \
-                                              T *restrict lb) {                                \
-        typedef T vec __attribute__((vector_size(128)));                                       \
-        const long W = 128 / (long)sizeof(T), full = len / 4 * 4;                              \
-        long j = 0;                                                                            \
-        for (; j + W <= n; j += W) {                                                           \
+    }                                                                                         \
+    /* a leaf's column sums of g * xhat and of g for ckernels_slayer_norm_backward, after     \
+     * its rows: xhat recomputed with the row's mean and rstd as prep computes it, row k of   \
+     * the leaf to accumulator k % 4 while four rows remain, the rest to the first, and the   \
+     * four combined as (a0 + a1) + (a2 + a3), column blocks of 128 bytes held in registers   \
+     * over the rows (accumulated per row in L1 arrays instead, the sums took more time than  \
+     * the rest of the backward) */                                                           \
+    TARGET static void ck_##P##lnb_cols_##SUF(long len, long n, const T *restrict x,          \
+                                              const T *restrict g, const T *restrict mean,    \
+                                              const T *restrict rstd, T *restrict lw,         \
+                                              T *restrict lb) {                               \
+        typedef T vec __attribute__((vector_size(128)));                                      \
+        const long W = 128 / (long)sizeof(T), full = len / 4 * 4;                             \
+        long j = 0;                                                                           \
+        for (; j + W <= n; j += W) {                                                          \
             vec w0 = {0}, w1 = {0}, w2 = {0}, w3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0}; \
-            long k = 0;                                                                        \
-            for (; k < full; k += 4) {                                                         \
-                CK_LNB_COL(w0, b0, k) CK_LNB_COL(w1, b1, k + 1)                                \
-                CK_LNB_COL(w2, b2, k + 2) CK_LNB_COL(w3, b3, k + 3)                            \
-            }                                                                                  \
-            for (; k < len; k++) CK_LNB_COL(w0, b0, k)                                         \
-            const vec sw = (w0 + w1) + (w2 + w3), sb = (b0 + b1) + (b2 + b3);                  \
-            memcpy(lw + j, &sw, sizeof sw);                                                    \
-            memcpy(lb + j, &sb, sizeof sb);                                                    \
-        }                                                                                      \
-        for (; j < n; j++) {                                                                   \
-            T aw[4] = {0, 0, 0, 0}, ab[4] = {0, 0, 0, 0};                                      \
-            for (long k = 0; k < len; k++) {                                                   \
-                const int a = k < full ? (int)(k % 4) : 0;                                     \
-                const T xh = (x[k * n + j] - mean[k]) * rstd[k], gv = g[k * n + j];            \
-                aw[a] = aw[a] + gv * xh;                                                       \
-                ab[a] = ab[a] + gv;                                                            \
-            }                                                                                  \
-            lw[j] = (aw[0] + aw[1]) + (aw[2] + aw[3]);                                         \
-            lb[j] = (ab[0] + ab[1]) + (ab[2] + ab[3]);                                         \
-        }                                                                                      \
+            long k = 0;                                                                       \
+            for (; k < full; k += 4) {                                                        \
+                CK_LNB_COL(w0, b0, k) CK_LNB_COL(w1, b1, k + 1)                               \
+                CK_LNB_COL(w2, b2, k + 2) CK_LNB_COL(w3, b3, k + 3)                           \
+            }                                                                                 \
+            for (; k < len; k++) CK_LNB_COL(w0, b0, k)                                        \
+            const vec sw = (w0 + w1) + (w2 + w3), sb = (b0 + b1) + (b2 + b3);                 \
+            memcpy(lw + j, &sw, sizeof sw);                                                   \
+            memcpy(lb + j, &sb, sizeof sb);                                                   \
+        }                                                                                     \
+        for (; j < n; j++) {                                                                  \
+            T aw[4] = {0, 0, 0, 0}, ab[4] = {0, 0, 0, 0};                                     \
+            for (long k = 0; k < len; k++) {                                                  \
+                const int a = k < full ? (int)(k % 4) : 0;                                    \
+                const T xh = (x[k * n + j] - mean[k]) * rstd[k], gv = g[k * n + j];           \
+                aw[a] = aw[a] + gv * xh;                                                      \
+                ab[a] = ab[a] + gv;                                                           \
+            }                                                                                 \
+            lw[j] = (aw[0] + aw[1]) + (aw[2] + aw[3]);                                        \
+            lb[j] = (ab[0] + ab[1]) + (ab[2] + ab[3]);                                        \
+        }                                                                                     \
     }
 CK_FOR_ISAS(CK_LN_LOOPS)
 
@@ -423,9 +423,21 @@ CK_FOR_ISAS(CK_LN_LOOPS)
         ck_rs_plan pl;                                                                        \
         const int planned = n > 64 && n <= CK_RS_BLOCK;                                       \
         if (planned) ck_rs_plan_make(n, &pl);                                                 \
+        T sums[2];                                                                            \
+        int next = 2; /* sums[next] is row r's sum when next < 2 */                           \
         for (long r = begin; r < end; r++) {                                                  \
             const T *restrict x = c->x + r * n;                                               \
-            const T mean = ((T)0 + ck_##P##rowsum_with(x, n, 0, planned ? &pl : NULL)) / (T)n; \
+            /* where planned, the sums of two rows at a time (both stream from memory at once: \
+             * [4096, 1024] on two threads 0.89-0.97 -> 0.74-0.83 ms) */                      \
+            if (next == 2) {                                                                  \
+                if (planned && r + 1 < end)                                                   \
+                    ck_##P##rowsum_planned(x, n, 2, 0, &pl, sums);                            \
+                else                                                                          \
+                    sums[0] = ck_##P##rowsum_with(x, n, 0, planned ? &pl : NULL);             \
+                next = 0;                                                                     \
+            }                                                                                 \
+            const T mean = ((T)0 + sums[next]) / (T)n;                                        \
+            next = planned && next == 0 && r + 1 < end ? 1 : 2;                               \
             const T var = ((T)0 + ck_##P##sqdev_with(x, n, mean, planned ? &pl : NULL)) / (T)n; \
             const T rstd = (T)1 / SQRT(var + c->eps);                                         \
             c->scale(n, x, mean, rstd, c->w, c->b, c->y + r * n);                             \
@@ -547,7 +559,7 @@ typedef struct {
             return CKERNELS_OK;                                                               \
         }                                                                                     \
         if (x == NULL || g == NULL || dx == NULL) return CKERNELS_EINVAL;                     \
-        const long most = rows / 16 + 2; /* leaves hold more than 16 rows when rows > 64 */    \
+        const long most = rows / 16 + 2; /* leaves hold more than 16 rows when rows > 64 */   \
         long *st = (long *)malloc(sizeof(long) * (size_t)most * 2);                           \
         T *leaf_sums = dw != NULL ? (T *)malloc(sizeof(T) * (size_t)most * 2 * (size_t)n) : NULL; \
         if (st == NULL || (dw != NULL && leaf_sums == NULL)) {                                \
@@ -672,7 +684,7 @@ CK_BATCH_NORM_EVAL(d, double, sqrt)
         if (x == NULL || y == NULL || mean == NULL || sqsum == NULL) return CKERNELS_EINVAL;  \
         ck_##P##bnt_ctx k = {n, c, hw, x, w, b, eps, y, mean, sqsum, NULL};                   \
         CK_PICK(k.scale, ck_##P##bnt_scale)                                                   \
-        ck_cs_run(c, n * hw, ck_##P##bnt_chunk, &k);                                         \
+        ck_cs_run(c, n * hw, ck_##P##bnt_chunk, &k);                                          \
         return CKERNELS_OK;                                                                   \
     }
 CK_BATCH_NORM_TRAIN(s, float, sqrtf)
@@ -776,7 +788,7 @@ CK_SUM_DIM(d, double)
         }                                                                                     \
     }                                                                                         \
     int ckernels_##P##scan_rows(int op, long rows, long n, const T *x, T *out) {              \
-        if ((op != CKERNELS_SCAN_SUM && op != CKERNELS_SCAN_PROD) || rows < 0 || n < 0)        \
+        if ((op != CKERNELS_SCAN_SUM && op != CKERNELS_SCAN_PROD) || rows < 0 || n < 0)       \
             return CKERNELS_EINVAL;                                                           \
         if (rows == 0 || n == 0) return CKERNELS_OK;                                          \
         if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
