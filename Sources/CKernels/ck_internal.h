@@ -83,7 +83,8 @@ typedef struct {
     int row_sweep;         /* may use the row-sweep loop order (ck_gemm_driver.inc) */
     ck_spack_fn pack_a_rm; /* A with csA == 1: a transpose; stride = rsA */
     ck_spack_fn pack_a_cm; /* A with rsA == 1: copies; stride = csA */
-    ck_spack_fn pack_b_rm; /* B with csB == 1: copies; stride = rsB */
+    ck_spack_fn pack_b_rm; /* B with csB == 1: copies; stride = rsB; writes no slack (the
+                            * driver packs 16 rows of every panel at a time) */
     ck_spack_fn pack_b_cm; /* B with rsB == 1: a transpose; stride = csB */
     ck_sukr_ra_fn ukr_ra;  /* optional: used (with row copies of A) when csA == 1 */
     int ra_rows;           /* ukr_ra's edge tiles cost in steps of this many rows (0: mr) */
