@@ -154,6 +154,25 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// Large contiguous fills go to CKernels (from 512 KiB): every dtype's value lands in every
+    /// element of the view, at its offset, and nothing outside it changes.
+    func testLargeFillsReachEveryElementOfTheViewOnly() {
+        let rows = 1 + (1 << 20) / 1000   // the view below holds more than 512 KiB of bytes
+        for dtype in DType.allCases {
+            let x = Tensor.zeros([rows + 2, 1000], dtype: dtype)
+            let view = x[1..<(rows + 1)]
+            XCTAssertTrue(view.isContiguous && view.offset == 1000, "\(dtype)")
+            _ = view.fill(3)
+            let values = x.to(.float64).scalars(as: Double.self)
+            XCTAssertTrue(values[..<1000].allSatisfy { $0 == 0 }, "\(dtype): the row before the view")
+            XCTAssertTrue(values[1000..<((rows + 1) * 1000)].allSatisfy { $0 == (dtype == .bool ? 1 : 3) }, "\(dtype): the view")
+            XCTAssertTrue(values[((rows + 1) * 1000)...].allSatisfy { $0 == 0 }, "\(dtype): the row after the view")
+            let full = Tensor.full([rows, 1000], value: -2.5, dtype: dtype).to(.float64).scalars(as: Double.self)
+            let expected = Tensor.full([1], value: -2.5, dtype: dtype).to(.float64).item()
+            XCTAssertTrue(full.allSatisfy { $0 == expected }, "\(dtype): full")
+        }
+    }
+
     /// `nextFunctions` (public, built from the node's edges) lists one entry per input in
     /// order, with the same functions the engine walks.
     func testNextFunctionsMirrorTheNodeEdges() {

@@ -63,15 +63,28 @@ final class CPUBackend: DeviceBackend {
         destination.dtype.visit(Fill(destination: destination, value: value))
     }
 
+    /// Contiguous fills of at least this many bytes go to CKernels (both cores, whole-vector
+    /// stores); smaller ones stay in the Swift loop, which has no thread hand-off.
+    static let cFillBytes = 1 << 19
+
     private struct Fill: ElementVisitor {
         let destination: Tensor, value: Scalar
         func visit<T: Element>(_: T.Type) {
-            let v = value.value(as: T.self)
+            var v = value.value(as: T.self)
             let p = destination.pointer(T.self)
             if destination.shape.isEmpty {
                 // A 0-d tensor (scalars, implicit root gradients): one element, no loop setup.
                 p[destination.offset] = v
                 return
+            }
+            if destination.isContiguous && destination.count * MemoryLayout<T>.stride >= CPUBackend.cFillBytes {
+                // A broadcast copy of the one value: `ckernels_copy_strided` fills in parallel
+                // (`Tensor.ones([4096, 1000])` on two threads: 0.63 -> 0.30-0.32 ms; PyTorch 0.32-0.43).
+                let shape = [destination.count], sourceStrides = [0], destinationStrides = [1]
+                let status = withUnsafePointer(to: &v) { value in
+                    ckernels_copy_strided(MemoryLayout<T>.stride, 1, shape, value, sourceStrides, p + destination.offset, destinationStrides)
+                }
+                if status == CKERNELS_OK { return }
             }
             let loop = StridedLoop(shape: destination.shape, operands: [(destination.strides, destination.offset)])
             loop.forEachRow { off, n, st in
