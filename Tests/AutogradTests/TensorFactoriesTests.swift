@@ -68,4 +68,47 @@ final class TensorFactoriesTests: XCTestCase {
             try Tensor.validateBernoulli(Tensor([1]), [1])
         }
     }
+
+    /// The raw stream is xoshiro256** seeded by splitmix64 (known answers from
+    /// Scripts/xoshiro_reference.py, written from the two reference programs).
+    func testGeneratorStreamIsXoshiro256StarStar() {
+        XCTAssertEqual(Generator(seed: 0).next(4), [0x99ec_5f36_cb75_f2b4, 0xbf6e_1f78_4956_452a, 0x1a5f_849d_4933_e6e0, 0x6aa5_94f1_262d_2d2c])
+        XCTAssertEqual(Generator(seed: 11).next(4), [0x3928_7fc2_6939_a7df, 0x1654_fe5f_5c55_a081, 0x3ec9_6828_4636_14ad, 0x719b_3cae_ce49_4e38])
+        let g = Generator(seed: 11)
+        XCTAssertEqual(g.next(1) + g.next(3), Generator(seed: 11).next(4), "draws continue the stream")
+    }
+
+    /// uniform and normal are the plain formulas on the raw stream, whatever the count (normal
+    /// transforms its pairs on several threads from 4096 values): 53-bit uniforms, and
+    /// Box–Muller on consecutive pairs, the last sine dropped for an odd count.
+    func testUniformAndNormalAreTheirFormulasOnTheStream() {
+        for count in [0, 1, 2, 7, 4095, 4096, 4097, 10_001] {
+            let u = Generator(seed: 5).next(count + count % 2).map { Double($0 >> 11) * 0x1.0p-53 }
+            XCTAssertEqual(Generator(seed: 5).uniform(count).map(\.bitPattern), u.prefix(count).map(\.bitPattern), "uniform(\(count))")
+            var expected: [Double] = []
+            for i in stride(from: 0, to: count, by: 2) {
+                let r = (-2 * log(1 - u[i])).squareRoot()
+                expected.append(r * cos(2 * .pi * u[i + 1]))
+                if i + 1 < count { expected.append(r * sin(2 * .pi * u[i + 1])) }
+            }
+            XCTAssertEqual(Generator(seed: 5).normal(count).map(\.bitPattern), expected.map(\.bitPattern), "normal(\(count))")
+        }
+    }
+
+    /// rand and randn hold the generator's uniform and normal samples, rounded to the dtype, for
+    /// any shape (0-d, empty, odd counts with normal's spare sample, the parallel sizes).
+    func testRandAndRandnHoldTheGeneratorsSamples() {
+        for shape in [[], [0, 3], [7], [3, 5], [4096], [2049, 3]] as [[Int]] {
+            let n = shape.reduce(1, *)
+            for dtype in [DType.float32, .float64] {
+                func rounded(_ v: [Double]) -> [UInt64] { v.map { dtype == .float64 ? $0.bitPattern : Double(Float($0)).bitPattern } }
+                let normal = Tensor.randn(shape, dtype: dtype, seed: 21)
+                XCTAssertEqual(normal.shape, shape)
+                XCTAssertEqual(normal.to(.float64).scalars(as: Double.self).map(\.bitPattern), rounded(Generator(seed: 21).normal(n)), "randn \(shape) \(dtype)")
+                let uniform = Tensor.rand(shape, dtype: dtype, seed: 22)
+                XCTAssertEqual(uniform.shape, shape)
+                XCTAssertEqual(uniform.to(.float64).scalars(as: Double.self).map(\.bitPattern), rounded(Generator(seed: 22).uniform(n)), "rand \(shape) \(dtype)")
+            }
+        }
+    }
 }
