@@ -798,3 +798,50 @@ CK_SUM_DIM(d, double)
     }
 CK_SCAN_ROWS(s, float)
 CK_SCAN_ROWS(d, double)
+
+/* ---- index range checks ---- */
+
+/* The largest of x[0..<n) read as unsigned (a negative value is larger than any bound). */
+#define CK_UMAX(TARGET, SUF)                                                                         \
+    TARGET static uint64_t ck_umax_##SUF(long n, const int64_t *x) {                                \
+        uint64_t m = 0;                                                                              \
+        for (long i = 0; i < n; i++) m = (uint64_t)x[i] > m ? (uint64_t)x[i] : m;                    \
+        return m;                                                                                    \
+    }
+#if CK_X86
+CK_UMAX(CK_TARGET_AVX512, avx512)
+CK_UMAX(CK_TARGET_AVX2, avx2)
+#endif
+CK_UMAX(, generic)
+
+typedef struct {
+    const int64_t *x;
+    long n;
+    uint64_t (*umax)(long, const int64_t *);
+    uint64_t *largest; /* per chunk */
+} ck_range_ctx;
+
+#define CK_RANGE_CHUNK (1L << 15)
+
+static void ck_range_chunk(void *v, long begin, long end) {
+    ck_range_ctx *c = (ck_range_ctx *)v;
+    for (long k = begin; k < end; k++) {
+        const long i0 = k * CK_RANGE_CHUNK, len = c->n - i0 < CK_RANGE_CHUNK ? c->n - i0 : CK_RANGE_CHUNK;
+        c->largest[k] = c->umax(len, c->x + i0);
+    }
+}
+
+int ckernels_i64_in_range(long n, const int64_t *x, int64_t bound, int *inside) {
+    if (n < 0 || bound < 0 || inside == NULL || (x == NULL && n > 0)) return CKERNELS_EINVAL;
+    const long chunks = (n + CK_RANGE_CHUNK - 1) / CK_RANGE_CHUNK;
+    uint64_t *largest = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(chunks > 0 ? chunks : 1));
+    if (largest == NULL) return CKERNELS_ENOMEM;
+    ck_range_ctx c = {x, n, NULL, largest};
+    CK_PICK(c.umax, ck_umax)
+    ckernels_parallel_for(chunks, 1, ck_range_chunk, &c);
+    int ok = 1;
+    for (long k = 0; k < chunks; k++) ok &= largest[k] < (uint64_t)bound;
+    free(largest);
+    *inside = ok;
+    return CKERNELS_OK;
+}

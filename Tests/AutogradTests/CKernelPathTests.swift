@@ -291,4 +291,33 @@ final class CKernelPathTests: XCTestCase {
         assertGradcheck([x]) { ($0[0].softmax(dim: 1) * Tensor.arange(5, dtype: .float64)).sum() }
         assertGradcheck([x]) { ($0[0].logSoftmax(dim: 1) * Tensor.arange(5, dtype: .float64)).sum() }
     }
+
+    /// ckernels_i64_in_range: bounds are exclusive, negative values (Int64.min too) are out,
+    /// offenders are found in any chunk, on every ISA level and thread count.
+    func testInt64RangeCheck() {
+        func inside(_ values: [Int64], _ bound: Int64) -> Bool? {
+            var result: Int32 = -1
+            let status = values.withUnsafeBufferPointer { ckernels_i64_in_range($0.count, $0.baseAddress, bound, &result) }
+            return status == CKERNELS_OK ? result != 0 : nil
+        }
+        forEachISAAndThreadCount { label in
+            XCTAssertEqual(inside([], 0), true, label)
+            XCTAssertEqual(inside([0], 0), false, label)
+            XCTAssertEqual(inside([0, 4, 1], 5), true, label)
+            XCTAssertEqual(inside([0, 5, 1], 5), false, label)
+            XCTAssertEqual(inside([-1], 5), false, label)
+            XCTAssertEqual(inside([.min, 0], .max), false, label)
+            XCTAssertEqual(inside([.max - 1], .max), true, label)
+            for n in [31, 32, 33, 100_000] {   // vector tails and several chunks
+                var v = (0..<n).map { Int64($0 % 7) }
+                XCTAssertEqual(inside(v, 7), true, "\(label) n \(n)")
+                v[n - 1] = 7
+                XCTAssertEqual(inside(v, 7), false, "\(label) n \(n) last")
+                v[n - 1] = 0
+                v[n / 2] = -3
+                XCTAssertEqual(inside(v, 7), false, "\(label) n \(n) middle")
+            }
+        }
+        XCTAssertNil(inside([1], -1), "a negative bound is invalid")
+    }
 }

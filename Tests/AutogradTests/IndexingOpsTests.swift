@@ -31,6 +31,42 @@ final class IndexingOpsTests: XCTestCase {
         XCTAssertEqual(m.indexSelect(dim: 1, index: Tensor.zeros([0], dtype: .int64)).shape, [2, 0])
     }
 
+    /// gather along the last dim with contiguous index and output takes a row-by-row path (on
+    /// all threads when large): the same values as an element-by-element reading of the
+    /// definition, for x larger than index outside dim, transposed and offset views of x,
+    /// ranks 1 to 3, and a non-contiguous index (the general loop).
+    func testGatherAlongTheLastDimMatchesTheDefinition() {
+        func reference(_ x: Tensor, _ index: Tensor) -> [Double] {
+            let values = x.contiguous().to(.float64).scalars(as: Double.self), idx = index.scalars(as: Int.self)
+            var rowStride = [Int](repeating: 1, count: x.rank)   // x's row-major strides
+            for d in stride(from: x.rank - 2, through: 0, by: -1) { rowStride[d] = rowStride[d + 1] * x.shape[d + 1] }
+            var out: [Double] = []
+            for k in 0..<index.count {
+                var rest = k, offset = 0
+                for d in stride(from: index.rank - 1, through: 0, by: -1) {
+                    offset += (d == index.rank - 1 ? idx[k] : rest % index.shape[d]) * rowStride[d]
+                    rest /= index.shape[d]
+                }
+                out.append(values[offset])
+            }
+            return out
+        }
+        func indices(_ shape: [Int], below bound: Int, seed: UInt64) -> Tensor { Tensor.randint(0, bound, shape, seed: seed) }
+        let big = Tensor.randn([3000, 50], seed: 1)
+        let cases: [(Tensor, Tensor)] = [
+            (Tensor.randn([5, 7], seed: 2), indices([3, 4], below: 7, seed: 3)),            // x larger outside dim
+            (Tensor.randn([7, 5], seed: 4).transposed(0, 1), indices([5, 6], below: 7, seed: 5)),
+            (Tensor.randn([6, 9], seed: 6)[1..., 2...], indices([5, 7], below: 7, seed: 7)),
+            (Tensor.randn([9], seed: 8), indices([4], below: 9, seed: 9)),
+            (Tensor.randn([2, 3, 8], seed: 10), indices([2, 3, 5], below: 8, seed: 11)),
+            (big, indices([3000, 80], below: 50, seed: 12)),                                    // parallel rows
+            (big, indices([80, 3000], below: 50, seed: 13).transposed(0, 1)),                   // general loop
+        ]
+        for (k, (x, index)) in cases.enumerated() {
+            XCTAssertEqual(x.gather(dim: x.rank - 1, index: index).to(.float64).scalars(as: Double.self), reference(x, index), "case \(k)")
+        }
+    }
+
     func testGradients() {
         let x = randomLeaf([3, 4], seed: 61)
         let src = randomLeaf([2, 3], seed: 62)
@@ -74,6 +110,18 @@ final class IndexingOpsTests: XCTestCase {
         }
         assertValidationFails("gather: index 3 is out of bounds for dimension 0 with size 3") {
             _ = try x.validateGatherScatter(dim: 0, index: Tensor([[3]]), source: nil, op: "gather")
+        }
+        // Large indices are checked in place first (ckernels_i64_in_range); the message still
+        // names the first offender in order.
+        var big = [Int64](repeating: 2, count: 70_000)
+        XCTAssertEqual(try x.validateGatherScatter(dim: 0, index: Tensor(shape: [70_000, 1], scalars: big), source: nil, op: "gather"), 0)
+        big[69_999] = -1
+        assertValidationFails("gather: index -1 is out of bounds for dimension 0 with size 3") {
+            _ = try x.validateGatherScatter(dim: 0, index: Tensor(shape: [70_000, 1], scalars: big), source: nil, op: "gather")
+        }
+        big[40_000] = 3
+        assertValidationFails("gather: index 3 is out of bounds for dimension 0 with size 3") {
+            _ = try x.validateGatherScatter(dim: 0, index: Tensor(shape: [70_000, 1], scalars: big), source: nil, op: "gather")
         }
         assertValidationFails("gather: Size does not match at dimension 1 expected index [1, 5] to be smaller than self [3, 4]") {
             _ = try x.validateGatherScatter(dim: 0, index: Tensor.zeros([1, 5], dtype: .int64), source: nil, op: "gather")

@@ -269,6 +269,14 @@ int ckernels_copy_strided(long elemSize, long rank, const long *shape, const voi
                           const long *srcStrides, void *dst, const long *dstStrides);
 
 /**
+ * *inside = 1 when every x[i] (i < n) lies in [0, bound), else 0: the check of gather's and
+ * scatter's indices, in place (no copy), the chunks' largest values on all threads.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for n < 0, bound < 0, a null `inside`, or a null x with
+ *   n > 0; CKERNELS_ENOMEM when the per-chunk results cannot be allocated.
+ */
+int ckernels_i64_in_range(long n, const int64_t *x, int64_t bound, int *inside);
+
+/**
  * out[i] = cond[i] ? a[i*incA] : b[i*incB] for i in [0, n), elements of `elemSize` bytes.
  *
  * A copy of the chosen element's bytes (any dtype of that size: NaN payloads and signed zeros

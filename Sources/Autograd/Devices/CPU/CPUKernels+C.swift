@@ -599,6 +599,17 @@ enum CKernelPaths {
         return status == CKERNELS_OK ? out : nil
     }
 
+    /// Whether every value of a contiguous int64 CPU tensor lies in `0..<bound`, checked in
+    /// place on all threads (`ckernels_i64_in_range`); nil for other tensors.
+    static func int64InRange(_ t: Tensor, below bound: Int64) -> Bool? {
+        guard t.device == .cpu, t.dtype == .int64, t.isContiguous, bound >= 0 else { return nil }
+        var inside: Int32 = 0
+        let status = withExtendedLifetime(t) {
+            ckernels_i64_in_range(t.count, UnsafePointer(t.pointer(Int64.self) + t.offset), bound, &inside)
+        }
+        return status == CKERNELS_OK ? inside != 0 : nil
+    }
+
     // MARK: - Thread pool
 
     /// Runs `body` over the items [0, n) in disjoint chunks of at least `grain` items on the
