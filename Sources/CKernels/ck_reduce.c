@@ -249,6 +249,7 @@ CK_ROWSUM(d, double, sqdev, 1)
         long n;                                                                               \
         const T *x;                                                                           \
         T *out;                                                                               \
+        int squares; /* sums of x[i] * x[i] (as (x[i] - 0) * (x[i] - 0), the same bits) */     \
     } ck_##P##rowsum_ctx;                                                                     \
     static void ck_##P##rowsum_chunk(void *v, long begin, long end) {                         \
         const ck_##P##rowsum_ctx *c = (const ck_##P##rowsum_ctx *)v;                          \
@@ -259,12 +260,14 @@ CK_ROWSUM(d, double, sqdev, 1)
         if (planned)                                                                          \
             for (; r + 2 <= end; r += 2) {                                                    \
                 T two[2];                                                                     \
-                ck_##P##rowsum_planned(c->x + r * c->n, c->n, 2, 0, &pl, two);                \
+                if (c->squares) ck_##P##sqdev_planned(c->x + r * c->n, c->n, 2, 0, &pl, two); \
+                else ck_##P##rowsum_planned(c->x + r * c->n, c->n, 2, 0, &pl, two);           \
                 c->out[r] = (T)0 + two[0];                                                    \
                 c->out[r + 1] = (T)0 + two[1];                                                \
             }                                                                                 \
         for (; r < end; r++)                                                                  \
-            c->out[r] = (T)0 + ck_##P##rowsum_with(c->x + r * c->n, c->n, 0, planned ? &pl : NULL); \
+            c->out[r] = (T)0 + (c->squares ? ck_##P##sqdev_with(c->x + r * c->n, c->n, 0, planned ? &pl : NULL) \
+                                           : ck_##P##rowsum_with(c->x + r * c->n, c->n, 0, planned ? &pl : NULL)); \
     }
 CK_ROWSUM_CHUNK(s, float)
 CK_ROWSUM_CHUNK(d, double)
@@ -719,7 +722,7 @@ CK_BATCH_NORM_TRAIN(d, double, sqrt)
         if (outer == 0 || inner == 0) return CKERNELS_OK;                                     \
         if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
         if (inner == 1) { /* rows */                                                          \
-            ck_##P##rowsum_ctx r = {n, x, out};                                               \
+            ck_##P##rowsum_ctx r = {n, x, out, 0};                                            \
             ck_cs_run(outer, n, ck_##P##rowsum_chunk, &r);                                    \
             return CKERNELS_OK;                                                               \
         }                                                                                     \
@@ -736,6 +739,19 @@ CK_BATCH_NORM_TRAIN(d, double, sqrt)
 
 CK_SUM_DIM(s, float)
 CK_SUM_DIM(d, double)
+
+/* Row sums of squares (see ckernels_ssum_squares_rows). */
+#define CK_SUM_SQUARES_ROWS(P, T)                                                             \
+    int ckernels_##P##sum_squares_rows(long rows, long n, const T *x, T *out) {               \
+        if (rows < 0 || n < 0) return CKERNELS_EINVAL;                                        \
+        if (rows == 0) return CKERNELS_OK;                                                    \
+        if (out == NULL || (x == NULL && n > 0)) return CKERNELS_EINVAL;                      \
+        ck_##P##rowsum_ctx r = {n, x, out, 1};                                                \
+        ck_cs_run(rows, n, ck_##P##rowsum_chunk, &r);                                         \
+        return CKERNELS_OK;                                                                   \
+    }
+CK_SUM_SQUARES_ROWS(s, float)
+CK_SUM_SQUARES_ROWS(d, double)
 
 /* Cumulative sums or products along contiguous rows, accumulated in double (see
  * ckernels_sscan_rows). Eight rows at a time: eight independent chains of dependent adds

@@ -320,4 +320,28 @@ final class CKernelPathTests: XCTestCase {
         }
         XCTAssertNil(inside([1], -1), "a negative bound is invalid")
     }
+
+    /// norm(p: 2) along the last dim of a contiguous tensor sums the squares in C without their
+    /// array: the same bits as the composed `(x * x).sum(...).sqrt()`, for row lengths around the
+    /// run and block sizes (64, 4096), odd row counts (rows go in pairs), signed zeros, NaN and
+    /// infinities, keepDim, rank 1 to 3, both dtypes; other layouts take the composed ops.
+    func testNormAlongTheLastDimMatchesTheComposedOps() {
+        func bits(_ t: Tensor) -> [UInt64] { t.to(.float64).scalars(as: Double.self).map(\.bitPattern) }
+        for dtype in [DType.float32, .float64] {
+            for (k, shape) in [[5], [3, 1], [7, 63], [4, 64], [5, 65], [3, 1000], [2, 4097], [129, 33], [2, 3, 70], [3, 0]].enumerated() {
+                var v = Tensor.randn(shape, dtype: .float64, seed: UInt64(k)).scalars(as: Double.self)
+                if v.count > 3 { v[0] = -0.0; v[1] = .infinity; v[v.count - 1] = .nan }
+                let x = Tensor(shape: shape, scalars: v, dtype: dtype)
+                for keepDim in [false, true] {
+                    let composed = withNoGrad { (x * x).sum(dims: [x.rank - 1], keepDim: keepDim).sqrt() }
+                    let fused = x.norm(p: 2, dim: -1, keepDim: keepDim)
+                    XCTAssertEqual(fused.shape, composed.shape, "\(dtype) \(shape) keepDim \(keepDim)")
+                    XCTAssertEqual(bits(fused), bits(composed), "\(dtype) \(shape) keepDim \(keepDim)")
+                }
+            }
+        }
+        let t = Tensor.randn([6, 5], seed: 9).transposed(0, 1)
+        XCTAssertNil(CKernelPaths.sumOfSquaresAlongLastDim(t))
+        XCTAssertEqual(bits(t.norm(p: 2, dim: 1)), bits(withNoGrad { (t * t).sum(dims: [1]).sqrt() }))
+    }
 }

@@ -179,14 +179,17 @@ extension Tensor {
     public func norm(p: Double = 2, dims: [Int], keepDim: Bool = false) -> Tensor {
         let d = check { () throws(ShapeError) in try validateNorm(p: p, dims: dims) }
         let out = sameDTypeCompute { x in
-            let a = x.abs()
-            switch p {
-            case 2: return (x * x).sum(dims: d, keepDim: keepDim).sqrt()
-            case 1: return a.sum(dims: d, keepDim: keepDim)
-            case .infinity: return d.isEmpty ? a : a.amax(dims: d, keepDim: keepDim)
-            case -.infinity: return d.isEmpty ? a : a.amin(dims: d, keepDim: keepDim)
+            switch p {   // |x| only where it is used (a whole pass over x)
+            case 2:
+                if d == [x.rank - 1], let squares = CKernelPaths.sumOfSquaresAlongLastDim(x) {   // same bits
+                    return (keepDim ? squares.unsqueezed(dim: x.rank - 1) : squares).sqrt()
+                }
+                return (x * x).sum(dims: d, keepDim: keepDim).sqrt()
+            case 1: return x.abs().sum(dims: d, keepDim: keepDim)
+            case .infinity: return d.isEmpty ? x.abs() : x.abs().amax(dims: d, keepDim: keepDim)
+            case -.infinity: return d.isEmpty ? x.abs() : x.abs().amin(dims: d, keepDim: keepDim)
             case 0: return (x .!= 0).to(x.dtype).sum(dims: d, keepDim: keepDim)
-            default: return a.pow(p).sum(dims: d, keepDim: keepDim).pow(1 / p)
+            default: return x.abs().pow(p).sum(dims: d, keepDim: keepDim).pow(1 / p)
             }
         }
         return Tensor.record(out, input: self) {

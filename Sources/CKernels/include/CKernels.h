@@ -403,6 +403,17 @@ int ckernels_ssum_dim(long outer, long n, long inner, const float *x, float *out
 int ckernels_dsum_dim(long outer, long n, long inner, const double *x, double *out);
 
 /**
+ * out[r] = +0.0 + (the sum over k < n of x[r*n + k] * x[r*n + k]) for each of `rows` contiguous
+ * rows: the same bits as `ckernels_ssum_dim(rows, n, 1, ...)` of the squares (a 2-norm along the
+ * last dim without the squares' array). `out` must not overlap `x`.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for a negative size or a null pointer with work to do.
+ */
+int ckernels_ssum_squares_rows(long rows, long n, const float *x, float *out);
+
+/** Double-precision `ckernels_ssum_squares_rows`. */
+int ckernels_dsum_squares_rows(long rows, long n, const double *x, double *out);
+
+/**
  * Sums over the first and last dims of a contiguous [outer, mid, inner] array into the `mid`
  * values of `out`: out[m] = ((+0.0 + S(0, m)) + S(1, m)) + ... + S(outer-1, m), where S(o, m) is
  * the sum of x[(o*mid + m)*inner + j] over j < inner in the pairwise order of

@@ -599,6 +599,23 @@ enum CKernelPaths {
         return status == CKERNELS_OK ? out : nil
     }
 
+    /// The sums of squares along the last dim of a contiguous float32/float64 CPU tensor (shape
+    /// without the last dim), the same bits as `(x * x).sum(dims: [last])`, without the squares'
+    /// array (`ckernels_*sum_squares_rows`). Nil for other layouts, devices or dtypes.
+    static func sumOfSquaresAlongLastDim(_ x: Tensor) -> Tensor? {
+        guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.rank >= 1, x.isContiguous,
+              let n = x.shape.last else { return nil }
+        let rows = n == 0 ? x.shape.dropLast().reduce(1, *) : x.count / n
+        let out = Tensor(uninitializedShape: Array(x.shape.dropLast()), dtype: x.dtype)
+        let status: Int32 = withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                return ckernels_ssum_squares_rows(rows, n, x.pointer(Float.self) + x.offset, out.pointer(Float.self))
+            }
+            return ckernels_dsum_squares_rows(rows, n, x.pointer(Double.self) + x.offset, out.pointer(Double.self))
+        }
+        return status == CKERNELS_OK ? out : nil
+    }
+
     /// Whether every value of a contiguous int64 CPU tensor lies in `0..<bound`, checked in
     /// place on all threads (`ckernels_i64_in_range`); nil for other tensors.
     static func int64InRange(_ t: Tensor, below bound: Int64) -> Bool? {
