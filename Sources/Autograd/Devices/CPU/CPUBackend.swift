@@ -55,6 +55,15 @@ final class CPUBackend: DeviceBackend {
     private struct CopyInner<S: Element>: ElementVisitor {
         let source: Tensor, destination: Tensor
         func visit<D: Element>(_: D.Type) {
+            if source.shape == destination.shape && source.isContiguous && destination.isContiguous && destination.count >= 1 << 18 {
+                // large dense conversions on all threads (`to(.float64)` of [4096, 1000] floats:
+                // 1.8-2.3 -> 1.0-1.4 ms, PyTorch 1.4)
+                let po = destination.pointer(D.self) + destination.offset, px = source.pointer(S.self) + source.offset
+                CKernelPaths.parallelFor(destination.count, grain: 1 << 17) { begin, end in
+                    for i in begin..<end { po[i] = D(converting: px[i]) }
+                }
+                return
+            }
             CPUKernels.map(source, into: destination) { (x: S) -> D in D(converting: x) }
         }
     }
