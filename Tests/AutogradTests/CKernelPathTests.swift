@@ -144,15 +144,34 @@ final class CKernelPathTests: XCTestCase {
         for dtype in [DType.float32, .float64] {
             for (k, n) in CKernelPathTests.lengths.enumerated() where n >= CKernelPaths.unaryThreshold {
                 let x = randn([n], dtype, UInt64(k)) * 4
-                for op: UnaryOp in [.exp, .log, .tanh, .sigmoid, .erf, .neg, .abs, .sqrt] {
+                for op: UnaryOp in [.exp, .log, .tanh, .sigmoid, .erf, .neg, .abs, .sqrt, .relu] {
                     let input = (op == .log || op == .sqrt) ? x.abs() + 1e-3 : x
                     let fast = empty(like: input), ref = empty(like: input)
                     XCTAssertTrue(CKernelPaths.unary(op, input, fast))
                     if dtype == .float32 { CPUKernels.unaryFloat(op, input, ref, Float.self) } else { CPUKernels.unaryFloat(op, input, ref, Double.self) }
                     let ulp = dtype == .float32 ? Double(Float.ulpOfOne) : Double.ulpOfOne
-                    let exact = [UnaryOp.neg, .abs, .sqrt].contains(op)
+                    let exact = [UnaryOp.neg, .abs, .sqrt, .relu].contains(op)
                     assertClose(fast, ref, exact ? Tolerance.exact : Tolerance.Pair(rtol: 2 * ulp, atol: 1e-300), "\(op) \(dtype) n=\(n)")
                 }
+            }
+        }
+    }
+
+    /// relu in C gives the Swift loop's bits on signed zeros, NaN payloads, infinities and
+    /// subnormals: x <= 0 -> +0, NaN kept.
+    func testReluKeepsTheSwiftLoopsBits() {
+        for dtype in [DType.float32, .float64] {
+            var v = (0..<(2 * CKernelPaths.unaryThreshold)).map { Double($0 % 11) - 5 }
+            let specials: [Double] = [-0.0, 0.0, .nan, -.nan, .infinity, -.infinity, Double.leastNormalMagnitude / 4, -Double.leastNormalMagnitude / 4, 1e-40, -1e-40]
+            for (k, s) in specials.enumerated() { v[3 * k + 1] = s }
+            let x = Tensor(shape: [v.count], scalars: v, dtype: dtype)
+            let fast = empty(like: x), ref = empty(like: x)
+            XCTAssertTrue(CKernelPaths.unary(.relu, x, fast))
+            if dtype == .float32 { CPUKernels.unaryFloat(.relu, x, ref, Float.self) } else { CPUKernels.unaryFloat(.relu, x, ref, Double.self) }
+            if dtype == .float32 {
+                XCTAssertEqual(fast.scalars(as: Float.self).map(\.bitPattern), ref.scalars(as: Float.self).map(\.bitPattern))
+            } else {
+                XCTAssertEqual(fast.scalars(as: Double.self).map(\.bitPattern), ref.scalars(as: Double.self).map(\.bitPattern))
             }
         }
     }

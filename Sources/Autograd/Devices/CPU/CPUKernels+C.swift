@@ -233,7 +233,8 @@ enum CKernelPaths {
         case .abs: return CKERNELS_ABS
         case .sqrt: return CKERNELS_SQRT
         case .erf: return CKERNELS_ERF
-        default: return nil   // relu: the sign of a zero result may differ from the Swift loop
+        case .relu: return CKERNELS_RELU   // x <= 0 -> +0, NaN kept: the Swift loop's bits
+        default: return nil
         }
     }
 
