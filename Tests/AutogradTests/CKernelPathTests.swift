@@ -157,6 +157,25 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
+    /// Large dense unary ops without a C kernel run the Swift loop on slices on all threads:
+    /// the same bits as the loop over a strided view of the same values, for each such op.
+    func testThreadedSwiftUnaryOpsMatchTheLoop() {
+        for dtype in [DType.float32, .float64] {
+            let dense = randn([300, 240], dtype, 5) * 3   // above CPUBackend.threadedUnaryElements
+            let strided = dense.transposed(0, 1).contiguous().transposed(0, 1)
+            XCTAssertFalse(strided.isContiguous)
+            // (exp, log, tanh, sigmoid, erf, neg, abs, sqrt and relu of dense tensors are C kernels)
+            for op in UnaryOp.allCases where ![.exp, .log, .tanh, .sigmoid, .erf, .neg, .abs, .sqrt, .relu].contains(op) {
+                let outDType: DType = [.logicalNot, .isNaN, .isInf, .isFinite].contains(op) ? .bool : dtype
+                let a = Tensor(uninitializedShape: [300, 240], dtype: outDType), b = Tensor(uninitializedShape: [300, 240], dtype: outDType)
+                Backends.cpu.unary(op, dense, into: a)
+                Backends.cpu.unary(op, strided, into: b)
+                XCTAssertEqual(a.to(.float64).scalars(as: Double.self).map(\.bitPattern), b.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                               "\(op) \(dtype)")
+            }
+        }
+    }
+
     /// relu in C gives the Swift loop's bits on signed zeros, NaN payloads, infinities and
     /// subnormals: x <= 0 -> +0, NaN kept.
     func testReluKeepsTheSwiftLoopsBits() {
