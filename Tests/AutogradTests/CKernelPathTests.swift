@@ -161,7 +161,7 @@ final class CKernelPathTests: XCTestCase {
     /// the same bits as the loop over a strided view of the same values, for each such op.
     func testThreadedSwiftUnaryOpsMatchTheLoop() {
         for dtype in [DType.float32, .float64] {
-            let dense = randn([300, 240], dtype, 5) * 3   // above CPUBackend.threadedUnaryElements
+            let dense = randn([300, 240], dtype, 5) * 3   // above CPUBackend.threadedElements
             let strided = dense.transposed(0, 1).contiguous().transposed(0, 1)
             XCTAssertFalse(strided.isContiguous)
             // (exp, log, tanh, sigmoid, erf, neg, abs, sqrt and relu of dense tensors are C kernels)
@@ -172,6 +172,25 @@ final class CKernelPathTests: XCTestCase {
                 Backends.cpu.unary(op, strided, into: b)
                 XCTAssertEqual(a.to(.float64).scalars(as: Double.self).map(\.bitPattern), b.to(.float64).scalars(as: Double.self).map(\.bitPattern),
                                "\(op) \(dtype)")
+            }
+        }
+    }
+
+    /// Large dense tensor-scalar pow (other than x ** 2, which is a C product) runs the Swift
+    /// loop on slices on all threads: the same bits as the loop over a strided view, with the
+    /// scalar on either side, for exponents 3, 1.7, 0.5 and -1.
+    func testThreadedScalarPowMatchesTheLoop() {
+        for dtype in [DType.float32, .float64] {
+            let dense = randn([300, 240], dtype, 6) * 3
+            let strided = dense.transposed(0, 1).contiguous().transposed(0, 1)
+            for exponent in [3, 1.7, 0.5, -1] {
+                for left in [false, true] {
+                    let a = Tensor(uninitializedShape: [300, 240], dtype: dtype), b = Tensor(uninitializedShape: [300, 240], dtype: dtype)
+                    Backends.cpu.binaryScalar(.pow, dense, .double(exponent), scalarOnLeft: left, into: a)
+                    Backends.cpu.binaryScalar(.pow, strided, .double(exponent), scalarOnLeft: left, into: b)
+                    XCTAssertEqual(a.to(.float64).scalars(as: Double.self).map(\.bitPattern), b.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                                   "pow \(exponent) \(dtype) scalar on the left \(left)")
+                }
             }
         }
     }
