@@ -76,101 +76,106 @@ static void ck_sukr_avx512_12x32(long k, const float *a, const float *b, float *
     ck_s12x32_store(acc, c, rsc, ab[0], ab[1], m, n);
 }
 
-/* The k loop of the row-access kernel bodies below, around their KSTEP(u) (one step of k,
- * u steps ahead): U = 4 steps at a time while they last where U is 4, then one at a time. */
-#define CK_RA_K_LOOP                                                                             \
-    long p = 0;                                                                                  \
-    if (U == 4)                                                                                  \
-        for (; p + 4 <= k; p += 4) {                                                             \
-            KSTEP(0) KSTEP(1) KSTEP(2) KSTEP(3)                                                  \
-            for (int i = 0; i < 4; i++) base[i] += 4;                                            \
-            b += 4 * ldb;                                                                        \
-        }                                                                                        \
-    for (; p < k; p++) {                                                                         \
-        KSTEP(0)                                                                                 \
-        for (int i = 0; i < 4; i++) base[i]++;                                                   \
-        b += ldb;                                                                                \
-    }
-
 /* The row stride of A copies the driver passes (its ra_stride(256): 256 values and one line
  * more), for which the kernels below are specialized together with a packed B (ldb = nr);
  * any other strides take the general code. */
 #define CK_S_RA_LDA 272
 #define CK_D_RA_LDA 264
 
-/* The body of the kernels below for R = 4, 8 or 12 rows of A (m <= R): acc holds 2R live
- * accumulators, the rest stay zero. With literal lda and ldb (the driver's usual strides, see
- * CK_S_RA_LDA) the k loop is unrolled U = 4 times and every address in it is a pointer plus a
- * constant: 4 integer instructions per 96 multiply-adds instead of ~13 per 24, which otherwise
- * take issue slots on the two FMA ports now and then (sgemm 1024 and 2048 on one core of the
- * Xeon: +1.7%). With variable strides U = 1: unrolled, clang keeps the extra addresses in
- * spilled registers (256^3 with B read in place ran at 0.6x). */
-CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
-ck_s_ra_body(const int R, const int U, long k, const float *a, const long lda, const float *b, const long ldb,
-             float *c, long rsc, float alpha_in, float beta_in, int m, int n) {
-    volatile float ab[2] = {alpha_in, beta_in};
-    __m512 acc[24];
-    for (int i = 0; i < 24; i++) acc[i] = _mm512_setzero_ps();
-    for (int r = 0; r < R; r++) {
-        _mm_prefetch((const char *)(c + r * rsc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + r * rsc + 31), _MM_HINT_T0);
+/* One step of k, u steps ahead, in a row-access body: B's row (two vectors b0, b1 of W lanes),
+ * then each of the R rows of A (spelled out: a loop over 12 rows is not always unrolled, which
+ * puts acc in memory). Rows of an unpacked B may be 4 KiB apart, where the hardware prefetchers
+ * stop: B is prefetched 8 rows ahead. */
+#define CK_RA_STEP(V, SET1, FMADD, r, u)                                                           \
+    if ((r) < R) {                                                                               \
+        V ar = SET1(base[(r) / 3][((r) % 3) * lda + (u)]);                                       \
+        acc[2 * (r)] = FMADD(ar, b0, acc[2 * (r)]);                                              \
+        acc[2 * (r) + 1] = FMADD(ar, b1, acc[2 * (r) + 1]);                                      \
     }
-    /* row bases 3 rows apart; the other rows are base + lda or + 2 lda (scaled-index
-     * addressing when lda is not a constant), so the loop advances four pointers, not twelve */
-    const float *base[4] = {a, a + 3 * lda, a + 6 * lda, a + 9 * lda};
-    /* spelled out: a loop over 12 rows is not always unrolled, which puts acc in memory */
-#define STEP(r, u) if ((r) < R) { \
-            __m512 ar = _mm512_set1_ps(base[(r) / 3][((r) % 3) * lda + (u)]); \
-            acc[2 * (r)] = _mm512_fmadd_ps(ar, b0, acc[2 * (r)]); \
-            acc[2 * (r) + 1] = _mm512_fmadd_ps(ar, b1, acc[2 * (r) + 1]); \
-        }
-    /* rows of an unpacked B may be 4 KiB apart, where the hardware prefetchers stop */
-#define KSTEP(u) { \
-            _mm_prefetch((const char *)(b + (8 + (u)) * ldb), _MM_HINT_T0); \
-            _mm_prefetch((const char *)(b + (8 + (u)) * ldb + 16), _MM_HINT_T0); \
-            __m512 b0 = _mm512_loadu_ps(b + (u) * ldb), b1 = _mm512_loadu_ps(b + (u) * ldb + 16); \
-            STEP(0, u) STEP(1, u) STEP(2, u) STEP(3, u) STEP(4, u) STEP(5, u) \
-            STEP(6, u) STEP(7, u) STEP(8, u) STEP(9, u) STEP(10, u) STEP(11, u) \
-        }
-    CK_RA_K_LOOP
-#undef KSTEP
-#undef STEP
-    ck_s12x32_store(acc, c, rsc, ab[0], ab[1], m, n);
+#define CK_RA_KSTEP(V, W, LOADU, SET1, FMADD, u)                                                   \
+    {                                                                                            \
+        _mm_prefetch((const char *)(b + (8 + (u)) * ldb), _MM_HINT_T0);                          \
+        _mm_prefetch((const char *)(b + (8 + (u)) * ldb + (W)), _MM_HINT_T0);                    \
+        V b0 = LOADU(b + (u) * ldb), b1 = LOADU(b + (u) * ldb + (W));                            \
+        CK_RA_STEP(V, SET1, FMADD, 0, u) CK_RA_STEP(V, SET1, FMADD, 1, u)                        \
+        CK_RA_STEP(V, SET1, FMADD, 2, u) CK_RA_STEP(V, SET1, FMADD, 3, u)                        \
+        CK_RA_STEP(V, SET1, FMADD, 4, u) CK_RA_STEP(V, SET1, FMADD, 5, u)                        \
+        CK_RA_STEP(V, SET1, FMADD, 6, u) CK_RA_STEP(V, SET1, FMADD, 7, u)                        \
+        CK_RA_STEP(V, SET1, FMADD, 8, u) CK_RA_STEP(V, SET1, FMADD, 9, u)                        \
+        CK_RA_STEP(V, SET1, FMADD, 10, u) CK_RA_STEP(V, SET1, FMADD, 11, u)                      \
+    }
+
+/* The row-access kernels of one element type, named ck_<P>ukr_avx512_{4,8,12}x<NR>_ra, on
+ * vectors V of W lanes (NR = 2W columns of B per row), and their body ck_<P>_ra_body for R = 4,
+ * 8 or 12 rows of A (m <= R): acc holds 2R live accumulators, the rest stay zero. With literal
+ * lda and ldb (the driver's usual strides, LDA and a packed B) the k loop is unrolled U = 4
+ * times and every address in it is a pointer plus a constant: 4 integer instructions per 96
+ * multiply-adds instead of ~13 per 24, which otherwise take issue slots on the two FMA ports now
+ * and then (sgemm 1024 and 2048 on one core of the Xeon: +1.7%). With variable strides U = 1:
+ * unrolled, clang keeps the extra addresses in spilled registers (256^3 with B read in place ran
+ * at 0.6x).
+ * The 12-row kernel reads A as 12 rows of stride lda (A(r, p) = a[r*lda + p]) instead of a packed
+ * sliver, so that A needs a row copy, not a transpose, and B as k rows of NR values with stride
+ * ldb (NR for a packed panel, or B itself when it is row-major). Edge tiles of up to 4 or 8 rows
+ * run a 4- or 8-row kernel at a third or two thirds of the cost; every element of C sees the same
+ * operations in the same order either way. */
+#define CK_RA_KERNELS(P, T, V, W, NR, LDA, SETZERO, STORE, KSTEP)                             \
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void                            \
+ck_##P##_ra_body(const int R, const int U, long k, const T *a, const long lda, const T *b,    \
+                 const long ldb, T *c, long rsc, T alpha_in, T beta_in, int m, int n) {       \
+    volatile T ab[2] = {alpha_in, beta_in};                                                   \
+    V acc[24];                                                                                \
+    for (int i = 0; i < 24; i++) acc[i] = SETZERO();                                          \
+    for (int r = 0; r < R; r++) {                                                             \
+        _mm_prefetch((const char *)(c + r * rsc), _MM_HINT_T0);                               \
+        _mm_prefetch((const char *)(c + r * rsc + 2 * W - 1), _MM_HINT_T0);                   \
+    }                                                                                         \
+    /* row bases 3 rows apart; the other rows are base + lda or + 2 lda (scaled-index         \
+     * addressing when lda is not a constant), so the loop advances four pointers, not twelve */ \
+    const T *base[4] = {a, a + 3 * lda, a + 6 * lda, a + 9 * lda};                            \
+    long p = 0;                                                                               \
+    if (U == 4)                                                                               \
+        for (; p + 4 <= k; p += 4) {                                                          \
+            KSTEP(0) KSTEP(1) KSTEP(2) KSTEP(3)                                               \
+            for (int i = 0; i < 4; i++) base[i] += 4;                                         \
+            b += 4 * ldb;                                                                     \
+        }                                                                                     \
+    for (; p < k; p++) {                                                                      \
+        KSTEP(0)                                                                              \
+        for (int i = 0; i < 4; i++) base[i]++;                                                \
+        b += ldb;                                                                             \
+    }                                                                                         \
+    STORE(acc, c, rsc, ab[0], ab[1], m, n);                                                   \
+}                                                                                             \
+CK_TARGET_AVX512 __attribute__((noinline)) static void                                        \
+ck_##P##ukr_avx512_4x##NR##_ra(long k, const T *a, long lda, const T *b, long ldb, T *c, long rsc, \
+                               T alpha, T beta, int m, int n) {                               \
+    ck_##P##_ra_body(4, 1, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);                     \
+}                                                                                             \
+CK_TARGET_AVX512 __attribute__((noinline)) static void                                        \
+ck_##P##ukr_avx512_8x##NR##_ra(long k, const T *a, long lda, const T *b, long ldb, T *c, long rsc, \
+                               T alpha, T beta, int m, int n) {                               \
+    ck_##P##_ra_body(8, 1, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);                     \
+}                                                                                             \
+CK_TARGET_AVX512 static void                                                                  \
+ck_##P##ukr_avx512_12x##NR##_ra(long k, const T *a, long lda, const T *b, long ldb, T *c, long rsc, \
+                                T alpha, T beta, int m, int n) {                              \
+    if (m <= 4) {                                                                             \
+        ck_##P##ukr_avx512_4x##NR##_ra(k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);         \
+        return;                                                                               \
+    }                                                                                         \
+    if (m <= 8) {                                                                             \
+        ck_##P##ukr_avx512_8x##NR##_ra(k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);         \
+        return;                                                                               \
+    }                                                                                         \
+    if (lda == LDA && ldb == NR)                                                              \
+        ck_##P##_ra_body(12, 4, k, a, LDA, b, NR, c, rsc, alpha, beta, m, n);                 \
+    else                                                                                      \
+        ck_##P##_ra_body(12, 1, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);                \
 }
 
-CK_TARGET_AVX512
-__attribute__((noinline)) static void ck_sukr_avx512_4x32_ra(long k, const float *a, long lda, const float *b, long ldb,
-                                   float *c, long rsc, float alpha, float beta, int m, int n) {
-    ck_s_ra_body(4, 1, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
-}
-
-CK_TARGET_AVX512
-__attribute__((noinline)) static void ck_sukr_avx512_8x32_ra(long k, const float *a, long lda, const float *b, long ldb,
-                                   float *c, long rsc, float alpha, float beta, int m, int n) {
-    ck_s_ra_body(8, 1, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
-}
-
-/* The 12x32 kernel reading A as 12 rows of stride lda (A(r, p) = a[r*lda + p]) instead of a
- * packed sliver, so that A needs a row copy, not a transpose, and B as k rows of 32 values
- * with stride ldb (32 for a packed panel, or B itself when it is row-major). Edge tiles of
- * up to 4 or 8 rows run a 4- or 8-row kernel at a third or two thirds of the cost; every
- * element of C sees the same operations in the same order either way. */
-CK_TARGET_AVX512
-static void ck_sukr_avx512_12x32_ra(long k, const float *a, long lda, const float *b, long ldb,
-                                    float *c, long rsc, float alpha, float beta, int m, int n) {
-    if (m <= 4) {
-        ck_sukr_avx512_4x32_ra(k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
-        return;
-    }
-    if (m <= 8) {
-        ck_sukr_avx512_8x32_ra(k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
-        return;
-    }
-    if (lda == CK_S_RA_LDA && ldb == 32)
-        ck_s_ra_body(12, 4, k, a, CK_S_RA_LDA, b, 32, c, rsc, alpha, beta, m, n);
-    else
-        ck_s_ra_body(12, 1, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
-}
+#define CK_S_RA_KSTEP(u) CK_RA_KSTEP(__m512, 16, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, u)
+CK_RA_KERNELS(s, float, __m512, 16, 32, CK_S_RA_LDA, _mm512_setzero_ps, ck_s12x32_store, CK_S_RA_KSTEP)
 
 CK_TARGET_AVX512
 static void ck_dukr_avx512_12x16(long k, const double *a, const double *b, double *c, long rsc,
@@ -270,69 +275,9 @@ ck_d12x16_store(const __m512d acc[24], double *c, long rsc, double alpha, double
     }
 }
 
-/* The double counterpart of ck_s_ra_body: R = 4, 8 or 12 rows of A of stride lda, k rows of
- * 16 values of B with stride ldb, the k loop unrolled U = 4 times where lda and ldb are
- * literals, else not at all. */
-CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
-ck_d_ra_body(const int R, const int U, long k, const double *a, const long lda, const double *b,
-             const long ldb, double *c, long rsc, double alpha_in, double beta_in, int m, int n) {
-    volatile double ab[2] = {alpha_in, beta_in};
-    __m512d acc[24];
-    for (int i = 0; i < 24; i++) acc[i] = _mm512_setzero_pd();
-    for (int r = 0; r < R; r++) {
-        _mm_prefetch((const char *)(c + r * rsc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + r * rsc + 15), _MM_HINT_T0);
-    }
-    const double *base[4] = {a, a + 3 * lda, a + 6 * lda, a + 9 * lda};
-#define STEP(r, u) if ((r) < R) { \
-            __m512d ar = _mm512_set1_pd(base[(r) / 3][((r) % 3) * lda + (u)]); \
-            acc[2 * (r)] = _mm512_fmadd_pd(ar, b0, acc[2 * (r)]); \
-            acc[2 * (r) + 1] = _mm512_fmadd_pd(ar, b1, acc[2 * (r) + 1]); \
-        }
-#define KSTEP(u) { \
-            _mm_prefetch((const char *)(b + (8 + (u)) * ldb), _MM_HINT_T0); \
-            _mm_prefetch((const char *)(b + (8 + (u)) * ldb + 8), _MM_HINT_T0); \
-            __m512d b0 = _mm512_loadu_pd(b + (u) * ldb), b1 = _mm512_loadu_pd(b + (u) * ldb + 8); \
-            STEP(0, u) STEP(1, u) STEP(2, u) STEP(3, u) STEP(4, u) STEP(5, u) \
-            STEP(6, u) STEP(7, u) STEP(8, u) STEP(9, u) STEP(10, u) STEP(11, u) \
-        }
-    CK_RA_K_LOOP
-#undef KSTEP
-#undef STEP
-    ck_d12x16_store(acc, c, rsc, ab[0], ab[1], m, n);
-}
-
-CK_TARGET_AVX512
-__attribute__((noinline)) static void ck_dukr_avx512_4x16_ra(long k, const double *a, long lda, const double *b,
-                                                             long ldb, double *c, long rsc, double alpha,
-                                                             double beta, int m, int n) {
-    ck_d_ra_body(4, 1, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
-}
-
-CK_TARGET_AVX512
-__attribute__((noinline)) static void ck_dukr_avx512_8x16_ra(long k, const double *a, long lda, const double *b,
-                                                             long ldb, double *c, long rsc, double alpha,
-                                                             double beta, int m, int n) {
-    ck_d_ra_body(8, 1, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
-}
-
-/* The 12x16 double kernel reading A as rows of stride lda (see ck_sukr_avx512_12x32_ra). */
-CK_TARGET_AVX512
-static void ck_dukr_avx512_12x16_ra(long k, const double *a, long lda, const double *b, long ldb,
-                                    double *c, long rsc, double alpha, double beta, int m, int n) {
-    if (m <= 4) {
-        ck_dukr_avx512_4x16_ra(k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
-        return;
-    }
-    if (m <= 8) {
-        ck_dukr_avx512_8x16_ra(k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
-        return;
-    }
-    if (lda == CK_D_RA_LDA && ldb == 16)
-        ck_d_ra_body(12, 4, k, a, CK_D_RA_LDA, b, 16, c, rsc, alpha, beta, m, n);
-    else
-        ck_d_ra_body(12, 1, k, a, lda, b, ldb, c, rsc, alpha, beta, m, n);
-}
+/* The double kernels (12x16 tiles). */
+#define CK_D_RA_KSTEP(u) CK_RA_KSTEP(__m512d, 8, _mm512_loadu_pd, _mm512_set1_pd, _mm512_fmadd_pd, u)
+CK_RA_KERNELS(d, double, __m512d, 8, 16, CK_D_RA_LDA, _mm512_setzero_pd, ck_d12x16_store, CK_D_RA_KSTEP)
 
 /* ---- packing ---- */
 
