@@ -426,28 +426,28 @@ CK_FOR_ISAS(CK_LN_LOOPS)
         ck_rs_plan pl;                                                                        \
         const int planned = n > 64 && n <= CK_RS_BLOCK;                                       \
         if (planned) ck_rs_plan_make(n, &pl);                                                 \
-        T sums[2];                                                                            \
-        int next = 2; /* sums[next] is row r's sum when next < 2 */                           \
-        for (long r = begin; r < end; r++) {                                                  \
-            const T *restrict x = c->x + r * n;                                               \
-            /* where planned, the sums of two rows at a time (both stream from memory at once: \
-             * [4096, 1024] on two threads 0.89-0.97 -> 0.74-0.83 ms) */                      \
-            if (next == 2) {                                                                  \
-                if (planned && r + 1 < end)                                                   \
-                    ck_##P##rowsum_planned(x, n, 2, 0, &pl, sums);                            \
-                else                                                                          \
-                    sums[0] = ck_##P##rowsum_with(x, n, 0, planned ? &pl : NULL);             \
-                next = 0;                                                                     \
+        /* where planned, the sums of two rows at a time (both stream from memory at once:    \
+         * [4096, 1024] on two threads 0.89-0.97 -> 0.74-0.83 ms) */                          \
+        for (long r0 = begin; r0 < end;) {                                                    \
+            const int two = planned && r0 + 1 < end;                                          \
+            T sums[2];                                                                        \
+            if (two)                                                                          \
+                ck_##P##rowsum_planned(c->x + r0 * n, n, 2, 0, &pl, sums);                    \
+            else                                                                              \
+                sums[0] = ck_##P##rowsum_with(c->x + r0 * n, n, 0, planned ? &pl : NULL);     \
+            for (int k = 0; k <= two; k++) {                                                  \
+                const long r = r0 + k;                                                        \
+                const T *restrict x = c->x + r * n;                                           \
+                const T mean = ((T)0 + sums[k]) / (T)n;                                       \
+                const T var = ((T)0 + ck_##P##sqdev_with(x, n, mean, planned ? &pl : NULL)) / (T)n; \
+                const T rstd = (T)1 / SQRT(var + c->eps);                                     \
+                c->scale(n, x, mean, rstd, c->w, c->b, c->y + r * n);                         \
+                if (c->mean != NULL) {                                                        \
+                    c->mean[r] = mean;                                                        \
+                    c->rstd[r] = rstd;                                                        \
+                }                                                                             \
             }                                                                                 \
-            const T mean = ((T)0 + sums[next]) / (T)n;                                        \
-            next = planned && next == 0 && r + 1 < end ? 1 : 2;                               \
-            const T var = ((T)0 + ck_##P##sqdev_with(x, n, mean, planned ? &pl : NULL)) / (T)n; \
-            const T rstd = (T)1 / SQRT(var + c->eps);                                         \
-            c->scale(n, x, mean, rstd, c->w, c->b, c->y + r * n);                             \
-            if (c->mean != NULL) {                                                            \
-                c->mean[r] = mean;                                                            \
-                c->rstd[r] = rstd;                                                            \
-            }                                                                                 \
+            r0 += 1 + two;                                                                    \
         }                                                                                     \
     }                                                                                         \
     int ckernels_##P##layer_norm(long rows, long n, const T *x, const T *w, const T *b, T eps, \

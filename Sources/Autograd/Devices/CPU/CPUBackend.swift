@@ -55,13 +55,11 @@ final class CPUBackend: DeviceBackend {
     private struct CopyInner<S: Element>: ElementVisitor {
         let source: Tensor, destination: Tensor
         func visit<D: Element>(_: D.Type) {
-            if source.shape == destination.shape && source.isContiguous && destination.isContiguous && destination.count >= 1 << 18 {
+            if source.shape == destination.shape && source.isContiguous && destination.isContiguous
+                && destination.count >= CPUBackend.threadedElements {
                 // large dense conversions on all threads (`to(.float64)` of [4096, 1000] floats:
                 // 1.8-2.3 -> 1.0-1.4 ms, PyTorch 1.4)
-                let po = destination.pointer(D.self) + destination.offset, px = source.pointer(S.self) + source.offset
-                CKernelPaths.parallelFor(destination.count, grain: 1 << 17) { begin, end in
-                    for i in begin..<end { po[i] = D(converting: px[i]) }
-                }
+                CPUBackend.onSlices([source, destination]) { CPUKernels.map($0[0], into: $0[1]) { (x: S) -> D in D(converting: x) } }
                 return
             }
             CPUKernels.map(source, into: destination) { (x: S) -> D in D(converting: x) }
@@ -115,21 +113,24 @@ final class CPUBackend: DeviceBackend {
             // Large dense float ops without a C kernel (sin, floor, log1p, ...): the Swift loop on
             // slices, on all threads (the same values; [4096, 1000] sin 31.6 -> 17-21 ms, floor
             // 9.4 -> 5.6, log1p 56 -> 30: still far behind PyTorch's vectorized 0.95 / 0.58 / 2.2).
-            onSlices([x, out]) { self.unaryLoop(op, $0[0], into: $0[1]) }
+            CPUBackend.onSlices([x, out]) { self.unaryLoop(op, $0[0], into: $0[1]) }
             return
         }
         unaryLoop(op, x, into: out)
     }
 
-    /// Large dense float element-by-element ops without a C kernel run on all threads from this
-    /// many elements.
+    /// Large dense element-by-element Swift loops (conversions, float ops without a C kernel)
+    /// run on all threads from this many elements.
     static let threadedElements = 1 << 16
 
     /// Calls `body` with matching slices of the flat views of `tensors` (contiguous, of one
-    /// count), the slices on all threads: for the Swift loops of large dense elementwise ops,
-    /// which then give the same values as one loop over the whole.
-    private func onSlices(_ tensors: [Tensor], _ body: ([Tensor]) -> Void) {
-        let n = tensors[0].count, chunk = CPUBackend.threadedElements / 2
+    /// count), the slices on all threads: for the Swift loops of large dense elementwise ops
+    /// (conversions, unary ops and scalar pow without a C kernel), which then give the same
+    /// values as one loop over the whole. About four slices per thread, of at least half
+    /// `threadedElements`.
+    static func onSlices(_ tensors: [Tensor], _ body: ([Tensor]) -> Void) {
+        let n = tensors[0].count, parts = 4 * Swift.max(1, Int(ckernels_num_threads()))
+        let chunk = Swift.max(CPUBackend.threadedElements / 2, (n + parts - 1) / parts)
         let slices = withNoGrad { () -> [[Tensor]] in
             let flat = tensors.map { $0.detached().reshaped([n]) }
             return stride(from: 0, to: n, by: chunk).map { start in flat.map { $0[start..<Swift.min(n, start + chunk)] } }
@@ -177,7 +178,7 @@ final class CPUBackend: DeviceBackend {
         if x.shape == out.shape && x.isContiguous && out.isContiguous && x.count >= CPUBackend.threadedElements {
             // pow with a scalar exponent other than 2, ...: the Swift loop on slices on all
             // threads (pow(3.0) of [4096, 1000]: 55 -> 29 ms; PyTorch computes x * x * x, 0.64 ms)
-            onSlices([x, out]) { self.binaryScalarLoop(op, $0[0], s, scalarOnLeft: scalarOnLeft, into: $0[1]) }
+            CPUBackend.onSlices([x, out]) { self.binaryScalarLoop(op, $0[0], s, scalarOnLeft: scalarOnLeft, into: $0[1]) }
             return
         }
         binaryScalarLoop(op, x, s, scalarOnLeft: scalarOnLeft, into: out)
