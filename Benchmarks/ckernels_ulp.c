@@ -1,7 +1,8 @@
 /* Accuracy sweep for the CKernels transcendental functions.
  *
  * float32: every one of the 2^32 bit patterns (or every `step`-th with --step N), compared
- * with the exact value computed in double precision, for exp, log, tanh, sigmoid, erf, on the best
+ * with the exact value computed in double precision, for exp, log, tanh, sigmoid, erf, sin, cos,
+ * log1p, on the best
  * ISA level the CPU has; the lower levels, which compute the same bits (ckernels_test checks
  * that), are swept with a step of 257 unless --all-isas is given. float64: random bit patterns plus dense samples of the interesting ranges,
  * compared with long double. Prints the largest error in ulps of the exact result (in the
@@ -11,6 +12,7 @@
  * Build: cc -O2 -ISources/CKernels/include Sources/CKernels/[a-z]*.c Benchmarks/ckernels_ulp.c \
  *           -o /tmp/ckernels_ulp -lpthread -lm
  * Run:   /tmp/ckernels_ulp            (full sweep, ~1 min per function and ISA on 2 cores)
+ *        /tmp/ckernels_ulp --only sin (one function)
  *        /tmp/ckernels_ulp --step 97  (sampled)
  */
 #include "CKernels.h"
@@ -23,9 +25,10 @@
 #include <string.h>
 #include <pthread.h>
 
-static const char *const names[] = {"exp", "log", "tanh", "sigmoid", "erf"};
-static const int ops[] = {CKERNELS_EXP, CKERNELS_LOG, CKERNELS_TANH, CKERNELS_SIGMOID, CKERNELS_ERF};
-#define NFUNCS 5
+static const char *const names[] = {"exp", "log", "tanh", "sigmoid", "erf", "sin", "cos", "log1p"};
+static const int ops[] = {CKERNELS_EXP, CKERNELS_LOG, CKERNELS_TANH, CKERNELS_SIGMOID, CKERNELS_ERF,
+                          CKERNELS_SIN, CKERNELS_COS, CKERNELS_LOG1P};
+#define NFUNCS 8
 
 static double ref_f(int op, float xf) {
     double x = xf;
@@ -34,6 +37,9 @@ static double ref_f(int op, float xf) {
     case CKERNELS_LOG: return log(x);
     case CKERNELS_TANH: return tanh(x);
     case CKERNELS_ERF: return erf(x);
+    case CKERNELS_SIN: return sin(x);
+    case CKERNELS_COS: return cos(x);
+    case CKERNELS_LOG1P: return log1p(x);
     default: return 1.0 / (1.0 + exp(-x));
     }
 }
@@ -44,6 +50,9 @@ static long double ref_d(int op, double xd) {
     case CKERNELS_LOG: return logl(x);
     case CKERNELS_TANH: return tanhl(x);
     case CKERNELS_ERF: return erfl(x);
+    case CKERNELS_SIN: return sinl(x);
+    case CKERNELS_COS: return cosl(x);
+    case CKERNELS_LOG1P: return log1pl(x);
     default: return 1.0L / (1.0L + expl(-x));
     }
 }
@@ -155,8 +164,11 @@ int main(int argc, char **argv) {
     uint64_t step = 1;
     long dsamples = 1L << 24;
     int all_isas = 0;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--all-isas") == 0) all_isas = 1;
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--only") == 0) only = argv[i + 1];
     for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--step") == 0) step = strtoull(argv[i + 1], NULL, 10);
         if (strcmp(argv[i], "--dsamples") == 0) dsamples = strtol(argv[i + 1], NULL, 10);
@@ -170,6 +182,7 @@ int main(int argc, char **argv) {
         if (level == CKERNELS_ISA_NEON - 0 && best != CKERNELS_ISA_NEON) continue;
         if (ckernels_set_isa(level) != level) continue;
         for (int f = 0; f < NFUNCS; f++) {
+            if (only && strcmp(only, names[f]) != 0) continue;
             uint64_t st = level == best || all_isas || step > 257 ? step : 257;
             sweep_ctx c = {ops[f], st, 0, 0, PTHREAD_MUTEX_INITIALIZER};
             long blocks = (long)((((uint64_t)1 << 32) / st + BATCH - 1) / BATCH);

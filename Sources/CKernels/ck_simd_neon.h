@@ -32,6 +32,9 @@ CK_VT vf vf_and(vf a, vf b) { return vi_as_f(vandq_s32(vf_as_i(a), vf_as_i(b)));
 CK_VT vf vf_or(vf a, vf b) { return vi_as_f(vorrq_s32(vf_as_i(a), vf_as_i(b))); }
 CK_VT vf vf_xor(vf a, vf b) { return vi_as_f(veorq_s32(vf_as_i(a), vf_as_i(b))); }
 CK_VT vf vf_round(vf a) { return vrndnq_f32(a); }
+CK_VT vf vf_floor(vf a) { return vrndmq_f32(a); }
+CK_VT vf vf_ceil(vf a) { return vrndpq_f32(a); }
+CK_VT vf vf_trunc(vf a) { return vrndq_f32(a); }
 CK_VT vfm vf_lt(vf a, vf b) { return vcltq_f32(a, b); }
 CK_VT vfm vf_le(vf a, vf b) { return vcleq_f32(a, b); }
 CK_VT vfm vf_eq(vf a, vf b) { return vceqq_f32(a, b); }
@@ -67,6 +70,11 @@ CK_VT vd vd_or(vd a, vd b) { return vi_as_d(vorrq_s64(vd_as_i(a), vd_as_i(b))); 
 CK_VT vd vd_xor(vd a, vd b) { return vi_as_d(veorq_s64(vd_as_i(a), vd_as_i(b))); }
 CK_VT vd vd_round(vd a) { return vrndnq_f64(a); }
 CK_VT vd vd_floor(vd a) { return vrndmq_f64(a); }
+CK_VT vd vd_ceil(vd a) { return vrndpq_f64(a); }
+CK_VT vd vd_trunc(vd a) { return vrndq_f64(a); }
+/* CK_VD_W floats widened to doubles (exact), and doubles rounded to floats (nearest even) */
+CK_VT vd vd_load_f(const float *p) { return vcvt_f64_f32(vld1_f32(p)); }
+CK_VT void vd_store_f(float *p, vd v) { vst1_f32(p, vcvt_f32_f64(v)); }
 CK_VT vdm vd_lt(vd a, vd b) { return vcltq_f64(a, b); }
 CK_VT vdm vd_le(vd a, vd b) { return vcleq_f64(a, b); }
 CK_VT vdm vd_eq(vd a, vd b) { return vceqq_f64(a, b); }

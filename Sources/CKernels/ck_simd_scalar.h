@@ -34,6 +34,9 @@ CK_VT vf vf_and(vf a, vf b) { return vi_as_f(vf_as_i(a) & vf_as_i(b)); }
 CK_VT vf vf_or(vf a, vf b) { return vi_as_f(vf_as_i(a) | vf_as_i(b)); }
 CK_VT vf vf_xor(vf a, vf b) { return vi_as_f(vf_as_i(a) ^ vf_as_i(b)); }
 CK_VT vf vf_round(vf a) { return rintf(a); } /* default rounding: nearest even */
+CK_VT vf vf_floor(vf a) { return floorf(a); }
+CK_VT vf vf_ceil(vf a) { return ceilf(a); }
+CK_VT vf vf_trunc(vf a) { return truncf(a); }
 CK_VT vfm vf_lt(vf a, vf b) { return a < b; }
 CK_VT vfm vf_le(vf a, vf b) { return a <= b; }
 CK_VT vfm vf_eq(vf a, vf b) { return a == b; }
@@ -70,6 +73,11 @@ CK_VT vd vd_or(vd a, vd b) { return vi_as_d(vd_as_i(a) | vd_as_i(b)); }
 CK_VT vd vd_xor(vd a, vd b) { return vi_as_d(vd_as_i(a) ^ vd_as_i(b)); }
 CK_VT vd vd_round(vd a) { return rint(a); }
 CK_VT vd vd_floor(vd a) { return floor(a); }
+CK_VT vd vd_ceil(vd a) { return ceil(a); }
+CK_VT vd vd_trunc(vd a) { return trunc(a); }
+/* a float widened to a double (exact), and a double rounded to a float (nearest even) */
+CK_VT vd vd_load_f(const float *p) { return (double)*p; }
+CK_VT void vd_store_f(float *p, vd v) { *p = (float)v; }
 CK_VT vdm vd_lt(vd a, vd b) { return a < b; }
 CK_VT vdm vd_le(vd a, vd b) { return a <= b; }
 CK_VT vdm vd_eq(vd a, vd b) { return a == b; }

@@ -108,26 +108,43 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
-    /// `x ** 2` runs as `x * x` in C: the same bits as the Swift loop's `power` (special values
-    /// included); other exponents and a scalar base stay with the loop.
-    func testSquareMatchesSwiftLoopExactly() {
+    /// `x ** 2` runs as `x * x` in C and `x ** 3` as `x * x * x`: the same bits as the Swift
+    /// loop's `power` (special values included); other exponents and a scalar base stay with the
+    /// loop.
+    func testSquareAndCubeMatchSwiftLoopExactly() {
         for dtype in [DType.float32, .float64] {
-            for (k, n) in CKernelPathTests.lengths.enumerated() where n >= 16 {
-                var v = randn([n], dtype, UInt64(k)).to(.float64).scalars(as: Double.self).map { $0 * 1e20 }
-                for (i, special) in [Double.nan, .infinity, -.infinity, -0.0, 1e-30, -3e200].enumerated() { v[i] = special }
-                let x = Tensor(shape: [n], scalars: v, dtype: dtype)
-                let fast = empty(like: x), ref = empty(like: x)
-                XCTAssertTrue(CKernelPaths.binaryScalar(.pow, x, .int(2), scalarOnLeft: false, fast))
-                if dtype == .float32 {
-                    CPUKernels.binaryFloatScalar(.pow, x, Float(2), scalarOnLeft: false, ref)
-                } else {
-                    CPUKernels.binaryFloatScalar(.pow, x, 2.0, scalarOnLeft: false, ref)
+            for (k, n) in CKernelPathTests.lengths.enumerated() where n >= CKernelPaths.unaryThreshold {
+                for exponent in [2, 3] {
+                    var v = randn([n], dtype, UInt64(k)).to(.float64).scalars(as: Double.self).map { $0 * 1e20 }
+                    for (i, special) in [Double.nan, .infinity, -.infinity, -0.0, 1e-30, -3e200].enumerated() { v[i] = special }
+                    let x = Tensor(shape: [n], scalars: v, dtype: dtype)
+                    let fast = empty(like: x), ref = empty(like: x)
+                    XCTAssertTrue(CKernelPaths.binaryScalar(.pow, x, .int(Int64(exponent)), scalarOnLeft: false, fast))
+                    if dtype == .float32 {
+                        CPUKernels.binaryFloatScalar(.pow, x, Float(exponent), scalarOnLeft: false, ref)
+                    } else {
+                        CPUKernels.binaryFloatScalar(.pow, x, Double(exponent), scalarOnLeft: false, ref)
+                    }
+                    XCTAssertEqual(fast.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                                   ref.to(.float64).scalars(as: Double.self).map(\.bitPattern), "\(dtype) n=\(n) exponent \(exponent)")
+                    assertClose(x.pow(Double(exponent)), ref, Tolerance.exact, "the op takes the path")
                 }
-                XCTAssertEqual(fast.to(.float64).scalars(as: Double.self).map(\.bitPattern),
-                               ref.to(.float64).scalars(as: Double.self).map(\.bitPattern), "\(dtype) n=\(n)")
-                assertClose(x.pow(2), ref, Tolerance.exact, "the op takes the path")
-                XCTAssertFalse(CKernelPaths.binaryScalar(.pow, x, .double(3), scalarOnLeft: false, fast))
-                XCTAssertFalse(CKernelPaths.binaryScalar(.pow, x, .double(2), scalarOnLeft: true, fast))
+                let x = randn([n], dtype, UInt64(k))
+                XCTAssertFalse(CKernelPaths.binaryScalar(.pow, x, .double(4), scalarOnLeft: false, empty(like: x)))
+                XCTAssertFalse(CKernelPaths.binaryScalar(.pow, x, .double(2), scalarOnLeft: true, empty(like: x)))
+            }
+        }
+    }
+
+    /// float32 `x ** 3` (x * x * x, as PyTorch computes it) within 1.5 ulp of the exact cube
+    /// (a float's cube is exact in double), on small and large tensors alike.
+    func testCubeIsWithinOneAndAHalfUlp() {
+        for n in [5, 4099, 70_000] {
+            let x = randn([n], .float32, 9) * 40
+            let got = x.pow(3).to(.float64).scalars(as: Double.self)
+            for (v, g) in zip(x.to(.float64).scalars(as: Double.self), got) where v != 0 {
+                let exact = v * v * v
+                XCTAssertLessThanOrEqual(Swift.abs(g - exact), 1.5 * Double(Float.ulpOfOne) * Swift.abs(exact), "\(v) ** 3")
             }
         }
     }
@@ -144,13 +161,15 @@ final class CKernelPathTests: XCTestCase {
         for dtype in [DType.float32, .float64] {
             for (k, n) in CKernelPathTests.lengths.enumerated() where n >= CKernelPaths.unaryThreshold {
                 let x = randn([n], dtype, UInt64(k)) * 4
-                for op: UnaryOp in [.exp, .log, .tanh, .sigmoid, .erf, .neg, .abs, .sqrt, .relu] {
-                    let input = (op == .log || op == .sqrt) ? x.abs() + 1e-3 : x
+                for op: UnaryOp in [.exp, .log, .tanh, .sigmoid, .erf, .neg, .abs, .sqrt, .relu, .floor, .ceil, .round, .trunc,
+                                    .sign, .reciprocal, .rsqrt, .square, .sin, .cos, .log1p] {
+                    let input = (op == .log || op == .sqrt || op == .rsqrt) ? x.abs() + 1e-3 : op == .log1p ? x.abs() * 0.5 - 0.99 : x
                     let fast = empty(like: input), ref = empty(like: input)
                     XCTAssertTrue(CKernelPaths.unary(op, input, fast))
                     if dtype == .float32 { CPUKernels.unaryFloat(op, input, ref, Float.self) } else { CPUKernels.unaryFloat(op, input, ref, Double.self) }
                     let ulp = dtype == .float32 ? Double(Float.ulpOfOne) : Double.ulpOfOne
-                    let exact = [UnaryOp.neg, .abs, .sqrt, .relu].contains(op)
+                    let exact = [UnaryOp.neg, .abs, .sqrt, .relu, .floor, .ceil, .round, .trunc, .sign, .reciprocal, .rsqrt, .square].contains(op)
+                        || (dtype == .float64 && (op == .sin || op == .cos))
                     assertClose(fast, ref, exact ? Tolerance.exact : Tolerance.Pair(rtol: 2 * ulp, atol: 1e-300), "\(op) \(dtype) n=\(n)")
                 }
             }
@@ -164,8 +183,8 @@ final class CKernelPathTests: XCTestCase {
             let dense = randn([300, 240], dtype, 5) * 3   // above CPUBackend.threadedElements
             let strided = dense.transposed(0, 1).contiguous().transposed(0, 1)
             XCTAssertFalse(strided.isContiguous)
-            // (exp, log, tanh, sigmoid, erf, neg, abs, sqrt and relu of dense tensors are C kernels)
-            for op in UnaryOp.allCases where ![.exp, .log, .tanh, .sigmoid, .erf, .neg, .abs, .sqrt, .relu].contains(op) {
+            // (the ops with a C kernel are tested against the loop above)
+            for op in UnaryOp.allCases where !CKernelPaths.unary(op, dense, empty(like: dense)) {
                 let outDType: DType = [.logicalNot, .isNaN, .isInf, .isFinite].contains(op) ? .bool : dtype
                 let a = Tensor(uninitializedShape: [300, 240], dtype: outDType), b = Tensor(uninitializedShape: [300, 240], dtype: outDType)
                 Backends.cpu.unary(op, dense, into: a)
@@ -195,22 +214,78 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
-    /// relu in C gives the Swift loop's bits on signed zeros, NaN payloads, infinities and
-    /// subnormals: x <= 0 -> +0, NaN kept.
-    func testReluKeepsTheSwiftLoopsBits() {
+    /// relu and the exact ops in C (floor, ceil, round, trunc, sign, reciprocal, rsqrt, square;
+    /// float64 sin and cos, which are libm's) give the Swift loop's bits on signed zeros, NaN
+    /// payloads, infinities, subnormals, halfway cases and values beyond 2^23 / 2^52.
+    func testExactUnaryOpsKeepTheSwiftLoopsBits() {
+        let specials: [Double] = [-0.0, 0.0, .nan, -.nan, .infinity, -.infinity, Double.leastNormalMagnitude / 4,
+                                  -Double.leastNormalMagnitude / 4, 1e-40, -1e-40, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5,
+                                  0.49999997, -0.49999997, 4194304.5, -4194304.5, 8388609, 2251799813685248.5,
+                                  -2251799813685248.5, 1e20, -1e20, 3e38, 1e300, 7.25, -7.75, 0.1]
         for dtype in [DType.float32, .float64] {
-            var v = (0..<(2 * CKernelPaths.unaryThreshold)).map { Double($0 % 11) - 5 }
-            let specials: [Double] = [-0.0, 0.0, .nan, -.nan, .infinity, -.infinity, Double.leastNormalMagnitude / 4, -Double.leastNormalMagnitude / 4, 1e-40, -1e-40]
+            var v: [Double] = (0..<(3 * specials.count + 7)).map { (i: Int) -> Double in Double(i % 11) - 5 + Double(i) / 16 }
             for (k, s) in specials.enumerated() { v[3 * k + 1] = s }
             let x = Tensor(shape: [v.count], scalars: v, dtype: dtype)
-            let fast = empty(like: x), ref = empty(like: x)
-            XCTAssertTrue(CKernelPaths.unary(.relu, x, fast))
-            if dtype == .float32 { CPUKernels.unaryFloat(.relu, x, ref, Float.self) } else { CPUKernels.unaryFloat(.relu, x, ref, Double.self) }
-            if dtype == .float32 {
-                XCTAssertEqual(fast.scalars(as: Float.self).map(\.bitPattern), ref.scalars(as: Float.self).map(\.bitPattern))
-            } else {
-                XCTAssertEqual(fast.scalars(as: Double.self).map(\.bitPattern), ref.scalars(as: Double.self).map(\.bitPattern))
+            var ops: [UnaryOp] = [.relu, .floor, .ceil, .round, .trunc, .sign, .reciprocal, .rsqrt, .square]
+            if dtype == .float64 { ops += [.sin, .cos] }
+            for op in ops {
+                let fast = empty(like: x), ref = empty(like: x)
+                XCTAssertTrue(CKernelPaths.unary(op, x, fast), "\(op)")
+                if dtype == .float32 { CPUKernels.unaryFloat(op, x, ref, Float.self) } else { CPUKernels.unaryFloat(op, x, ref, Double.self) }
+                if dtype == .float32 {
+                    XCTAssertEqual(fast.scalars(as: Float.self).map { $0.bitPattern }, ref.scalars(as: Float.self).map { $0.bitPattern }, "\(op)")
+                } else {
+                    XCTAssertEqual(fast.scalars(as: Double.self).map { $0.bitPattern }, ref.scalars(as: Double.self).map { $0.bitPattern }, "\(op)")
+                }
             }
+        }
+    }
+
+    /// sin, cos and log1p in C at their special values and at large arguments (float32 beyond
+    /// 2^19 takes libm's double functions lane by lane): C99 Annex F's values and libm's within
+    /// 2 ulp.
+    func testSinCosLog1pSpecialValuesAndLargeArguments() {
+        for dtype in [DType.float32, .float64] {
+            var v = (0..<100).map { Double($0) * 0.37 - 11 }
+            // floats within 2^-27 of multiples of pi / 2 (Benchmarks-style search with NumPy: the
+            // reduction's hardest cases below 2^19, and beyond it for libm's lanes)
+            let nearMultiples: [Double] = [252.89820861816406, -505.7964172363281, 4.71238899230957, 52516.43359375,
+                                           105032.8671875, 534117.875, 2709675.5, -42781604]
+            let special: [Double] = [-0.0, 0.0, .infinity, -.infinity, .nan, -1, -2, 1e-30, -1e-30, 524287.9,
+                                     524288, -524288.5, 1e6, -3.5e7, 1e30, 3e38, 1e300, 1.5707963267948966, 3.141592653589793]
+                + nearMultiples
+            for (k, s) in special.enumerated() { v[3 * k] = s }
+            let x = Tensor(shape: [v.count], scalars: v, dtype: dtype)
+            let xs = x.to(.float64).scalars(as: Double.self)
+            for op: UnaryOp in [.sin, .cos, .log1p] {
+                let fast = empty(like: x), ref = empty(like: x)
+                XCTAssertTrue(CKernelPaths.unary(op, x, fast))
+                if dtype == .float32 { CPUKernels.unaryFloat(op, x, ref, Float.self) } else { CPUKernels.unaryFloat(op, x, ref, Double.self) }
+                let got = fast.to(.float64).scalars(as: Double.self), want = ref.to(.float64).scalars(as: Double.self)
+                let ulp = dtype == .float32 ? Double(Float.ulpOfOne) : Double.ulpOfOne
+                for i in 0..<v.count {
+                    let message = "\(op)(\(xs[i])) \(dtype): \(got[i]) vs libm \(want[i])"
+                    if want[i].isNaN || want[i].isInfinite || want[i] == 0 {
+                        XCTAssertEqual(got[i].bitPattern == want[i].bitPattern || (got[i].isNaN && want[i].isNaN), true, message)
+                    } else {
+                        XCTAssertLessThanOrEqual(Swift.abs(got[i] - want[i]), 2 * ulp * Swift.abs(want[i]), message)
+                    }
+                }
+            }
+            // the Annex F values, spelled out
+            let at = { (op: UnaryOp, value: Double) -> Double in
+                var w = [Double](repeating: 0.25, count: CKernelPaths.unaryThreshold)
+                w[5] = value
+                let t = Tensor(shape: [w.count], scalars: w, dtype: dtype), out = self.empty(like: t)
+                XCTAssertTrue(CKernelPaths.unary(op, t, out))
+                return out.to(.float64).scalars(as: Double.self)[5]
+            }
+            XCTAssertEqual(at(.sin, -0.0).bitPattern, (-0.0).bitPattern)
+            XCTAssertEqual(at(.log1p, -0.0).bitPattern, (-0.0).bitPattern)
+            XCTAssertEqual(at(.cos, -0.0), 1)
+            XCTAssertEqual(at(.log1p, -1), -.infinity)
+            XCTAssertEqual(at(.log1p, .infinity), .infinity)
+            XCTAssertTrue(at(.log1p, -1.5).isNaN && at(.sin, .infinity).isNaN && at(.cos, -.infinity).isNaN && at(.sin, .nan).isNaN)
         }
     }
 

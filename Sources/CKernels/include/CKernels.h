@@ -312,6 +312,18 @@ int ckernels_drelu_backward(long n, const double *y, const double *g, double *ou
 #define CKERNELS_SQRT 6    /* correctly rounded square root */
 #define CKERNELS_RELU 7    /* max(x, 0); NaN stays NaN */
 #define CKERNELS_ERF 8     /* the error function */
+#define CKERNELS_FLOOR 9   /* round toward -inf (exact) */
+#define CKERNELS_CEIL 10   /* round toward +inf (exact) */
+#define CKERNELS_ROUND 11  /* round to nearest, ties to even (exact) */
+#define CKERNELS_TRUNC 12  /* round toward zero (exact) */
+#define CKERNELS_SIGN 13   /* 1 for x > 0, -1 for x < 0, +0 for +-0, NaN stays NaN (exact) */
+#define CKERNELS_RECIPROCAL 14 /* 1 / x, correctly rounded */
+#define CKERNELS_RSQRT 15  /* 1 / sqrt(x): two correctly rounded steps */
+#define CKERNELS_SQUARE 16 /* x * x, correctly rounded */
+#define CKERNELS_SIN 17    /* sine */
+#define CKERNELS_COS 18    /* cosine */
+#define CKERNELS_LOG1P 19  /* log(1 + x), accurate near 0 */
+#define CKERNELS_CUBE 20   /* (x * x) * x, two correctly rounded products */
 
 /**
  * out[i] = f(x[i]) for contiguous x and out (which may be the same array), i in [0, n).
@@ -327,8 +339,15 @@ int ckernels_drelu_backward(long n, const double *y, const double *g, double *ou
  * inf and underflow to 0 included. Every ISA level (AVX-512, AVX2, NEON, portable C) computes
  * the same algorithm and returns identical bits. Special values follow C99 Annex F
  * (exp(-inf) = 0, log(+inf) = +inf, log(0) = -inf, tanh(+-inf) = +-1, sigmoid(-inf) = 0); a NaN
- * input comes back as that NaN (quieted). Runs in parallel above 32K elements (64K for the
- * exact ops).
+ * input comes back as that NaN (quieted).
+ * float32 sin, cos and log1p are computed in double and rounded once to float (sin, cos:
+ * fdlibm's kernels after a two-constant pi/2 reduction, libm's double functions for |x| >=
+ * 2^19; log1p: log(1 + x) plus the rounding error of 1 + x over 1 + x, with the double log
+ * above): all 2^32 floats within 0.5001 ulp. float64 sin and cos are libm's, element by element;
+ * float64 log1p the same formula, 1.44 ulp (16M samples). floor, ceil, round (half to even), trunc,
+ * sign, reciprocal, rsqrt (1 / sqrt(x)), square and cube ((x * x) * x) give the bits of those
+ * expressions. Runs in parallel above 32K elements for the transcendental functions (sin, cos,
+ * log1p included), 64K for the rest.
  * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an unknown op, n < 0 or a null pointer with n > 0.
  */
 int ckernels_sunary(int op, long n, const float *x, float *out);

@@ -198,9 +198,10 @@ enum CKernelPaths {
     }
 
     /// `out = x op s` (`s op x`) for a contiguous float32/float64 `x` and contiguous `out`.
-    /// `x ** 2` is `x * x` here, as `CPUKernels.power` computes it (one correctly rounded
-    /// product: the same bits as a correctly rounded pow).
+    /// `x ** 2` is `x * x` here and `x ** 3` is `x * x * x`, as `CPUKernels.power` computes them
+    /// (the square is correctly rounded, the same bits as a correctly rounded pow).
     static func binaryScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, _ out: Tensor) -> Bool {
+        if op == .pow && !scalarOnLeft && s.doubleValue == 3 { return unary(cube: x, out) }
         let square = op == .pow && !scalarOnLeft && s.doubleValue == 2
         guard let code = square ? CKERNELS_MUL : code(op), x.dtype == out.dtype, x.isContiguous, out.isContiguous,
               x.count >= 16 else { return false }
@@ -234,13 +235,36 @@ enum CKernelPaths {
         case .sqrt: return CKERNELS_SQRT
         case .erf: return CKERNELS_ERF
         case .relu: return CKERNELS_RELU   // x <= 0 -> +0, NaN kept: the Swift loop's bits
+        // The exact ops below give the Swift loop's bits (NaNs included).
+        case .floor: return CKERNELS_FLOOR
+        case .ceil: return CKERNELS_CEIL
+        case .round: return CKERNELS_ROUND
+        case .trunc: return CKERNELS_TRUNC
+        case .sign: return CKERNELS_SIGN
+        case .reciprocal: return CKERNELS_RECIPROCAL
+        case .rsqrt: return CKERNELS_RSQRT
+        case .square: return CKERNELS_SQUARE
+        // float32 sin, cos and log1p are evaluated in double and rounded once (within 0.5001
+        // ulp); float64 sin and cos are libm's (the Swift loop's bits), log1p within 1.44 ulp.
+        case .sin: return CKERNELS_SIN
+        case .cos: return CKERNELS_COS
+        case .log1p: return CKERNELS_LOG1P
         default: return nil
         }
     }
 
     /// `out = f(x)` for contiguous float32/float64 tensors of at least `unaryThreshold` elements.
     static func unary(_ op: UnaryOp, _ x: Tensor, _ out: Tensor) -> Bool {
-        guard let code = code(op), x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64,
+        guard let code = code(op) else { return false }
+        return unary(code, x, out)
+    }
+
+    /// `out = x * x * x` (`x ** 3`) for contiguous float32/float64 tensors of at least
+    /// `unaryThreshold` elements.
+    static func unary(cube x: Tensor, _ out: Tensor) -> Bool { unary(CKERNELS_CUBE, x, out) }
+
+    private static func unary(_ code: Int32, _ x: Tensor, _ out: Tensor) -> Bool {
+        guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64,
               x.count >= unaryThreshold, x.shape == out.shape, x.isContiguous, out.isContiguous else { return false }
         let n = x.count
         let status: Int32 = withExtendedLifetime((x, out)) {

@@ -175,10 +175,13 @@ enum CPUKernels {
         }
     }
 
-    /// `x ** y` as the pow kernels compute it (squares and first powers exactly).
+    /// `x ** y` as the pow kernels compute it: squares and first powers exactly, cubes as
+    /// `x * x * x` (as PyTorch computes a scalar exponent of 3; within 1.5 ulp), the rest by
+    /// libm's pow.
     @inline(__always)
     static func power<T: FloatElement>(_ x: T, _ y: T) -> T {
         if y == 2 { return x * x }
+        if y == 3 { return x * x * x }
         if y == 1 { return x }
         return T.mathPow(x, y)
     }

@@ -116,12 +116,13 @@ extension CUDAKernelSources {
         let zero = dtype == .float32 ? "0.0f" : "0.0"
         let one = dtype == .float32 ? "1.0f" : "1.0"
         let two = dtype == .float32 ? "2.0f" : "2.0"
+        let three = dtype == .float32 ? "3.0f" : "3.0"
         switch op {
         case .add: return "x + y"
         case .sub: return "x - y"
         case .mul: return "x * y"
         case .div: return "x / y"
-        case .pow: return "y == \(two) ? x * x : (y == \(one) ? x : pow\(f)(x, y))"
+        case .pow: return "y == \(two) ? x * x : (y == \(one) ? x : (y == \(three) ? x * x * x : pow\(f)(x, y)))"
         // Swift.max(x, y) is `y >= x ? y : x` and Swift.min(x, y) is `y < x ? y : x`.
         case .maximum: return "(x != x || y != y) ? x + y : (y >= x ? y : x)"
         case .minimum: return "(x != x || y != y) ? x + y : (y < x ? y : x)"
