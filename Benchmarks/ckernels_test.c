@@ -507,6 +507,42 @@ static void test_pool(void) {
     ckernels_set_num_threads(nt);
 }
 
+/* float32 <-> float16: the same bits as the portable build (the Swift `Half` rules) for all
+ * 65536 halves and 2^20 float patterns (NaN blocks included), at offsets 0-3 and odd lengths. */
+static void test_half(int isa_ref) {
+    enum { NF = 1 << 20 };
+    float *f = malloc(4 * NF), *fo = malloc(4 * 65536), *fr = malloc(4 * 65536);
+    uint16_t *h = malloc(2 * 65536), *ho = malloc(2 * NF), *hr = malloc(2 * NF);
+    uint64_t s = 12345;
+    for (long i = 0; i < NF; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t b = (uint32_t)(s >> 32);
+        if (i % 3 == 0) b = (b & 0x80001fffu) | ((uint32_t)(100 + i % 50) << 23) | ((uint32_t)i & 0x7fe000u); /* near half ties */
+        memcpy(&f[i], &b, 4);
+    }
+    for (long i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+    for (int off = 0; off < 4; off++) {
+        int cur = ckernels_isa();
+        CHECK(ckernels_f32_to_f16(NF - off - 5, f + off, ho) == 0 && ckernels_f16_to_f32(65536 - off, h + off, fo) == 0, "half status");
+        ckernels_set_isa(isa_ref);
+        ckernels_f32_to_f16(NF - off - 5, f + off, hr);
+        ckernels_f16_to_f32(65536 - off, h + off, fr);
+        ckernels_set_isa(cur);
+        CHECK(memcmp(ho, hr, 2 * (size_t)(NF - off - 5)) == 0, "f32_to_f16 differs from the portable build (offset %d)", off);
+        CHECK(memcmp(fo, fr, 4 * (size_t)(65536 - off)) == 0, "f16_to_f32 differs from the portable build (offset %d)", off);
+    }
+    float one = 1.0f, back = 0;
+    uint16_t hb = 0;
+    CHECK(ckernels_f32_to_f16(1, &one, &hb) == 0 && hb == 0x3c00 && ckernels_f16_to_f32(1, &hb, &back) == 0 && back == 1.0f,
+          "1.0 <-> 0x3c00");
+    uint16_t snan = 0x7d01;
+    uint32_t back_bits = 0;
+    CHECK(ckernels_f16_to_f32(1, &snan, &back) == 0 && (memcpy(&back_bits, &back, 4), back_bits == 0x7fa02000u),
+          "signaling NaN kept");
+    CHECK(ckernels_f32_to_f16(-1, f, ho) == CKERNELS_EINVAL && ckernels_f16_to_f32(3, NULL, fo) == CKERNELS_EINVAL, "bad arguments");
+    free(f); free(fo); free(fr); free(h); free(ho); free(hr);
+}
+
 int main(void) {
     int best = ckernels_isa();
     printf("CPU level %s, %d threads\n", ckernels_isa_name(), ckernels_num_threads());
@@ -518,6 +554,7 @@ int main(void) {
         test_gemm();
         test_elementwise(CKERNELS_ISA_SCALAR);
         test_reductions(CKERNELS_ISA_SCALAR);
+        test_half(CKERNELS_ISA_SCALAR);
         printf("%-7s %s\n", ckernels_isa_name(), failures == before ? "ok" : "FAILED");
         if (level == CKERNELS_ISA_SCALAR || level == CKERNELS_ISA_NEON) break;
     }

@@ -149,6 +149,44 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
+    /// float32 <-> float16 of dense tensors (conversion instructions in C) give the `Half`
+    /// type's bits: all 65536 float16 patterns to float32 (signaling NaNs included), and to
+    /// float16 every point halfway between two adjacent float16 values and its float32
+    /// neighbours (ties to even, subnormals, overflow), plus random float32 patterns (NaN payloads;
+    /// blocks with and without a NaN), whole and as an offset view.
+    func testHalfConversionsMatchTheHalfType() {
+        let halves = (0...UInt16.max).map { Half(bitPattern: $0) }
+        let h = Tensor(shape: [halves.count], scalars: halves)
+        let widened = Tensor(uninitializedShape: h.shape, dtype: .float32)
+        XCTAssertTrue(CKernelPaths.convertHalf(h, into: widened))
+        XCTAssertEqual(widened.scalars(as: Float.self).map(\.bitPattern), halves.map { $0.floatValue.bitPattern })
+        XCTAssertEqual(h.to(.float32).scalars(as: Float.self).map(\.bitPattern), halves.map { $0.floatValue.bitPattern })
+
+        var floats: [Float] = []
+        for sign: Float in [1, -1] {
+            for b in UInt16(0)..<0x7c00 {   // up to the largest finite half and the overflow threshold
+                let lo = Double(Half(bitPattern: b).floatValue), hi = Double(Half(bitPattern: b + 1).floatValue)
+                let mid = Float((lo + hi) / 2)
+                floats += [sign * mid, sign * mid.nextDown, sign * mid.nextUp]
+            }
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<200_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            floats.append(Float(bitPattern: UInt32(truncatingIfNeeded: state >> 32)))
+        }
+        let x = Tensor(shape: [floats.count], scalars: floats)
+        let want = floats.map { Half($0).bitPattern }
+        let narrowed = Tensor(uninitializedShape: x.shape, dtype: .float16)
+        XCTAssertTrue(CKernelPaths.convertHalf(x, into: narrowed))
+        XCTAssertEqual(narrowed.scalars(as: Half.self).map(\.bitPattern), want)
+        XCTAssertEqual(x.to(.float16).scalars(as: Half.self).map(\.bitPattern), want)
+        let view = x.narrow(dim: 0, start: 37, length: 70_001)
+        XCTAssertEqual(view.to(.float16).scalars(as: Half.self).map(\.bitPattern), Array(want[37..<70_038]))
+        XCTAssertEqual(view.to(.float16).to(.float32).scalars(as: Float.self).map(\.bitPattern),
+                       want[37..<70_038].map { Half(bitPattern: $0).floatValue.bitPattern })
+    }
+
     func testNonContiguousOperandsTakeTheSwiftLoop() {
         let a = randn([17, 9], .float32, 1).transposed(0, 1)
         let out = Tensor(uninitializedShape: [9, 17], dtype: .float32)

@@ -277,6 +277,22 @@ int ckernels_copy_strided(long elemSize, long rank, const long *shape, const voi
 int ckernels_i64_in_range(long n, const int64_t *x, int64_t bound, int *inside);
 
 /**
+ * out[i] = x[i] rounded to IEEE 754 binary16 (to nearest, ties to even; overflow to +-inf),
+ * as bit patterns, for contiguous arrays, i in [0, n); on all threads above 64K elements.
+ * AVX-512 / F16C / NEON conversion instructions; a NaN keeps its sign and the top 9 bits of its
+ * payload, with the quiet bit set (the rules of the Swift `Half` type, on every CPU).
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for n < 0 or a null pointer with n > 0.
+ */
+int ckernels_f32_to_f16(long n, const float *x, uint16_t *out);
+
+/**
+ * out[i] = the binary16 bit pattern x[i] as a float (exact), for contiguous arrays; a NaN keeps
+ * its sign and payload bits as they are (a signaling NaN stays signaling). Threads and returns
+ * as `ckernels_f32_to_f16`.
+ */
+int ckernels_f16_to_f32(long n, const uint16_t *x, float *out);
+
+/**
  * out[i] = cond[i] ? a[i*incA] : b[i*incB] for i in [0, n), elements of `elemSize` bytes.
  *
  * A copy of the chosen element's bytes (any dtype of that size: NaN payloads and signed zeros

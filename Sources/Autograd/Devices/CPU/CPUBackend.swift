@@ -42,6 +42,7 @@ final class CPUBackend: DeviceBackend {
             return
         }
         if CKernelPaths.copy(source, into: destination) { return }
+        if source.count >= 16, CKernelPaths.convertHalf(source, into: destination) { return }
         source.dtype.visit(CopyOuter(source: source, destination: destination))
     }
 

@@ -652,6 +652,25 @@ enum CKernelPaths {
         return status == CKERNELS_OK ? inside != 0 : nil
     }
 
+    /// float32 -> float16 or float16 -> float32 of a contiguous CPU tensor into a contiguous one
+    /// of its shape by `ckernels_f32_to_f16` / `ckernels_f16_to_f32` (conversion instructions on
+    /// all threads, the `Half` type's bits, NaNs included); false for other pairs or layouts.
+    static func convertHalf(_ source: Tensor, into destination: Tensor) -> Bool {
+        guard source.shape == destination.shape, source.isContiguous, destination.isContiguous else { return false }
+        let n = source.count
+        let status: Int32 = withExtendedLifetime((source, destination)) {
+            switch (source.dtype, destination.dtype) {
+            case (.float32, .float16):
+                return ckernels_f32_to_f16(n, source.pointer(Float.self) + source.offset, destination.pointer(UInt16.self) + destination.offset)
+            case (.float16, .float32):
+                return ckernels_f16_to_f32(n, source.pointer(UInt16.self) + source.offset, destination.pointer(Float.self) + destination.offset)
+            default:
+                return CKERNELS_EINVAL
+            }
+        }
+        return status == CKERNELS_OK
+    }
+
     // MARK: - Thread pool
 
     /// Runs `body` over the items [0, n) in disjoint chunks of at least `grain` items on the
