@@ -67,6 +67,46 @@ final class IndexingOpsTests: XCTestCase {
         }
     }
 
+    /// nonzero, x[mask] and maskedSelect against their definitions (row-major walk of the mask):
+    /// ranks 1-4, bool and uint8 masks, transposed and offset masks, empty and all-true masks,
+    /// a zero-size dim, and sizes above the threaded ones; the gradient of a large selection
+    /// lands on the selected positions.
+    func testMaskSelectionMatchesTheDefinition() throws {
+        let shapes: [[Int]] = [[1], [7], [0], [5, 0], [3, 4], [1, 257], [2, 3, 5], [2, 1, 3, 4], [300, 300]]
+        for (k, shape) in shapes.enumerated() {
+            for density in [0.0, 0.3, 1.0] {
+                let x = Tensor.randn(shape, seed: UInt64(k))
+                let mask = Tensor.rand(shape, seed: UInt64(100 + k)) .< density
+                let flags = mask.scalars(as: Bool.self), values = x.scalars(as: Float.self)
+                let strides = Shape.contiguousStrides(shape)
+                var coordinates: [Int] = [], selected: [Float] = []
+                for (flat, flag) in flags.enumerated() where flag {
+                    selected.append(values[flat])
+                    coordinates += shape.indices.map { flat / strides[$0] % shape[$0] }
+                }
+                let count = selected.count
+                XCTAssertEqual(mask.nonzero().shape, [count, shape.count], "\(shape) \(density)")
+                XCTAssertEqual(mask.nonzero().scalars(as: Int.self), coordinates, "\(shape) \(density)")
+                XCTAssertEqual(mask.to(.uint8).nonzero().scalars(as: Int.self), coordinates, "uint8 \(shape)")
+                XCTAssertEqual(x[mask].scalars(as: Float.self), selected, "x[mask] \(shape) \(density)")
+                XCTAssertEqual(x.maskedSelect(mask).scalars(as: Float.self), selected, "maskedSelect \(shape) \(density)")
+                if shape.count >= 2 {   // a transposed (non-contiguous) mask and x
+                    let xt = x.transposed(0, 1), mt = mask.transposed(0, 1)
+                    let want = zip(xt.contiguous().scalars(as: Float.self), mt.contiguous().scalars(as: Bool.self)).filter { $0.1 }.map { $0.0 }
+                    XCTAssertEqual(xt[mt].scalars(as: Float.self), want, "transposed \(shape)")
+                    XCTAssertEqual(mt.nonzero().scalars(as: Int.self), mt.contiguous().nonzero().scalars(as: Int.self), "transposed nonzero \(shape)")
+                }
+            }
+        }
+        // an offset view of a mask, and the gradient of a large selection
+        let big = Tensor.randn([400, 300], seed: 3).requiringGrad()
+        let mask = Tensor.rand([401, 300], seed: 4) .< 0.5
+        let view = mask.narrow(dim: 0, start: 1, length: 400)
+        try big.maskedSelect(view).sum().backward()
+        XCTAssertEqual(big.grad!.scalars(as: Float.self), view.contiguous().scalars(as: Bool.self).map { $0 ? 1 : 0 })
+        XCTAssertEqual(big.maskedSelect(view).gradFn?.name, big[view].gradFn?.name)
+    }
+
     func testGradients() {
         let x = randomLeaf([3, 4], seed: 61)
         let src = randomLeaf([2, 3], seed: 62)

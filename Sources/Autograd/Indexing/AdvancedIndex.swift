@@ -23,6 +23,13 @@ struct AdvancedIndex {
         var normalized: [Tensor] = []
         for (d, t) in zip(dims, tensors) {
             let n = shape[d]
+            if t.device == .cpu, t.dtype == .int64, t.isContiguous, CKernelPaths.int64InRange(t, below: Int64(n)) == true {
+                // every index already in [0, n) (checked in C): a private copy, no host arrays
+                let copy = Tensor(uninitializedShape: t.shape, dtype: .int64)
+                Backends.cpu.copy(t, into: copy)
+                normalized.append(copy.expandedWithoutGrad(to: batch))
+                continue
+            }
             let values = t.scalars(as: Int64.self)
             if let bad = values.first(where: { $0 < -Int64(n) || $0 >= Int64(n) }) {
                 throw ShapeError("\(op): index \(bad) is out of bounds for dimension \(d) with size \(n)")
@@ -60,12 +67,37 @@ struct AdvancedIndex {
     private func split(_ v: Tensor) -> (base: Tensor, offsets: Tensor) {
         let rest = restDims(rank: v.rank)
         let base = v.viewing(shape: rest.map { v.shape[$0] }, strides: rest.map { v.strides[$0] }, offset: v.offset)
+        if let offsets = hostOffsets(v.strides) { return (base, offsets) }
         var offsets: Tensor? = nil
         for (d, t) in zip(dims, tensors) {
             let term = Tensor.computeBinary(.mul, .tensor(t), .scalar(.int(Int64(v.strides[d]))), name: "index")
             offsets = offsets.map { Tensor.computeBinary(.add, .tensor($0), .tensor(term), name: "index") } ?? term
         }
         return (base, (offsets ?? Tensor.zeros(batchShape, dtype: .int64, device: v.device)).contiguousWithoutGrad())
+    }
+
+    /// `split`'s offsets in one pass on the CPU when there are one or two index tensors, each
+    /// contiguous and of the batch shape (the same values as the tensor ops); nil otherwise.
+    private func hostOffsets(_ strides: [Int]) -> Tensor? {
+        let count = batchShape.reduce(1, *)
+        guard tensors.count <= 2, tensors.allSatisfy({ $0.device == .cpu && $0.dtype == .int64 && $0.isContiguous && $0.count == count }) else {
+            return nil
+        }
+        let out = Tensor(uninitializedShape: batchShape, dtype: .int64), po = out.pointer(Int64.self)
+        let a = tensors[0].pointer(Int64.self) + tensors[0].offset, sa = Int64(strides[dims[0]])
+        withExtendedLifetime(tensors) {
+            if tensors.count == 1 {
+                CKernelPaths.parallelFor(count, grain: 1 << 15) { begin, end in
+                    for i in begin..<end { po[i] = a[i] &* sa }
+                }
+            } else {
+                let b = tensors[1].pointer(Int64.self) + tensors[1].offset, sb = Int64(strides[dims[1]])
+                CKernelPaths.parallelFor(count, grain: 1 << 15) { begin, end in
+                    for i in begin..<end { po[i] = a[i] &* sa &+ b[i] &* sb }
+                }
+            }
+        }
+        return out
     }
 
     /// The indexed elements of `v`, not recorded, in natural order.

@@ -88,19 +88,53 @@ extension Tensor {
         return plan
     }
 
-    /// The coordinates of the true elements of a mask, one int64 tensor per dim.
+    /// The coordinates of the true elements of a mask, one int64 tensor per dim, in row-major
+    /// order: the trues counted first, then the coordinates written row by row of the last dim,
+    /// branch-free (each element's coordinates are written, and the position advances by its
+    /// flag, into columns one longer than the count).
     func nonzeroCoordinates() -> [Tensor] {
-        let values = (dtype == .bool ? self : (self .!= 0)).scalars(as: Bool.self)
-        let strides = Shape.contiguousStrides(shape)
-        var coordinates = [[Int64]](repeating: [], count: rank)
-        for (flat, v) in values.enumerated() where v {
-            var rem = flat
-            for d in 0..<rank {
-                coordinates[d].append(Int64(rem / strides[d]))
-                rem %= strides[d]
+        guard rank > 0 else { return [] }
+        let mask = withNoGrad { (dtype == .bool ? self : (self .!= 0)).to(device: .cpu).contiguous() }
+        let n = mask.count, last = shape[rank - 1]
+        let flags = UnsafeRawPointer(mask.storage.pointer + mask.offset).assumingMemoryBound(to: UInt8.self)
+        var count = 0
+        for i in 0..<n { count &+= Int(flags[i]) }   // bools are stored as bytes 0 and 1
+        let columns = (0..<rank).map { _ in Tensor(uninitializedShape: [count + 1], dtype: .int64) }
+        if count > 0 {
+            let out = columns.map { $0.pointer(Int64.self) }, lastColumn = out[rank - 1]
+            var coordinate = [Int64](repeating: 0, count: rank)   // of the current row (last dim 0)
+            var k = 0
+            for rowStart in stride(from: 0, to: n, by: Swift.max(last, 1)) where last > 0 {
+                let row = flags + rowStart
+                if rank == 1 {
+                    for j in 0..<last {
+                        lastColumn[k] = Int64(j)
+                        k &+= Int(row[j])
+                    }
+                } else if rank == 2 {
+                    let first = out[0], c0 = coordinate[0]
+                    for j in 0..<last {
+                        first[k] = c0
+                        lastColumn[k] = Int64(j)
+                        k &+= Int(row[j])
+                    }
+                } else {
+                    for j in 0..<last {
+                        for d in 0..<(rank - 1) { out[d][k] = coordinate[d] }
+                        lastColumn[k] = Int64(j)
+                        k &+= Int(row[j])
+                    }
+                }
+                var d = rank - 2   // the odometer over the leading dims
+                while d >= 0 {
+                    coordinate[d] += 1
+                    if coordinate[d] < Int64(shape[d]) { break }
+                    coordinate[d] = 0
+                    d -= 1
+                }
             }
         }
-        return coordinates.map { Tensor.fromScalars(shape: [$0.count], scalars: $0, dtype: .int64).to(device: device) }
+        return withExtendedLifetime(mask) { columns.map { $0.narrow(dim: 0, start: 0, length: count).to(device: device) } }
     }
 
     /// The positions of nonzero elements, an int64 tensor of shape `[count, rank]` in

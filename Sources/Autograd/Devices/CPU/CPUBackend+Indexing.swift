@@ -124,7 +124,11 @@ extension CPUBackend {
             let po = out.pointer(T.self) + out.offset, px = base.pointer(T.self) + base.offset
             let pk = offsets.pointer(Int64.self) + offsets.offset
             CKernelPaths.parallelFor(count, grain: Swift.max(1, (1 << 15) / Swift.max(m, 1))) { begin, end in
-                for i in begin..<end { (po + i * m).update(from: px + Int(pk[i]), count: m) }
+                if m == 1 {   // single elements (x[mask], x[i, j]): loads and stores, not copies
+                    for i in begin..<end { po[i] = px[Int(pk[i])] }
+                } else {
+                    for i in begin..<end { (po + i * m).update(from: px + Int(pk[i]), count: m) }
+                }
             }
             return true
         }
