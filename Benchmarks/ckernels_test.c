@@ -6,6 +6,7 @@
  */
 #include "CKernels.h"
 
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -507,6 +508,59 @@ static void test_pool(void) {
     ckernels_set_num_threads(nt);
 }
 
+/* pow: the same bits as the portable build in every mode; float32 pairs with a positive finite
+ * base and a finite exponent other than 1, 2, 3 within 0.5 + 2^-20 ulp of double pow, the rest
+ * equal to the rule in float (powf); float64 equal to the rule with pow. */
+static void test_pow(int isa_ref) {
+    enum { N = 100003 };
+    float *a = malloc(4 * N), *b = malloc(4 * N), *o = malloc(4 * N), *r = malloc(4 * N);
+    double *ad = malloc(8 * N), *bd = malloc(8 * N), *od = malloc(8 * N);
+    const float sp[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1, 2, 3, -2, 0.5f, -1, 1e-40f, 1e30f, -3, 100, -100};
+    for (long i = 0; i < N; i++) {
+        a[i] = (float)(urand() * (i % 4 == 0 ? 1e6 : 4)) - (i % 5 == 0 ? 1.0f : 0.0f);
+        b[i] = (float)(urand() * (i % 3 == 0 ? 200 : 6) - (i % 3 == 0 ? 100 : 3));
+        if (i % 7 == 1) b[i] = (float)(int)b[i];
+        if (i % 11 == 2) a[i] = sp[(i / 11) % 16];
+        if (i % 13 == 3) b[i] = sp[(i / 13) % 16];
+        ad[i] = a[i];
+        bd[i] = b[i];
+    }
+    for (int mode = 0; mode < 3; mode++) {
+        long ia = mode == 2 ? 0 : 1, ib = mode == 1 ? 0 : 1;
+        int cur = ckernels_isa();
+        CHECK(ckernels_sbinary(CKERNELS_POW, N, a, ia, b, ib, o) == 0 && ckernels_dbinary(CKERNELS_POW, N, ad, ia, bd, ib, od) == 0,
+              "pow status");
+        ckernels_set_isa(isa_ref);
+        ckernels_sbinary(CKERNELS_POW, N, a, ia, b, ib, r);
+        ckernels_set_isa(cur);
+        CHECK(memcmp(o, r, 4 * N) == 0, "spow mode %d differs from the portable build", mode);
+        double worst = 0;
+        for (long i = 0; i < N; i++) {
+            float x = a[i * ia], y = b[i * ib];
+            double yd = y, xd = x;
+            double wantd = yd == 2 ? xd * xd : yd == 1 ? xd : yd == 3 ? xd * xd * xd : pow(xd, yd);
+            CHECK(same_d(od[i], wantd), "dpow(%a, %a) = %a, want %a", xd, yd, od[i], wantd);
+            if (x > 0 && isfinite(x) && isfinite(y) && y != 1 && y != 2 && y != 3) {
+                double exact = pow(xd, yd);
+                if (isinf(exact) || fabs(exact) > FLT_MAX) {
+                    CHECK(isinf(o[i]), "spow(%a, %a) = %a, want inf", x, y, o[i]);
+                    continue;
+                }
+                int e = exact == 0 ? -149 : ilogb(exact) - 23;
+                if (e < -149) e = -149;
+                double err = fabs((double)o[i] - exact) / ldexp(1.0, e);
+                if (err > worst) worst = err;
+            } else {
+                float want = y == 2 ? x * x : y == 1 ? x : y == 3 ? x * x * x : powf(x, y);
+                CHECK(same_f(o[i], want), "spow(%a, %a) = %a, want %a", x, y, o[i], want);
+            }
+        }
+        CHECK(worst <= 0.5 + 0x1p-20, "spow mode %d: %.6f ulp", mode, worst);
+    }
+    CHECK(ckernels_sbinary(CKERNELS_POW, 4, a, 2, b, 1, o) == CKERNELS_EINVAL, "pow with a stride");
+    free(a); free(b); free(o); free(r); free(ad); free(bd); free(od);
+}
+
 /* float32 <-> float16: the same bits as the portable build (the Swift `Half` rules) for all
  * 65536 halves and 2^20 float patterns (NaN blocks included), at offsets 0-3 and odd lengths. */
 static void test_half(int isa_ref) {
@@ -555,6 +609,7 @@ int main(void) {
         test_elementwise(CKERNELS_ISA_SCALAR);
         test_reductions(CKERNELS_ISA_SCALAR);
         test_half(CKERNELS_ISA_SCALAR);
+        test_pow(CKERNELS_ISA_SCALAR);
         printf("%-7s %s\n", ckernels_isa_name(), failures == before ? "ok" : "FAILED");
         if (level == CKERNELS_ISA_SCALAR || level == CKERNELS_ISA_NEON) break;
     }

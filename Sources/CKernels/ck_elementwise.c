@@ -79,11 +79,13 @@ static void ck_parallel_rows(long rows, long cols, ckernels_range_fn fn, void *c
         int mode = incA == 1 && incB == 1 ? 0 : incA == 1 && incB == 0 ? 1                   \
                                               : incA == 0 && incB == 1 ? 2 : -1;              \
         if (mode < 0) {                                                                       \
+            if (op == CKERNELS_POW) return CKERNELS_EINVAL; /* vectors only */                \
             ck_##P##strided(op, n, a, incA, b, incB, out);                                    \
             return CKERNELS_OK;                                                               \
         }                                                                                     \
         ck_##P##bin_ctx c = {ck_vec_now()->BINFIELD[op][mode], a, b, mode, out};              \
-        ck_parallel_units(n, CK_PAR_EXACT, ck_##P##bin_chunk, &c);                            \
+        ck_parallel_units(n, op == CKERNELS_POW ? CK_PAR_TRANSC : CK_PAR_EXACT,               \
+                          ck_##P##bin_chunk, &c);                                             \
         return CKERNELS_OK;                                                                   \
     }                                                                                         \
     typedef struct {                                                                          \

@@ -109,8 +109,7 @@ final class CKernelPathTests: XCTestCase {
     }
 
     /// `x ** 2` runs as `x * x` in C and `x ** 3` as `x * x * x`: the same bits as the Swift
-    /// loop's `power` (special values included); other exponents and a scalar base stay with the
-    /// loop.
+    /// loop's `power` (special values included).
     func testSquareAndCubeMatchSwiftLoopExactly() {
         for dtype in [DType.float32, .float64] {
             for (k, n) in CKernelPathTests.lengths.enumerated() where n >= CKernelPaths.unaryThreshold {
@@ -129,9 +128,6 @@ final class CKernelPathTests: XCTestCase {
                                    ref.to(.float64).scalars(as: Double.self).map(\.bitPattern), "\(dtype) n=\(n) exponent \(exponent)")
                     assertClose(x.pow(Double(exponent)), ref, Tolerance.exact, "the op takes the path")
                 }
-                let x = randn([n], dtype, UInt64(k))
-                XCTAssertFalse(CKernelPaths.binaryScalar(.pow, x, .double(4), scalarOnLeft: false, empty(like: x)))
-                XCTAssertFalse(CKernelPaths.binaryScalar(.pow, x, .double(2), scalarOnLeft: true, empty(like: x)))
             }
         }
     }
@@ -233,20 +229,47 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
-    /// Large dense tensor-scalar pow (other than x ** 2, which is a C product) runs the Swift
-    /// loop on slices on all threads: the same bits as the loop over a strided view, with the
-    /// scalar on either side, for exponents 3, 1.7, 0.5 and -1.
-    func testThreadedScalarPowMatchesTheLoop() {
+    /// pow in C (tensor-scalar with the scalar on either side, tensor-tensor dense and with a
+    /// broadcast row, small and threaded sizes) follows `CPUKernels.power`'s rule: float64 gives
+    /// the Swift loop's bits (libm's pow); float32 gives the loop's bits where the base is not
+    /// positive and finite or the exponent is 1, 2, 3 or not finite, and elsewhere lies within
+    /// 0.5 + 2^-20 ulp of the exact power (double pow as the reference).
+    func testPowFollowsTheRuleOfTheSwiftLoop() {
+        let specials: [Double] = [0, -0.0, .infinity, -.infinity, .nan, 1, 2, 3, -2, 0.5, -1, 1e-40, 1e30, -3, 100, -100]
         for dtype in [DType.float32, .float64] {
-            let dense = randn([300, 240], dtype, 6) * 3
-            let strided = dense.transposed(0, 1).contiguous().transposed(0, 1)
-            for exponent in [3, 1.7, 0.5, -1] {
-                for left in [false, true] {
-                    let a = Tensor(uninitializedShape: [300, 240], dtype: dtype), b = Tensor(uninitializedShape: [300, 240], dtype: dtype)
-                    Backends.cpu.binaryScalar(.pow, dense, .double(exponent), scalarOnLeft: left, into: a)
-                    Backends.cpu.binaryScalar(.pow, strided, .double(exponent), scalarOnLeft: left, into: b)
-                    XCTAssertEqual(a.to(.float64).scalars(as: Double.self).map(\.bitPattern), b.to(.float64).scalars(as: Double.self).map(\.bitPattern),
-                                   "pow \(exponent) \(dtype) scalar on the left \(left)")
+            for (k, n) in [80, 1000, 300 * 240].enumerated() {
+                var xs = (Tensor.rand([n], dtype: .float64, seed: UInt64(k)) * 6 - 1).scalars(as: Double.self)
+                var ys = (Tensor.rand([n], dtype: .float64, seed: UInt64(k + 10)) * 12 - 6).scalars(as: Double.self)
+                for i in stride(from: 0, to: n, by: 7) { ys[i] = ys[i].rounded() }
+                for (i, s) in specials.enumerated() { xs[3 * i] = s; ys[3 * i + 1] = s; xs[3 * i + 2] = s; ys[3 * i + 2] = specials[(i + 5) % specials.count] }
+                let x = Tensor(shape: [n], scalars: xs, dtype: dtype), y = Tensor(shape: [n], scalars: ys, dtype: dtype)
+                let rowX = Tensor(shape: [n / 40, 40], scalars: xs, dtype: dtype), rowY = Tensor(shape: [40], scalars: Array(ys[..<40]), dtype: dtype)
+                let cases: [(String, Tensor, Tensor)] = [
+                    ("tensor ** tensor", x, y), ("tensor ** 1.7", x, Tensor(1.7, dtype: dtype)), ("tensor ** -0.5", x, Tensor(-0.5, dtype: dtype)),
+                    ("2.5 ** tensor", Tensor(2.5, dtype: dtype), y), ("rows ** row", rowX, rowY),
+                ]
+                for (name, a, b) in cases {
+                    let got = a.pow(b)
+                    // the Swift loop on the same operands
+                    let shape = got.shape
+                    let loop = Tensor(uninitializedShape: shape, dtype: dtype)
+                    if dtype == .float32 { CPUKernels.binaryFloat(.pow, a.expanded(to: shape), b.expanded(to: shape), loop, Float.self) } else {
+                        CPUKernels.binaryFloat(.pow, a.expanded(to: shape), b.expanded(to: shape), loop, Double.self)
+                    }
+                    let g = got.to(.float64).scalars(as: Double.self), l = loop.to(.float64).scalars(as: Double.self)
+                    let av = a.expanded(to: shape).contiguous().to(.float64).scalars(as: Double.self)
+                    let bv = b.expanded(to: shape).contiguous().to(.float64).scalars(as: Double.self)
+                    for i in 0..<g.count {
+                        let regular = av[i] > 0 && av[i].isFinite && bv[i].isFinite && ![1, 2, 3].contains(bv[i])
+                        if dtype == .float64 || !regular {
+                            XCTAssertTrue(g[i].bitPattern == l[i].bitPattern || (g[i].isNaN && l[i].isNaN), "\(name) \(dtype): \(av[i]) ** \(bv[i]) = \(g[i]), loop \(l[i])")
+                        } else {
+                            let exact = Foundation.pow(av[i], bv[i])
+                            if exact > Double(Float.greatestFiniteMagnitude) { XCTAssertEqual(g[i], .infinity); continue }
+                            let ulp = Double(Float(exact).ulp.isFinite ? Swift.max(Float(exact).ulp, Float.leastNonzeroMagnitude) : 0)
+                            XCTAssertLessThanOrEqual(Swift.abs(g[i] - exact), (0.5 + 0x1p-20) * ulp * 1.0000001, "\(name): \(av[i]) ** \(bv[i])")
+                        }
+                    }
                 }
             }
         }

@@ -198,13 +198,19 @@ int ckernels_dgemm_batched(long batch, long M, long N, long K, double alpha,
 #define CKERNELS_DIV 3 /* a / b (IEEE: x/0 = +-inf, 0/0 = NaN) */
 #define CKERNELS_MAX 4 /* maximum(a, b), NaN if either is NaN */
 #define CKERNELS_MIN 5 /* minimum(a, b), NaN if either is NaN */
+/* a ** b by the rule of the Swift loops: b == 2: a * a; b == 1: a; b == 3: (a * a) * a; else
+ * C99 pow. float32 pairs with a > 0 finite and b finite (other than 1, 2, 3) are exp(b * log a)
+ * in double, rounded once (within 0.5 + 2^-20 ulp); the rest use powf. float64 is libm's pow.
+ * Vector modes only: other increments return CKERNELS_EINVAL. */
+#define CKERNELS_POW 6
 
 /**
  * out[i] = a[i*incA] op b[i*incB] for i in [0, n).
  *
  * An increment of 0 broadcasts a single value: (incA, incB) = (1, 0) is array-scalar,
  * (0, 1) scalar-array, (1, 1) array-array; these three take the vector fast path, any other
- * increments a plain strided loop. Results are exactly the IEEE operation on each pair (no FMA,
+ * increments a plain strided loop (not for CKERNELS_POW). Results other than CKERNELS_POW's are
+ * exactly the IEEE operation on each pair (no FMA,
  * no approximation), identical on every ISA. `out` is contiguous; it may be the same array as a
  * contiguous `a` or `b` (in-place), but must not otherwise overlap them. Runs in parallel above
  * 64K elements (the strided loop runs on the calling thread).

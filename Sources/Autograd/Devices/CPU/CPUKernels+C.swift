@@ -48,6 +48,9 @@ enum CKernelPaths {
         case .sub: return CKERNELS_SUB
         case .mul: return CKERNELS_MUL
         case .div: return CKERNELS_DIV
+        // CPUKernels.power's rule; float32 within 0.5 + 2^-20 ulp of the exact power (libm's
+        // powf where the base is not positive and finite), float64 libm's pow (the same bits)
+        case .pow: return CKERNELS_POW
         default: return nil   // maximum/minimum: signed zeros may differ from the Swift loop
         }
     }

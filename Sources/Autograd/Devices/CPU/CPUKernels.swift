@@ -243,6 +243,12 @@ enum CPUKernels {
         zip(g, x, into: out) { (gv: T, xv: T) -> T in gv * (power(xv, em1) * et) }
     }
 
+    /// `out = g * (p * e)` with `p = x.pow(e - 1)` already computed, `e` rounded to `T`.
+    static func powBackward<T: FloatElement>(_ g: Tensor, power p: Tensor, exponent e: Double, into out: Tensor, _: T.Type) {
+        let et = T(fromDouble: e)
+        zip(g, p, into: out) { (gv: T, pv: T) -> T in gv * (pv * et) }
+    }
+
     static func binaryInt<T: IntElement>(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
         switch op {
         case .add: zip(a, b, into: out) { (x: T, y: T) in x &+ y }
