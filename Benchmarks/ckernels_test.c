@@ -174,9 +174,10 @@ static void test_gemm(void) {
     CHECK(ckernels_sgemm(2, 3, 5, 0.0f, NULL, 0, 1, NULL, 0, 1, 0.0f, C, 3, 1) == CKERNELS_OK && C[0] == 0,
           "alpha=0 beta=0 clears NaN");
     CHECK(ckernels_sgemm(-1, 3, 5, 1.0f, C, 0, 1, C, 0, 1, 0.0f, C, 3, 1) == CKERNELS_EINVAL, "negative M");
-    /* batched == loop */
-    {
-        long bt = 5, M = 17, N = 40, K = 23;
+    /* batched == loop: on one thread, whole products per thread, one product on all threads */
+    static const long sizes[][4] = {{5, 17, 40, 23}, {6, 130, 128, 129}, {3, 260, 250, 270}};
+    for (int si = 0; si < 3; si++) {
+        long bt = sizes[si][0], M = sizes[si][1], N = sizes[si][2], K = sizes[si][3];
         float *A = malloc(4 * bt * M * K), *B = malloc(4 * K * N), *C1 = malloc(4 * bt * M * N),
               *C2 = malloc(4 * bt * M * N);
         for (long i = 0; i < bt * M * K; i++) A[i] = (float)urand();
@@ -185,7 +186,7 @@ static void test_gemm(void) {
               "batched status");
         for (long b = 0; b < bt; b++)
             ckernels_sgemm(M, N, K, 1.0f, A + b * M * K, K, 1, B, N, 1, 0.0f, C2 + b * M * N, N, 1);
-        CHECK(memcmp(C1, C2, 4 * bt * M * N) == 0, "sgemm_batched differs from a loop");
+        CHECK(memcmp(C1, C2, 4 * bt * M * N) == 0, "sgemm_batched differs from a loop (%ld x %ld x %ld x %ld)", bt, M, N, K);
         free(A); free(B); free(C1); free(C2);
     }
 }
