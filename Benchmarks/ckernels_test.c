@@ -175,9 +175,9 @@ static void test_gemm(void) {
           "alpha=0 beta=0 clears NaN");
     CHECK(ckernels_sgemm(-1, 3, 5, 1.0f, C, 0, 1, C, 0, 1, 0.0f, C, 3, 1) == CKERNELS_EINVAL, "negative M");
     /* batched == loop: on one thread, whole products per thread, one product on all threads */
-    static const long sizes[][4] = {{5, 17, 40, 23}, {6, 130, 128, 129}, {3, 260, 250, 270}};
+    static const long batches[][4] = {{5, 17, 40, 23}, {6, 130, 128, 129}, {3, 260, 250, 270}};
     for (int si = 0; si < 3; si++) {
-        long bt = sizes[si][0], M = sizes[si][1], N = sizes[si][2], K = sizes[si][3];
+        long bt = batches[si][0], M = batches[si][1], N = batches[si][2], K = batches[si][3];
         float *A = malloc(4 * bt * M * K), *B = malloc(4 * K * N), *C1 = malloc(4 * bt * M * N),
               *C2 = malloc(4 * bt * M * N);
         for (long i = 0; i < bt * M * K; i++) A[i] = (float)urand();
