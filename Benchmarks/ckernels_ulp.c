@@ -25,10 +25,12 @@
 #include <string.h>
 #include <pthread.h>
 
-static const char *const names[] = {"exp", "log", "tanh", "sigmoid", "erf", "sin", "cos", "log1p"};
+static const char *const names[] = {"exp", "log", "tanh", "sigmoid", "erf", "sin", "cos", "log1p",
+                                    "tan", "expm1", "log2", "sinh", "cosh"};
 static const int ops[] = {CKERNELS_EXP, CKERNELS_LOG, CKERNELS_TANH, CKERNELS_SIGMOID, CKERNELS_ERF,
-                          CKERNELS_SIN, CKERNELS_COS, CKERNELS_LOG1P};
-#define NFUNCS 8
+                          CKERNELS_SIN, CKERNELS_COS, CKERNELS_LOG1P, CKERNELS_TAN, CKERNELS_EXPM1,
+                          CKERNELS_LOG2, CKERNELS_SINH, CKERNELS_COSH};
+#define NFUNCS 13
 
 static double ref_f(int op, float xf) {
     double x = xf;
@@ -40,6 +42,11 @@ static double ref_f(int op, float xf) {
     case CKERNELS_SIN: return sin(x);
     case CKERNELS_COS: return cos(x);
     case CKERNELS_LOG1P: return log1p(x);
+    case CKERNELS_TAN: return tan(x);
+    case CKERNELS_EXPM1: return expm1(x);
+    case CKERNELS_LOG2: return log2(x);
+    case CKERNELS_SINH: return sinh(x);
+    case CKERNELS_COSH: return cosh(x);
     default: return 1.0 / (1.0 + exp(-x));
     }
 }
@@ -53,6 +60,11 @@ static long double ref_d(int op, double xd) {
     case CKERNELS_SIN: return sinl(x);
     case CKERNELS_COS: return cosl(x);
     case CKERNELS_LOG1P: return log1pl(x);
+    case CKERNELS_TAN: return tanl(x);
+    case CKERNELS_EXPM1: return expm1l(x);
+    case CKERNELS_LOG2: return log2l(x);
+    case CKERNELS_SINH: return sinhl(x);
+    case CKERNELS_COSH: return coshl(x);
     default: return 1.0L / (1.0L + expl(-x));
     }
 }

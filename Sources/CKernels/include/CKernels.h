@@ -346,6 +346,11 @@ int ckernels_drelu_backward(long n, const double *y, const double *g, double *ou
 #define CKERNELS_COS 18    /* cosine */
 #define CKERNELS_LOG1P 19  /* log(1 + x), accurate near 0 */
 #define CKERNELS_CUBE 20   /* (x * x) * x, two correctly rounded products */
+#define CKERNELS_TAN 21    /* tangent */
+#define CKERNELS_EXPM1 22  /* e^x - 1, accurate near 0 */
+#define CKERNELS_LOG2 23   /* base-2 logarithm */
+#define CKERNELS_SINH 24   /* hyperbolic sine */
+#define CKERNELS_COSH 25   /* hyperbolic cosine */
 
 /**
  * out[i] = f(x[i]) for contiguous x and out (which may be the same array), i in [0, n).
