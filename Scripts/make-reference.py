@@ -151,6 +151,12 @@ case("index_two_tensors", lambda t, i, j: t[:, i, j], [r, torch.tensor([0, 2, 2]
 case("index_separated", lambda t, i, j: t[i, :, j], [r, torch.tensor([1, 0]), torch.tensor([3, 3])])
 case("index_mask", lambda t, m: t[m], [randn(2, 3), torch.tensor([[True, False, True], [False, False, True]])])
 case("index_put_accumulate", lambda t, v, i: t.index_put((i,), v, accumulate=True), [randn(3, 2), randn(4, 2), torch.tensor([0, 2, 0, 1])])
+# Hyperbolic and inverse trigonometric functions (appended: the cases above keep their values)
+case("sinh", torch.sinh, [randn(2, 3)])
+case("cosh", torch.cosh, [randn(2, 3)])
+case("asin", torch.asin, [randn(2, 3, scale=0.3)])
+case("acos", torch.acos, [randn(2, 3, scale=0.3)])
+case("atan", torch.atan, [randn(2, 3, scale=2.0)])
 
 # Promotion
 dtypes = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]

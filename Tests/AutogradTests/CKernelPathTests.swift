@@ -196,14 +196,14 @@ final class CKernelPathTests: XCTestCase {
             for (k, n) in CKernelPathTests.lengths.enumerated() where n >= CKernelPaths.unaryThreshold {
                 let x = randn([n], dtype, UInt64(k)) * 4
                 for op: UnaryOp in [.exp, .log, .tanh, .sigmoid, .erf, .neg, .abs, .sqrt, .relu, .floor, .ceil, .round, .trunc,
-                                    .sign, .reciprocal, .rsqrt, .square, .sin, .cos, .log1p] {
-                    let input = (op == .log || op == .sqrt || op == .rsqrt) ? x.abs() + 1e-3 : op == .log1p ? x.abs() * 0.5 - 0.99 : x
+                                    .sign, .reciprocal, .rsqrt, .square, .sin, .cos, .log1p, .tan, .expm1, .log2, .sinh, .cosh] {
+                    let input = (op == .log || op == .sqrt || op == .rsqrt || op == .log2) ? x.abs() + 1e-3 : op == .log1p ? x.abs() * 0.5 - 0.99 : x
                     let fast = empty(like: input), ref = empty(like: input)
                     XCTAssertTrue(CKernelPaths.unary(op, input, fast))
                     if dtype == .float32 { CPUKernels.unaryFloat(op, input, ref, Float.self) } else { CPUKernels.unaryFloat(op, input, ref, Double.self) }
                     let ulp = dtype == .float32 ? Double(Float.ulpOfOne) : Double.ulpOfOne
                     let exact = [UnaryOp.neg, .abs, .sqrt, .relu, .floor, .ceil, .round, .trunc, .sign, .reciprocal, .rsqrt, .square].contains(op)
-                        || (dtype == .float64 && (op == .sin || op == .cos))
+                        || (dtype == .float64 && [UnaryOp.sin, .cos, .tan, .expm1, .log2, .sinh, .cosh].contains(op))
                     assertClose(fast, ref, exact ? Tolerance.exact : Tolerance.Pair(rtol: 2 * ulp, atol: 1e-300), "\(op) \(dtype) n=\(n)")
                 }
             }
@@ -288,7 +288,7 @@ final class CKernelPathTests: XCTestCase {
             for (k, s) in specials.enumerated() { v[3 * k + 1] = s }
             let x = Tensor(shape: [v.count], scalars: v, dtype: dtype)
             var ops: [UnaryOp] = [.relu, .floor, .ceil, .round, .trunc, .sign, .reciprocal, .rsqrt, .square]
-            if dtype == .float64 { ops += [.sin, .cos] }
+            if dtype == .float64 { ops += [.sin, .cos, .tan, .expm1, .log2, .sinh, .cosh] }
             for op in ops {
                 let fast = empty(like: x), ref = empty(like: x)
                 XCTAssertTrue(CKernelPaths.unary(op, x, fast), "\(op)")
@@ -302,10 +302,10 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
-    /// sin, cos and log1p in C at their special values and at large arguments (float32 beyond
-    /// 2^19 takes libm's double functions lane by lane): C99 Annex F's values and libm's within
-    /// 2 ulp.
-    func testSinCosLog1pSpecialValuesAndLargeArguments() {
+    /// sin, cos, tan, log1p, expm1, log2, sinh and cosh in C at their special values and at
+    /// large arguments (float32 sin, cos, tan beyond 2^19 take libm's double functions lane by
+    /// lane): C99 Annex F's values and libm's within 2 ulp.
+    func testTranscendentalSpecialValuesAndLargeArguments() {
         for dtype in [DType.float32, .float64] {
             var v = (0..<100).map { Double($0) * 0.37 - 11 }
             // floats within 2^-27 of multiples of pi / 2 (Benchmarks-style search with NumPy: the
@@ -318,7 +318,7 @@ final class CKernelPathTests: XCTestCase {
             for (k, s) in special.enumerated() { v[3 * k] = s }
             let x = Tensor(shape: [v.count], scalars: v, dtype: dtype)
             let xs = x.to(.float64).scalars(as: Double.self)
-            for op: UnaryOp in [.sin, .cos, .log1p] {
+            for op: UnaryOp in [.sin, .cos, .log1p, .tan, .expm1, .log2, .sinh, .cosh] {
                 let fast = empty(like: x), ref = empty(like: x)
                 XCTAssertTrue(CKernelPaths.unary(op, x, fast))
                 if dtype == .float32 { CPUKernels.unaryFloat(op, x, ref, Float.self) } else { CPUKernels.unaryFloat(op, x, ref, Double.self) }
@@ -347,6 +347,18 @@ final class CKernelPathTests: XCTestCase {
             XCTAssertEqual(at(.log1p, -1), -.infinity)
             XCTAssertEqual(at(.log1p, .infinity), .infinity)
             XCTAssertTrue(at(.log1p, -1.5).isNaN && at(.sin, .infinity).isNaN && at(.cos, -.infinity).isNaN && at(.sin, .nan).isNaN)
+            for op: UnaryOp in [.tan, .expm1, .sinh] { XCTAssertEqual(at(op, -0.0).bitPattern, (-0.0).bitPattern, "\(op)(-0)") }
+            XCTAssertEqual(at(.expm1, -.infinity), -1)
+            XCTAssertEqual(at(.expm1, .infinity), .infinity)
+            XCTAssertEqual(at(.expm1, 1e-30), 1e-30, accuracy: 1e-30 * 2e-7)
+            XCTAssertEqual(at(.log2, 0), -.infinity)
+            XCTAssertEqual(at(.log2, 8), 3)
+            XCTAssertEqual(at(.log2, 0x1p-140), -140)
+            XCTAssertEqual(at(.sinh, -.infinity), -.infinity)
+            XCTAssertEqual(at(.cosh, -.infinity), .infinity)
+            XCTAssertEqual(at(.cosh, -0.0), 1)
+            XCTAssertTrue(at(.log2, -1).isNaN && at(.tan, .infinity).isNaN && at(.cosh, .nan).isNaN && at(.expm1, .nan).isNaN)
+            if dtype == .float32 { XCTAssertEqual(at(.sinh, 100), .infinity) }
         }
     }
 

@@ -97,6 +97,33 @@ extension Tensor {
         }
     }
 
+    /// Hyperbolic sine elementwise; floating result (integers → float32). Differentiable
+    /// (`SinhBackward0`).
+    public func sinh() -> Tensor { savingInput(computeUnary(.sinh)) { SinhBackward0() } }
+
+    /// Hyperbolic cosine elementwise; floating result. Differentiable (`CoshBackward0`).
+    public func cosh() -> Tensor { savingInput(computeUnary(.cosh)) { CoshBackward0() } }
+
+    /// Inverse sine elementwise (NaN outside [-1, 1]); floating result. Differentiable
+    /// (`AsinBackward0`; infinite at ±1).
+    public func asin() -> Tensor { savingInput(computeUnary(.asin)) { AsinBackward0() } }
+
+    /// Inverse cosine elementwise (NaN outside [-1, 1]); floating result. Differentiable
+    /// (`AcosBackward0`; infinite at ±1).
+    public func acos() -> Tensor { savingInput(computeUnary(.acos)) { AcosBackward0() } }
+
+    /// Inverse tangent elementwise; floating result. Differentiable (`AtanBackward0`).
+    public func atan() -> Tensor { savingInput(computeUnary(.atan)) { AtanBackward0() } }
+
+    /// Records `out` with a node that saves this tensor (the input) for its backward.
+    private func savingInput(_ out: Tensor, _ make: @escaping () -> SavedInputBackward) -> Tensor {
+        Tensor.record(out, input: self) {
+            let node = make()
+            node.selfSlot = node.save(self)
+            return node
+        }
+    }
+
     /// The Gauss error function elementwise; floating result. Differentiable (`ErfBackward0`).
     public func erf() -> Tensor {
         let out = computeUnary(.erf)
@@ -269,6 +296,42 @@ final class TanBackward0: GradFn, @unchecked Sendable {
         let y = try savedTensor(resultSlot)
         return [g * (y * y + 1)]
     }
+}
+
+/// A backward that saves its op's input.
+class SavedInputBackward: GradFn, @unchecked Sendable {
+    var selfSlot = -1
+    /// The input's gradient from `g` and the saved input `x`.
+    func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { preconditionFailure("SavedInputBackward.gradient is abstract") }
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard let g = gradOutputs[0] else { return [nil] }
+        return [gradient(g, try savedTensor(selfSlot))]
+    }
+}
+
+/// Backward of `sinh`: `g * cosh(x)`.
+final class SinhBackward0: SavedInputBackward, @unchecked Sendable {
+    override func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { g * x.cosh() }
+}
+
+/// Backward of `cosh`: `g * sinh(x)`.
+final class CoshBackward0: SavedInputBackward, @unchecked Sendable {
+    override func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { g * x.sinh() }
+}
+
+/// Backward of `asin`: `g / sqrt(1 - x²)` (as PyTorch: `g * (1 - x²).rsqrt()`).
+final class AsinBackward0: SavedInputBackward, @unchecked Sendable {
+    override func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { g * (1 - x * x).rsqrt() }
+}
+
+/// Backward of `acos`: `-g / sqrt(1 - x²)`.
+final class AcosBackward0: SavedInputBackward, @unchecked Sendable {
+    override func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { -g * (1 - x * x).rsqrt() }
+}
+
+/// Backward of `atan`: `g / (1 + x²)`.
+final class AtanBackward0: SavedInputBackward, @unchecked Sendable {
+    override func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { g / (x * x + 1) }
 }
 
 /// Backward of `erf`: `g * 2/√π * e^(-x²)`.

@@ -252,6 +252,12 @@ enum CKernelPaths {
         case .sin: return CKERNELS_SIN
         case .cos: return CKERNELS_COS
         case .log1p: return CKERNELS_LOG1P
+        // the same for float32 tan, expm1, log2, sinh and cosh; float64 takes libm's
+        case .tan: return CKERNELS_TAN
+        case .expm1: return CKERNELS_EXPM1
+        case .log2: return CKERNELS_LOG2
+        case .sinh: return CKERNELS_SINH
+        case .cosh: return CKERNELS_COSH
         default: return nil
         }
     }
