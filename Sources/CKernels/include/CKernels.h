@@ -370,7 +370,10 @@ int ckernels_drelu_backward(long n, const double *y, const double *g, double *ou
  * float32 sin, cos and log1p are computed in double and rounded once to float (sin, cos:
  * fdlibm's kernels after a two-constant pi/2 reduction, libm's double functions for |x| >=
  * 2^19; log1p: log(1 + x) plus the rounding error of 1 + x over 1 + x, with the double log
- * above): all 2^32 floats within 0.5001 ulp. float64 sin and cos are libm's, element by element;
+ * above): all 2^32 floats within 0.5001 ulp; float32 tan (the same reduction, sin r / cos r),
+ * expm1 (e^x - 1, a Taylor series below 2^-10), log2 (log x / ln 2), sinh and cosh (from e^|x|,
+ * sinh by a series below 2^-10) the same way, all 2^32 floats within 0.5001 ulp. float64 sin, cos,
+ * tan, expm1, log2, sinh and cosh are libm's, element by element (glibc's sinh and cosh: 1.9 ulp);
  * float64 log1p the same formula, 1.44 ulp (16M samples). floor, ceil, round (half to even), trunc,
  * sign, reciprocal, rsqrt (1 / sqrt(x)), square and cube ((x * x) * x) give the bits of those
  * expressions. Runs in parallel above 32K elements for the transcendental functions (sin, cos,
