@@ -157,6 +157,9 @@ case("cosh", torch.cosh, [randn(2, 3)])
 case("asin", torch.asin, [randn(2, 3, scale=0.3)])
 case("acos", torch.acos, [randn(2, 3, scale=0.3)])
 case("atan", torch.atan, [randn(2, 3, scale=2.0)])
+case("asinh", torch.asinh, [randn(2, 3, scale=2.0)])
+case("acosh", torch.acosh, [randn(2, 3).abs() + 1.1])
+case("atanh", torch.atanh, [randn(2, 3, scale=0.3)])
 
 # Promotion
 dtypes = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]

@@ -15,7 +15,8 @@ final class ElementwiseOpsTests: XCTestCase {
             ("elu", 0.05, { $0.elu(alpha: 1.5) }), ("hardtanh", 0.05, { $0.hardtanh(minValue: -0.7, maxValue: 0.9) }),
             ("clamp", 0.05, { $0.clamp(min: -0.6, max: 0.8) }), ("nanToNum", 0, { $0.nanToNum() }),
             ("sinh", 0, { $0.sinh() }), ("cosh", 0, { $0.cosh() }), ("asin", 0, { ($0 * 0.3).asin() }),
-            ("acos", 0, { ($0 * 0.3).acos() }), ("atan", 0, { ($0 * 2).atan() }),
+            ("acos", 0, { ($0 * 0.3).acos() }), ("atan", 0, { ($0 * 2).atan() }), ("asinh", 0, { ($0 * 2).asinh() }),
+            ("acosh", 0, { ($0 * $0 + 1.2).acosh() }), ("atanh", 0, { ($0 * 0.3).atanh() }),
         ]
         for (name, shift, f) in ops {
             let x = randomLeaf([3, 2], seed: 11, shift: shift)
@@ -37,9 +38,10 @@ final class ElementwiseOpsTests: XCTestCase {
         assertGradgradcheck([x]) { $0[0].erf() }
         assertGradgradcheck([x]) { $0[0].sinh() * $0[0].cosh() }
         assertGradgradcheck([x]) { ($0[0] * 0.4).asin() + ($0[0] * 0.4).acos() * 2 + $0[0].atan() }
+        assertGradgradcheck([x]) { $0[0].asinh() + ($0[0] * $0[0] + 1.5).acosh() * 2 + ($0[0] * 0.4).atanh() }
     }
 
-    /// sinh, cosh, asin, acos and atan: libm's values (float32 sinh and cosh from the vectorized
+    /// sinh, cosh, asin, acos, atan, asinh, acosh and atanh: libm's values (float32 sinh and cosh from the vectorized
     /// kernel within 1 ulp), NaN outside [-1, 1] for asin and acos, integers computed in float32,
     /// half types rounded once from float32, large tensors as small ones.
     func testHyperbolicAndInverseTrigonometricValues() {
@@ -48,7 +50,8 @@ final class ElementwiseOpsTests: XCTestCase {
         let cases: [(String, (Tensor) -> Tensor, (Double) -> Double)] = [
             ("sinh", { $0.sinh() }, { Foundation.sinh($0) }), ("cosh", { $0.cosh() }, { Foundation.cosh($0) }),
             ("asin", { $0.asin() }, { Foundation.asin($0) }), ("acos", { $0.acos() }, { Foundation.acos($0) }),
-            ("atan", { $0.atan() }, { Foundation.atan($0) }),
+            ("atan", { $0.atan() }, { Foundation.atan($0) }), ("asinh", { $0.asinh() }, { Foundation.asinh($0) }),
+            ("acosh", { $0.acosh() }, { Foundation.acosh($0) }), ("atanh", { $0.atanh() }, { Foundation.atanh($0) }),
         ]
         for (name, f, reference) in cases {
             let got = f(x).scalars(as: Double.self)
@@ -56,7 +59,7 @@ final class ElementwiseOpsTests: XCTestCase {
                 let want = reference(value)
                 XCTAssertTrue(g.bitPattern == want.bitPattern || (g.isNaN && want.isNaN), "\(name)(\(value)) = \(g), libm \(want)")
             }
-            let big = Tensor.randn([300, 250], dtype: .float32, seed: 8) * 0.9
+            let big = Tensor.randn([300, 250], dtype: .float32, seed: 8) * 0.9 + (name == "acosh" ? 3 : 0)
             let wide = f(big.to(.float64)).to(.float32)
             assertClose(f(big), wide, Tolerance.Pair(rtol: 2.4e-7, atol: 1e-37), "\(name) float32 large")
             XCTAssertEqual(f(Tensor([0, 1], dtype: .int32)).dtype, .float32, name)
@@ -64,6 +67,8 @@ final class ElementwiseOpsTests: XCTestCase {
             assertClose(f(h), f(h.to(.float32)).to(.float16), Tolerance.exact, "\(name) float16")
         }
         XCTAssertTrue(Tensor([1.5]).asin().item(as: Float.self).isNaN && Tensor([-1.01]).acos().item(as: Float.self).isNaN)
+        XCTAssertTrue(Tensor([0.5]).acosh().item(as: Float.self).isNaN && Tensor([1.5]).atanh().item(as: Float.self).isNaN)
+        XCTAssertEqual(Tensor([1.0, -1.0]).atanh().scalars(as: Float.self), [.infinity, -.infinity])
     }
 
     func testClampWithTensorBoundsBroadcastsAndDifferentiatesAllThree() {
@@ -85,12 +90,12 @@ final class ElementwiseOpsTests: XCTestCase {
         let names = [x.expm1(), x.log1p(), x.log2(), x.rsqrt(), x.tan(), x.gelu(), x.silu(), x.softplus(),
                      x.leakyRelu(), x.elu(), x.hardtanh(), x.floor(), x.ceil(), x.round(), x.trunc(),
                      x.reciprocal(), x.nanToNum(), x.erf(), x.sinh(), x.cosh(), (x * 0.1).asin(), (x * 0.1).acos(),
-                     x.atan()].map { $0.gradFn!.name }
+                     x.atan(), x.asinh(), (x * x + 1.5).acosh(), (x * 0.1).atanh()].map { $0.gradFn!.name }
         XCTAssertEqual(names, ["Expm1Backward0", "Log1PBackward0", "Log2Backward0", "RsqrtBackward0", "TanBackward0",
                                "GeluBackward0", "SiluBackward0", "SoftplusBackward0", "LeakyReluBackward0", "EluBackward0",
                                "HardtanhBackward0", "FloorBackward0", "CeilBackward0", "RoundBackward0", "TruncBackward0",
                                "ReciprocalBackward0", "NanToNumBackward0", "ErfBackward0", "SinhBackward0", "CoshBackward0",
-                               "AsinBackward0", "AcosBackward0", "AtanBackward0"])
+                               "AsinBackward0", "AcosBackward0", "AtanBackward0", "AsinhBackward0", "AcoshBackward0", "AtanhBackward0"])
     }
 
     func testRoundingOpsHaveZeroGradientAndKeepIntegers() throws {

@@ -254,6 +254,9 @@ protocol FloatElement: Element, BinaryFloatingPoint {
     static func mathAcos(_ x: Self) -> Self
     static func mathSinh(_ x: Self) -> Self
     static func mathCosh(_ x: Self) -> Self
+    static func mathAsinh(_ x: Self) -> Self
+    static func mathAcosh(_ x: Self) -> Self
+    static func mathAtanh(_ x: Self) -> Self
     static func mathFmod(_ x: Self, _ y: Self) -> Self
     static func mathRound(_ x: Self) -> Self
 }
@@ -275,6 +278,9 @@ extension Float: FloatElement {
     static func mathAcos(_ x: Float) -> Float { acosf(x) }
     static func mathSinh(_ x: Float) -> Float { sinhf(x) }
     static func mathCosh(_ x: Float) -> Float { coshf(x) }
+    static func mathAsinh(_ x: Float) -> Float { asinhf(x) }
+    static func mathAcosh(_ x: Float) -> Float { acoshf(x) }
+    static func mathAtanh(_ x: Float) -> Float { atanhf(x) }
     static func mathFmod(_ x: Float, _ y: Float) -> Float { fmodf(x, y) }
     static func mathRound(_ x: Float) -> Float { x.rounded(.toNearestOrEven) }
 }
@@ -296,6 +302,9 @@ extension Double: FloatElement {
     static func mathAcos(_ x: Double) -> Double { acos(x) }
     static func mathSinh(_ x: Double) -> Double { sinh(x) }
     static func mathCosh(_ x: Double) -> Double { cosh(x) }
+    static func mathAsinh(_ x: Double) -> Double { asinh(x) }
+    static func mathAcosh(_ x: Double) -> Double { acosh(x) }
+    static func mathAtanh(_ x: Double) -> Double { atanh(x) }
     static func mathFmod(_ x: Double, _ y: Double) -> Double { fmod(x, y) }
     static func mathRound(_ x: Double) -> Double { x.rounded(.toNearestOrEven) }
 }

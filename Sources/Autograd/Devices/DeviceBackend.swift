@@ -93,7 +93,7 @@ public enum Scalar: Sendable, Equatable, CustomStringConvertible {
 enum UnaryOp: Sendable, CaseIterable {
     case neg, exp, log, sqrt, rsqrt, sin, cos, tan, tanh, sigmoid, relu, abs, sign
     case floor, ceil, round, trunc, reciprocal, expm1, log1p, log2, erf, square
-    case asin, acos, atan, sinh, cosh
+    case asin, acos, atan, sinh, cosh, asinh, acosh, atanh
     case logicalNot, isNaN, isInf, isFinite
 }
 

@@ -115,6 +115,17 @@ extension Tensor {
     /// Inverse tangent elementwise; floating result. Differentiable (`AtanBackward0`).
     public func atan() -> Tensor { savingInput(computeUnary(.atan)) { AtanBackward0() } }
 
+    /// Inverse hyperbolic sine elementwise; floating result. Differentiable (`AsinhBackward0`).
+    public func asinh() -> Tensor { savingInput(computeUnary(.asinh)) { AsinhBackward0() } }
+
+    /// Inverse hyperbolic cosine elementwise (NaN below 1); floating result. Differentiable
+    /// (`AcoshBackward0`; infinite at 1).
+    public func acosh() -> Tensor { savingInput(computeUnary(.acosh)) { AcoshBackward0() } }
+
+    /// Inverse hyperbolic tangent elementwise (±infinity at ±1, NaN beyond); floating result.
+    /// Differentiable (`AtanhBackward0`).
+    public func atanh() -> Tensor { savingInput(computeUnary(.atanh)) { AtanhBackward0() } }
+
     /// Records `out` with a node that saves this tensor (the input) for its backward.
     private func savingInput(_ out: Tensor, _ make: @escaping () -> SavedInputBackward) -> Tensor {
         Tensor.record(out, input: self) {
@@ -332,6 +343,21 @@ final class AcosBackward0: SavedInputBackward, @unchecked Sendable {
 /// Backward of `atan`: `g / (1 + x²)`.
 final class AtanBackward0: SavedInputBackward, @unchecked Sendable {
     override func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { g / (x * x + 1) }
+}
+
+/// Backward of `asinh`: `g / sqrt(x² + 1)`.
+final class AsinhBackward0: SavedInputBackward, @unchecked Sendable {
+    override func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { g * (x * x + 1).rsqrt() }
+}
+
+/// Backward of `acosh`: `g / sqrt(x² - 1)`.
+final class AcoshBackward0: SavedInputBackward, @unchecked Sendable {
+    override func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { g * (x * x - 1).rsqrt() }
+}
+
+/// Backward of `atanh`: `g / (1 - x²)`.
+final class AtanhBackward0: SavedInputBackward, @unchecked Sendable {
+    override func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { g / (1 - x * x) }
 }
 
 /// Backward of `erf`: `g * 2/√π * e^(-x²)`.

@@ -113,6 +113,9 @@ enum CPUKernels {
         case .atan: map(x, into: out) { (v: T) in T.mathAtan(v) }
         case .sinh: map(x, into: out) { (v: T) in T.mathSinh(v) }
         case .cosh: map(x, into: out) { (v: T) in T.mathCosh(v) }
+        case .asinh: map(x, into: out) { (v: T) in T.mathAsinh(v) }
+        case .acosh: map(x, into: out) { (v: T) in T.mathAcosh(v) }
+        case .atanh: map(x, into: out) { (v: T) in T.mathAtanh(v) }
         case .logicalNot: map(x, into: out) { (v: T) in v == 0 }
         case .isNaN: map(x, into: out) { (v: T) in v.isNaN }
         case .isInf: map(x, into: out) { (v: T) in v.isInfinite }
