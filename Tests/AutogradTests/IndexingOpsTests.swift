@@ -98,6 +98,11 @@ final class IndexingOpsTests: XCTestCase {
                 }
             }
         }
+        // a bool tensor whose bytes are not all 0 or 1 (raw bytes): any nonzero byte is true
+        let raw: [UInt8] = [0, 2, 1, 255, 0, 7]
+        let odd = raw.withUnsafeBytes { Tensor.fromBytes($0, shape: [6], dtype: .bool) }
+        XCTAssertEqual(odd.nonzero().scalars(as: Int.self), [1, 2, 3, 5])
+        XCTAssertEqual(Tensor([1.0, 2, 3, 4, 5, 6])[odd].scalars(as: Float.self), [2, 3, 4, 6])
         // an offset view of a mask, and the gradient of a large selection
         let big = Tensor.randn([400, 300], seed: 3).requiringGrad()
         let mask = Tensor.rand([401, 300], seed: 4) .< 0.5

@@ -98,7 +98,7 @@ extension Tensor {
         let n = mask.count, last = shape[rank - 1]
         let flags = UnsafeRawPointer(mask.storage.pointer + mask.offset).assumingMemoryBound(to: UInt8.self)
         var count = 0
-        for i in 0..<n { count &+= Int(flags[i]) }   // bools are stored as bytes 0 and 1
+        for i in 0..<n { count &+= flags[i] != 0 ? 1 : 0 }   // any nonzero byte is true
         let columns = (0..<rank).map { _ in Tensor(uninitializedShape: [count + 1], dtype: .int64) }
         if count > 0 {
             let out = columns.map { $0.pointer(Int64.self) }, lastColumn = out[rank - 1]
@@ -109,20 +109,20 @@ extension Tensor {
                 if rank == 1 {
                     for j in 0..<last {
                         lastColumn[k] = Int64(j)
-                        k &+= Int(row[j])
+                        k &+= row[j] != 0 ? 1 : 0
                     }
                 } else if rank == 2 {
                     let first = out[0], c0 = coordinate[0]
                     for j in 0..<last {
                         first[k] = c0
                         lastColumn[k] = Int64(j)
-                        k &+= Int(row[j])
+                        k &+= row[j] != 0 ? 1 : 0
                     }
                 } else {
                     for j in 0..<last {
                         for d in 0..<(rank - 1) { out[d][k] = coordinate[d] }
                         lastColumn[k] = Int64(j)
-                        k &+= Int(row[j])
+                        k &+= row[j] != 0 ? 1 : 0
                     }
                 }
                 var d = rank - 2   // the odometer over the leading dims
