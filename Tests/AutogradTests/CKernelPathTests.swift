@@ -383,6 +383,53 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
+    /// Paths found by timing everyday ops against PyTorch: arange written in place, sum and max
+    /// of dense permuted views in memory order, `where` with an expanded single value (a sum's
+    /// gradient through relu), amax/amin over one dim through max(dim:)'s kernel.
+    func testArangeDenseViewsExpandedWhereAndAmax() throws {
+        let n = 200_003
+        XCTAssertEqual(Tensor.arange(n).scalars(as: Int.self), Array(0..<n))
+        XCTAssertEqual(Tensor.arange(5, 5 + 3 * n, step: 3).scalars(as: Int.self), Array(stride(from: 5, to: 5 + 3 * n, by: 3)))
+        XCTAssertEqual(Tensor.arange(0, Double(n) * 0.5, step: 0.5).scalars(as: Float.self), (0..<n).map { Float(Double($0) * 0.5) })
+        XCTAssertEqual(Tensor.arange(0, 3000, step: 1.5, dtype: .float16).scalars(as: Half.self).map(\.bitPattern),
+                       (0..<2000).map { Half(Float(Double($0) * 1.5)).bitPattern })
+        XCTAssertEqual(Tensor.arange(2, 11, step: 3, dtype: .float64).scalars(as: Double.self), [2, 5, 8])
+
+        let x = Tensor.randn([300, 400], seed: 21), p3 = Tensor.randn([20, 30, 40], seed: 22)
+        for (name, view) in [("transposed", x.transposed(0, 1)), ("permuted", p3.permuted([2, 0, 1])), ("unsqueezed", x.transposed(0, 1).unsqueezed(dim: 1))] {
+            XCTAssertTrue(view.isDenseInSomeOrder && !view.isContiguous, name)
+            let values = view.contiguous().to(.float64).scalars(as: Double.self)
+            XCTAssertEqual(view.sum().item(), values.reduce(0, +), accuracy: 1e-3, name)
+            XCTAssertEqual(view.max().item(), values.max()!, name)
+        }
+        let stepped = x.slice(dim: 1, start: 0, end: 400, step: 2)
+        XCTAssertFalse(stepped.isDenseInSomeOrder)
+        XCTAssertEqual(stepped.sum().item(), stepped.contiguous().to(.float64).scalars(as: Double.self).reduce(0, +), accuracy: 1e-3)
+
+        // where(c, g, 0) with g a sum's expanded gradient, and relu's backward through sum()
+        let y = Tensor.randn([300, 400], seed: 23).requiringGrad()
+        try y.relu().sum().backward()
+        XCTAssertEqual(y.grad!.scalars(as: Float.self), y.detached().scalars(as: Float.self).map { $0 > 0 ? 1 : 0 })
+        let g = Tensor(2.5).expanded(to: [300, 400])
+        XCTAssertEqual(Tensor.where(x .> 0, g, Tensor(-1.0)).scalars(as: Float.self), x.scalars(as: Float.self).map { $0 > 0 ? 2.5 : -1 })
+
+        // amax / amin over one dim: max(dim:)'s values, NaN rows included, keepDim
+        var v = x.scalars(as: Float.self)
+        v[5 * 400 + 7] = .nan
+        let xn = Tensor(shape: [300, 400], scalars: v)
+        for dim in [0, 1] {
+            for keep in [false, true] {
+                XCTAssertEqual(xn.amax(dim: dim, keepDim: keep).scalars(as: Float.self).map(\.bitPattern),
+                               xn.max(dim: dim, keepDim: keep).values.scalars(as: Float.self).map(\.bitPattern), "amax \(dim)")
+                XCTAssertEqual(xn.amin(dim: dim, keepDim: keep).scalars(as: Float.self).map(\.bitPattern),
+                               xn.min(dim: dim, keepDim: keep).values.scalars(as: Float.self).map(\.bitPattern), "amin \(dim)")
+            }
+        }
+        XCTAssertTrue(xn.amax(dim: 1).scalars(as: Float.self)[5].isNaN)
+        let rows = (0..<300).map { r in (0..<400).map { v[r * 400 + $0] } }
+        XCTAssertEqual(Array(xn.amax(dim: 1).scalars(as: Float.self)[6...]), rows[6...].map { $0.max()! })
+    }
+
     func checkMatmul(_ a: Tensor, _ b: Tensor, file: StaticString = #filePath, line: UInt = #line) {
         let fast = a.matmul(b)
         var a3 = a.rank == 2 ? a.unsqueezed(dim: 0) : a, b3 = b.rank == 2 ? b.unsqueezed(dim: 0) : b

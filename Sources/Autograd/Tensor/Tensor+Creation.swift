@@ -134,12 +134,36 @@ extension Tensor {
         let resolved = dtype ?? (integral ? .int64 : .float32)
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         if resolved.isFloatingPoint {
-            return Tensor.fromScalars(shape: [n], scalars: (0..<n).map { start + Double($0) * step }, dtype: .float64)
-                .convertedWithoutGrad(to: resolved).to(device: device)
+            return sequence(n, dtype: resolved) { start + Double($0) * step }.to(device: device)
         }
-        let s = Int64(start), st = Int64(step)
-        return Tensor.fromScalars(shape: [n], scalars: (0..<n).map { s + Int64($0) * st }, dtype: .int64)
-            .convertedWithoutGrad(to: resolved).to(device: device)
+        return integerSequence(n, start: Int64(start), step: Int64(step)).convertedWithoutGrad(to: resolved).to(device: device)
+    }
+
+    /// `[start, start + step, ...]`, n int64 values written straight into a CPU tensor on all
+    /// threads (no host array).
+    static func integerSequence(_ n: Int, start: Int64, step: Int64) -> Tensor {
+        let t = Tensor(uninitializedShape: [n], dtype: .int64)
+        let p = t.pointer(Int64.self)
+        CKernelPaths.parallelFor(n, grain: 1 << 16) { begin, end in
+            for i in begin..<end { p[i] = start &+ Int64(i) &* step }
+        }
+        return t
+    }
+
+    /// n values `value(i)` computed in double and rounded once to the float32 or float64 `dtype`
+    /// (half types: through float32, as a conversion would), written into a CPU tensor on all
+    /// threads.
+    static func sequence(_ n: Int, dtype: DType, _ value: @escaping (Int) -> Double) -> Tensor {
+        let compute: DType = dtype == .float64 ? .float64 : .float32
+        let t = Tensor(uninitializedShape: [n], dtype: compute)
+        if compute == .float64 {
+            let p = t.pointer(Double.self)
+            CKernelPaths.parallelFor(n, grain: 1 << 16) { begin, end in for i in begin..<end { p[i] = value(i) } }
+        } else {
+            let p = t.pointer(Float.self)
+            CKernelPaths.parallelFor(n, grain: 1 << 16) { begin, end in for i in begin..<end { p[i] = Float(value(i)) } }
+        }
+        return t.convertedWithoutGrad(to: dtype)
     }
 
     /// `arange(0, end)` for integers: `[0, 1, …, end - 1]`, int64.

@@ -41,8 +41,10 @@ extension Tensor {
     public static func arange(_ start: Int, _ end: Int, step: Int = 1, dtype: DType = .int64, device: Device = .cpu) -> Tensor {
         check { () throws(ShapeError) in try validateArange(Double(start), Double(end), Double(step)) }
         let n = step > 0 ? Swift.max(0, (end - start + step - 1) / step) : Swift.max(0, (start - end - step - 1) / -step)
-        let values = (0..<n).map { Int64(start) + Int64($0) * Int64(step) }
-        return Tensor.fromScalars(shape: [n], scalars: values, dtype: .int64).convertedWithoutGrad(to: dtype).to(device: device)
+        if dtype.isFloatingPoint {
+            return Tensor.sequence(n, dtype: dtype) { Double(start) + Double($0) * Double(step) }.to(device: device)
+        }
+        return Tensor.integerSequence(n, start: Int64(start), step: Int64(step)).convertedWithoutGrad(to: dtype).to(device: device)
     }
 
     /// Validates arange's bounds and step.

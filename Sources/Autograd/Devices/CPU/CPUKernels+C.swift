@@ -290,8 +290,10 @@ enum CKernelPaths {
     /// The sum of every element of a contiguous float32/float64 `x` into the one-element
     /// `out`, in CKernels' fixed blocked order (blocks of 1024, 32 lanes, pairwise across
     /// blocks; the same on every ISA and thread count).
+    /// A dense view in another order (a transposed or permuted contiguous block) is summed in
+    /// its memory order, as PyTorch does: the same set of elements, the same fixed blocking.
     static func sumAll(_ x: Tensor, _ out: Tensor) -> Bool {
-        guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.isContiguous, out.count == 1 else { return false }
+        guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.isDenseInSomeOrder, out.count == 1 else { return false }
         let n = x.count
         let status: Int32 = withExtendedLifetime((x, out)) {
             if x.dtype == .float32 {
@@ -574,7 +576,7 @@ enum CKernelPaths {
     /// NaN wins, as in the Swift loop. A zero maximum is left to the Swift loop, which
     /// reports the sign of the last of equal zeros where CKernels reports the first.
     static func maxAll(_ x: Tensor, _ out: Tensor) -> Bool {
-        guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.isContiguous, out.count == 1 else { return false }
+        guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64, x.isDenseInSomeOrder, out.count == 1 else { return false }
         let n = x.count
         return withExtendedLifetime((x, out)) {
             if x.dtype == .float32 {
@@ -709,4 +711,22 @@ private final class RangeBody {
     let body: (Int, Int) -> Void
     init(_ body: @escaping (Int, Int) -> Void) { self.body = body }
 
+}
+
+extension Tensor {
+    /// Whether the elements fill the `count` storage slots from `offset` exactly once, in some
+    /// order of the dims (contiguous, transposed, permuted; size-1 dims ignored): then an
+    /// order-free reduction may read that block directly.
+    var isDenseInSomeOrder: Bool {
+        if isContiguous { return true }
+        var dims = shape.indices.filter { shape[$0] != 1 }.map { (stride: strides[$0], size: shape[$0]) }
+        guard dims.allSatisfy({ $0.stride > 0 }) else { return false }
+        dims.sort { $0.stride < $1.stride }
+        var expected = 1
+        for d in dims {
+            guard d.stride == expected else { return false }
+            expected *= d.size
+        }
+        return true
+    }
 }
