@@ -98,7 +98,7 @@ extension Tensor {
         let n = mask.count, last = shape[rank - 1]
         let flags = UnsafeRawPointer(mask.storage.pointer + mask.offset).assumingMemoryBound(to: UInt8.self)
         var count = 0
-        for i in 0..<n { count &+= flags[i] != 0 ? 1 : 0 }   // any nonzero byte is true
+        for i in 0..<n { count &+= Tensor.isSet(flags[i]) }   // any nonzero byte is true
         let columns = (0..<rank).map { _ in Tensor(uninitializedShape: [count + 1], dtype: .int64) }
         if count > 0 {
             let out = columns.map { $0.pointer(Int64.self) }, lastColumn = out[rank - 1]
@@ -109,20 +109,20 @@ extension Tensor {
                 if rank == 1 {
                     for j in 0..<last {
                         lastColumn[k] = Int64(j)
-                        k &+= row[j] != 0 ? 1 : 0
+                        k &+= Tensor.isSet(row[j])
                     }
                 } else if rank == 2 {
                     let first = out[0], c0 = coordinate[0]
                     for j in 0..<last {
                         first[k] = c0
                         lastColumn[k] = Int64(j)
-                        k &+= row[j] != 0 ? 1 : 0
+                        k &+= Tensor.isSet(row[j])
                     }
                 } else {
                     for j in 0..<last {
                         for d in 0..<(rank - 1) { out[d][k] = coordinate[d] }
                         lastColumn[k] = Int64(j)
-                        k &+= row[j] != 0 ? 1 : 0
+                        k &+= Tensor.isSet(row[j])
                     }
                 }
                 var d = rank - 2   // the odometer over the leading dims
@@ -136,6 +136,10 @@ extension Tensor {
         }
         return withExtendedLifetime(mask) { columns.map { $0.narrow(dim: 0, start: 0, length: count).to(device: device) } }
     }
+
+    /// 1 for a nonzero byte, 0 for zero, without a branch (the top bit of b | -b).
+    @inline(__always)
+    static func isSet(_ b: UInt8) -> Int { Int((b | (0 &- b)) >> 7) }
 
     /// The positions of nonzero elements, an int64 tensor of shape `[count, rank]` in
     /// row-major order (PyTorch's `nonzero`). Not differentiable.
