@@ -430,6 +430,32 @@ final class CKernelPathTests: XCTestCase {
         XCTAssertEqual(Array(xn.amax(dim: 1).scalars(as: Float.self)[6...]), rows[6...].map { $0.max()! })
     }
 
+    /// Element-by-element loops over strided operands run on slabs of the leading dim on all
+    /// threads: the same bits as the same op on contiguous copies (binary ops of every kind with
+    /// transposed and broadcast operands, unary ops of a transposed tensor), float and integer.
+    func testThreadedStridedLoopsMatchContiguousOperands() {
+        let a = Tensor.randn([300, 257], seed: 31).transposed(0, 1), b = Tensor.randn([300, 257], seed: 32).transposed(0, 1)
+        let row = Tensor.randn([300], seed: 33)
+        let ac = a.contiguous(), bc = b.contiguous()
+        for op in [BinaryOp.add, .sub, .mul, .div, .pow, .maximum, .minimum, .remainder, .atan2, .lt, .eq] {
+            for (name, x, y, xc, yc) in [("both", a, b, ac, bc), ("one", ac, b, ac, bc), ("broadcast", a, row, ac, row)] {
+                let outDType: DType = [.lt, .eq].contains(op) ? .bool : .float32
+                let fast = Tensor(uninitializedShape: [257, 300], dtype: outDType), ref = Tensor(uninitializedShape: [257, 300], dtype: outDType)
+                Backends.cpu.binary(op, x, y, into: fast)
+                CPUKernels.binaryFloat(op, xc, yc.expanded(to: [257, 300]).contiguous(), ref, Float.self)
+                XCTAssertEqual(fast.to(.float64).scalars(as: Double.self).map(\.bitPattern), ref.to(.float64).scalars(as: Double.self).map(\.bitPattern), "\(op) \(name)")
+            }
+        }
+        let ia = (a * 100).to(.int32), ib = (b * 100).to(.int32)
+        XCTAssertEqual((ia + ib).scalars(as: Int32.self), (ia.contiguous() + ib.contiguous()).scalars(as: Int32.self))
+        for op in [UnaryOp.exp, .sin, .floor, .atan, .sign] {
+            let fast = Tensor(uninitializedShape: [257, 300], dtype: .float32), ref = Tensor(uninitializedShape: [257, 300], dtype: .float32)
+            Backends.cpu.unary(op, a, into: fast)
+            CPUKernels.unaryFloat(op, ac, ref, Float.self)
+            XCTAssertEqual(fast.scalars(as: Float.self).map(\.bitPattern), ref.scalars(as: Float.self).map(\.bitPattern), "\(op)")
+        }
+    }
+
     func checkMatmul(_ a: Tensor, _ b: Tensor, file: StaticString = #filePath, line: UInt = #line) {
         let fast = a.matmul(b)
         var a3 = a.rank == 2 ? a.unsqueezed(dim: 0) : a, b3 = b.rank == 2 ? b.unsqueezed(dim: 0) : b
