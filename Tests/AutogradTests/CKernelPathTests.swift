@@ -456,6 +456,24 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
+    /// cumsum and cumprod over a dim other than the last of contiguous tensors (column blocks,
+    /// threaded) give the bits of the general loop, which a transposed copy of the input takes.
+    func testScanOverLeadingDimsMatchesTheGeneralLoop() {
+        for dtype in [DType.float32, .float64] {
+            for shape in [[7, 5], [300, 1100], [4, 50, 3], [3, 200, 700]] {
+                let x = Tensor.randn(shape, dtype: dtype, seed: 41) * 0.5 + 1
+                let strided = x.transposed(0, shape.count - 1).contiguous().transposed(0, shape.count - 1)
+                XCTAssertFalse(strided.isContiguous)
+                for dim in 0..<(shape.count - 1) {
+                    for (name, f) in [("cumsum", { (t: Tensor) in t.cumsum(dim: dim) }), ("cumprod", { $0.cumprod(dim: dim) })] {
+                        XCTAssertEqual(f(x).to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                                       f(strided).to(.float64).scalars(as: Double.self).map(\.bitPattern), "\(name) \(shape) dim \(dim) \(dtype)")
+                    }
+                }
+            }
+        }
+    }
+
     func checkMatmul(_ a: Tensor, _ b: Tensor, file: StaticString = #filePath, line: UInt = #line) {
         let fast = a.matmul(b)
         var a3 = a.rank == 2 ? a.unsqueezed(dim: 0) : a, b3 = b.rank == 2 ? b.unsqueezed(dim: 0) : b

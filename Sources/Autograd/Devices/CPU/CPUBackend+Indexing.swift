@@ -186,6 +186,7 @@ extension CPUBackend {
 
     private func scanFloat<T: FloatElement>(_ op: ScanOp, _ x: Tensor, _ dim: Int, _ out: Tensor, _: T.Type) {
         if scanRows(op, x, dim, out, T.self) { return }
+        if scanColumns(op, x, dim, out, T.self) { return }
         let others = (0..<x.rank).filter { $0 != dim }
         let loop = StridedLoop(shape: others.map { x.shape[$0] }, operands: [
             (others.map { out.strides[$0] }, out.offset), (others.map { x.strides[$0] }, x.offset),
@@ -216,6 +217,43 @@ extension CPUBackend {
     private func scanRows<T: FloatElement>(_ op: ScanOp, _ x: Tensor, _ dim: Int, _ out: Tensor, _: T.Type) -> Bool {
         guard dim == x.rank - 1, x.isContiguous, out.isContiguous, x.shape == out.shape else { return false }
         return CKernelPaths.scanRows(op, x, out)
+    }
+
+    /// A dim other than the last of contiguous tensors: blocks of up to 512 neighbouring columns
+    /// advance together row by row (contiguous reads and writes, on all threads), each column
+    /// accumulated in double in order as the general loop does (so the same results).
+    private func scanColumns<T: FloatElement>(_ op: ScanOp, _ x: Tensor, _ dim: Int, _ out: Tensor, _: T.Type) -> Bool {
+        guard dim < x.rank - 1, x.isContiguous, out.isContiguous, x.shape == out.shape else { return false }
+        let outer = x.shape[..<dim].reduce(1, *), n = x.shape[dim], inner = x.shape[(dim + 1)...].reduce(1, *)
+        let px = x.pointer(T.self) + x.offset, po = out.pointer(T.self) + out.offset
+        let isSum = op == .sum, block = 512, blocks = (inner + block - 1) / block
+        withExtendedLifetime((x, out)) {
+            CKernelPaths.parallelFor(outer * blocks, grain: Swift.max(1, (1 << 15) / Swift.max(1, n * Swift.min(block, inner)))) { begin, end in
+                let acc = UnsafeMutablePointer<Double>.allocate(capacity: block)
+                defer { acc.deallocate() }
+                for item in begin..<end {
+                    let o = item / blocks, c0 = item % blocks * block, w = Swift.min(block, inner - c0)
+                    acc.update(repeating: isSum ? 0 : 1, count: w)
+                    var base = o * n * inner + c0
+                    for _ in 0..<n {
+                        let src = px + base, dst = po + base
+                        if isSum {
+                            for j in 0..<w {
+                                acc[j] += Double(src[j])
+                                dst[j] = T(acc[j])
+                            }
+                        } else {
+                            for j in 0..<w {
+                                acc[j] *= Double(src[j])
+                                dst[j] = T(acc[j])
+                            }
+                        }
+                        base += inner
+                    }
+                }
+            }
+        }
+        return true
     }
 
     private struct ScanInt: ElementVisitor {
