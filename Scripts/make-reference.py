@@ -160,6 +160,16 @@ case("atan", torch.atan, [randn(2, 3, scale=2.0)])
 case("asinh", torch.asinh, [randn(2, 3, scale=2.0)])
 case("acosh", torch.acosh, [randn(2, 3).abs() + 1.1])
 case("atanh", torch.atanh, [randn(2, 3, scale=0.3)])
+# sort / argsort / topk (stable; values differentiable; ties and NaN placement as PyTorch)
+srt = randn(3, 5)
+case("sort", lambda t: torch.sort(t, dim=1, stable=True).values, [srt], {"dim": 1, "descending": False})
+case("sort_desc_dim0", lambda t: torch.sort(t, dim=0, descending=True, stable=True).values, [srt], {"dim": 0, "descending": True})
+ties = torch.tensor([[2.0, 1.0, 2.0, float("nan"), 1.0, -3.0], [0.0, -0.0, 5.0, 5.0, float("nan"), 1.0]], dtype=DT)
+case("argsort_ties", lambda t: torch.argsort(t, dim=1, stable=True), [ties], {"dim": 1, "descending": False})
+case("argsort_ties_desc", lambda t: torch.argsort(t, dim=1, descending=True, stable=True), [ties], {"dim": 1, "descending": True})
+case("topk", lambda t: torch.topk(t, 3, dim=1).values, [srt], {"k": 3, "dim": 1, "largest": True})
+case("topk_smallest_dim0", lambda t: torch.topk(t, 2, dim=0, largest=False).values, [srt], {"k": 2, "dim": 0, "largest": False})
+case("topk_indices", lambda t: torch.topk(t, 4, dim=1).indices, [randn(2, 6)], {"k": 4, "dim": 1, "largest": True})
 
 # Promotion
 dtypes = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]

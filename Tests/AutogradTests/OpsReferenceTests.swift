@@ -55,6 +55,10 @@ final class OpsReferenceTests: XCTestCase {
         case "asinh": return x[0].asinh()
         case "acosh": return x[0].acosh()
         case "atanh": return x[0].atanh()
+        case "sort", "sort_desc_dim0": return x[0].sort(dim: int("dim"), descending: a["descending"] as? Bool ?? false).values
+        case "argsort_ties", "argsort_ties_desc": return x[0].argsort(dim: int("dim"), descending: a["descending"] as? Bool ?? false)
+        case "topk", "topk_smallest_dim0": return x[0].topk(int("k"), dim: int("dim"), largest: a["largest"] as? Bool ?? true).values
+        case "topk_indices": return x[0].topk(int("k"), dim: int("dim"), largest: a["largest"] as? Bool ?? true).indices
         case "erf": return x[0].erf()
         case "reciprocal": return x[0].reciprocal()
         case "floor": return x[0].floor()
