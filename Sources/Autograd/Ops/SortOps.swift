@@ -37,7 +37,7 @@ extension Tensor {
             let (v, i) = reshaped([1]).topk(k, dim: 0, largest: largest)
             return k == 1 ? (v.reshaped([]), i.reshaped([])) : (v, i)
         }
-        let indices = sortIndices(dim: d, descending: largest).narrow(dim: d, start: 0, length: k).contiguous()
+        let indices = sortIndices(dim: d, descending: largest, limit: k).narrow(dim: d, start: 0, length: k).contiguous()
         return (gather(dim: d, index: indices), indices)
     }
 
@@ -51,33 +51,44 @@ extension Tensor {
 
     /// The int64 indices of a stable sort along `dim` (host computation, rows on all threads;
     /// the result on this tensor's device).
-    private func sortIndices(dim d: Int, descending: Bool) -> Tensor {
+    /// Only the first `limit` positions of each row need to be right (topk): the rest is left
+    /// unspecified.
+    private func sortIndices(dim d: Int, descending: Bool, limit: Int? = nil) -> Tensor {
         let n = shape[d], last = rank - 1
         // rows of n along the last dim, on the CPU
         let moved = withNoGrad { (d == last ? self : transposed(d, last)).to(device: .cpu).contiguous() }
         let rows = n == 0 ? 0 : moved.count / n
         let out = Tensor(uninitializedShape: moved.shape, dtype: .int64)
         if rows > 0 && n > 0 {
-            let po = out.pointer(Int64.self)
-            if dtype.isFloatingPoint {
-                let keys = withNoGrad { moved.convertedWithoutGrad(to: .float64).contiguous() }
-                let pk = keys.pointer(Double.self) + keys.offset
-                withExtendedLifetime(keys) {
-                    Tensor.sortRows(rows, n, po) { row, a, b in
-                        // NaN above everything; equal keys by position (stable)
-                        let x = pk[row * n + a], y = pk[row * n + b]
-                        if x.isNaN || y.isNaN { return x.isNaN != y.isNaN ? (descending ? x.isNaN : y.isNaN) : a < b }
-                        return x == y ? a < b : (descending ? x > y : x < y)
+            // each element's key: an unsigned integer in the sort's order (descending: the
+            // complement), NaN above every number; ties by position (stable)
+            let keys = withNoGrad { () -> Tensor in
+                if dtype.isFloatingPoint { return moved.convertedWithoutGrad(to: dtype == .float64 ? .float64 : .float32).contiguous() }
+                return moved.convertedWithoutGrad(to: .int64).contiguous()
+            }
+            let po = out.pointer(Int64.self), flip: UInt64 = descending ? ~0 : 0
+            withExtendedLifetime(keys) {
+                switch keys.dtype {
+                case .float32:
+                    let pk = keys.pointer(UInt32.self) + keys.offset
+                    Tensor.sortRows(rows, n, limit: limit, po) { row, i in
+                        var bits = pk[row * n + i]
+                        if bits & 0x7fff_ffff > 0x7f80_0000 { bits = 0x7fc0_0000 }   // every NaN alike, above +inf
+                        if bits == 0x8000_0000 { bits = 0 }   // -0 ties with +0
+                        let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+                        return UInt64(ordered) ^ (flip & 0xffff_ffff)
                     }
-                }
-            } else {
-                let keys = withNoGrad { moved.convertedWithoutGrad(to: .int64).contiguous() }
-                let pk = keys.pointer(Int64.self) + keys.offset
-                withExtendedLifetime(keys) {
-                    Tensor.sortRows(rows, n, po) { row, a, b in
-                        let x = pk[row * n + a], y = pk[row * n + b]
-                        return x == y ? a < b : (descending ? x > y : x < y)
+                case .float64:
+                    let pk = keys.pointer(UInt64.self) + keys.offset
+                    Tensor.sortRows(rows, n, limit: limit, po) { row, i in
+                        var bits = pk[row * n + i]
+                        if bits & 0x7fff_ffff_ffff_ffff > 0x7ff0_0000_0000_0000 { bits = 0x7ff8_0000_0000_0000 }
+                        if bits == 1 << 63 { bits = 0 }
+                        return (bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)) ^ flip
                     }
+                default:
+                    let pk = keys.pointer(Int64.self) + keys.offset
+                    Tensor.sortRows(rows, n, limit: limit, po) { row, i in UInt64(bitPattern: pk[row * n + i]) ^ (1 << 63) ^ flip }
                 }
             }
         }
@@ -85,17 +96,33 @@ extension Tensor {
         return back.to(device: device)
     }
 
-    /// Sorts positions 0..<n of each of `rows` rows by `before(row, a, b)` (a strict total
-    /// order) into `out` (rows of n int64), rows on all threads.
-    private static func sortRows(_ rows: Int, _ n: Int, _ out: UnsafeMutablePointer<Int64>,
-                                 _ before: @escaping (Int, Int, Int) -> Bool) {
+    /// Sorts positions 0..<n of each of `rows` rows by `key(row, i)` (ties by position) into
+    /// `out` (rows of n int64), rows on all threads. With a `limit` of at most 32, only the
+    /// first `limit` are found (a sorted insertion buffer), the rest of the row left as it was.
+    private static func sortRows(_ rows: Int, _ n: Int, limit: Int?, _ out: UnsafeMutablePointer<Int64>,
+                                 _ key: @escaping (Int, Int) -> UInt64) {
         CKernelPaths.parallelFor(rows, grain: Swift.max(1, (1 << 14) / Swift.max(1, n))) { begin, end in
-            var order = [Int](repeating: 0, count: n)
+            var pairs = [(key: UInt64, index: Int)](repeating: (0, 0), count: n)
             for row in begin..<end {
-                for i in 0..<n { order[i] = i }
-                order.sort { before(row, $0, $1) }
                 let dst = out + row * n
-                for i in 0..<n { dst[i] = Int64(order[i]) }
+                if let k = limit, k <= 32 {
+                    // the k smallest (key, index) in order, by insertion
+                    var best: [(key: UInt64, index: Int)] = []
+                    best.reserveCapacity(k + 1)
+                    for i in 0..<n {
+                        let e = (key: key(row, i), index: i)
+                        if best.count == k, let worst = best.last, !(e.key < worst.key) { continue }
+                        var at = best.count
+                        while at > 0 && e.key < best[at - 1].key { at -= 1 }
+                        best.insert(e, at: at)
+                        if best.count > k { best.removeLast() }
+                    }
+                    for (j, e) in best.enumerated() { dst[j] = Int64(e.index) }
+                    continue
+                }
+                for i in 0..<n { pairs[i] = (key(row, i), i) }
+                pairs.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
+                for i in 0..<n { dst[i] = Int64(pairs[i].index) }
             }
         }
     }
