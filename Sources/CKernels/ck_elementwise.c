@@ -15,7 +15,7 @@
 static int ck_is_transcendental(int op) {
     return op == CKERNELS_EXP || op == CKERNELS_LOG || op == CKERNELS_TANH || op == CKERNELS_SIGMOID ||
            op == CKERNELS_ERF || op == CKERNELS_SIN || op == CKERNELS_COS || op == CKERNELS_LOG1P ||
-           (op >= CKERNELS_TAN && op <= CKERNELS_COSH);
+           (op >= CKERNELS_TAN && op <= CKERNELS_SILU);
 }
 
 /* Splits [0, n) into units of CK_UNIT elements over the pool. */

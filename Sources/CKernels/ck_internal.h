@@ -107,7 +107,7 @@ typedef void (*ck_sun_fn)(long n, const float *x, float *out);
 typedef void (*ck_dun_fn)(long n, const double *x, double *out);
 
 #define CK_NBINARY 7
-#define CK_NUNARY 26
+#define CK_NUNARY 27
 #define CK_SUM_BLOCK 1024 /* elements per block of the fixed-order sum */
 #define CK_SUM_LANES 32
 

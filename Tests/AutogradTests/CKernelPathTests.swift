@@ -474,6 +474,24 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
+    /// silu's fused C forward gives the bits of `x * x.sigmoid()` (the C sigmoid, then the C
+    /// product), at the threshold, odd sizes and threaded sizes, float32 and float64.
+    func testFusedSiluMatchesTheTwoOps() {
+        for dtype in [DType.float32, .float64] {
+            for n in [CKernelPaths.unaryThreshold, 33, 4099, 70_001] {
+                var v = (Tensor.randn([n], dtype: .float64, seed: UInt64(n)) * 8).scalars(as: Double.self)
+                for (i, s) in [Double.nan, .infinity, -.infinity, -0.0, 100, -100].enumerated() { v[i * 5] = s }
+                let x = Tensor(shape: [n], scalars: v, dtype: dtype)
+                let fused = CKernelPaths.silu(x)
+                XCTAssertNotNil(fused)
+                let composed = x * x.sigmoid()
+                XCTAssertEqual(fused?.to(.float64).scalars(as: Double.self).map(\.bitPattern), composed.to(.float64).scalars(as: Double.self).map(\.bitPattern), "\(dtype) \(n)")
+                XCTAssertEqual(x.silu().to(.float64).scalars(as: Double.self).map(\.bitPattern), composed.to(.float64).scalars(as: Double.self).map(\.bitPattern))
+            }
+            XCTAssertNil(CKernelPaths.silu(Tensor.randn([31], dtype: dtype, seed: 1)))
+        }
+    }
+
     func checkMatmul(_ a: Tensor, _ b: Tensor, file: StaticString = #filePath, line: UInt = #line) {
         let fast = a.matmul(b)
         var a3 = a.rank == 2 ? a.unsqueezed(dim: 0) : a, b3 = b.rank == 2 ? b.unsqueezed(dim: 0) : b

@@ -62,7 +62,7 @@ extension Tensor {
     /// - Precondition: a floating dtype.
     public func silu() -> Tensor {
         check { () throws(ShapeError) in try validateFloating("silu") }
-        let out = sameDTypeCompute { x in x * x.sigmoid() }
+        let out = sameDTypeCompute { x in CKernelPaths.silu(x) ?? x * x.sigmoid() }
         return Tensor.record(out, input: self) {
             let node = SiluBackward0()
             node.selfSlot = node.save(self)

@@ -351,6 +351,7 @@ int ckernels_drelu_backward(long n, const double *y, const double *g, double *ou
 #define CKERNELS_LOG2 23   /* base-2 logarithm */
 #define CKERNELS_SINH 24   /* hyperbolic sine */
 #define CKERNELS_COSH 25   /* hyperbolic cosine */
+#define CKERNELS_SILU 26   /* x * sigmoid(x): the sigmoid above, rounded, times x */
 
 /**
  * out[i] = f(x[i]) for contiguous x and out (which may be the same array), i in [0, n).

@@ -268,6 +268,15 @@ enum CKernelPaths {
         return unary(code, x, out)
     }
 
+    /// `x * sigmoid(x)` (silu's forward) of a contiguous float32/float64 CPU tensor of at least
+    /// `unaryThreshold` elements in one C pass: the bits of the two ops it replaces, which take
+    /// the C sigmoid and product at that size; nil otherwise.
+    static func silu(_ x: Tensor) -> Tensor? {
+        guard x.device == .cpu else { return nil }
+        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        return unary(CKERNELS_SILU, x, out) ? out : nil
+    }
+
     /// `out = x * x * x` (`x ** 3`) for contiguous float32/float64 tensors of at least
     /// `unaryThreshold` elements.
     static func unary(cube x: Tensor, _ out: Tensor) -> Bool { unary(CKERNELS_CUBE, x, out) }
