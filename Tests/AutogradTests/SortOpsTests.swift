@@ -69,5 +69,7 @@ final class SortOpsTests: XCTestCase {
         let y = Tensor([3.0, 1.0, 2.0], requiresGrad: true)
         try (y.topk(2).values * Tensor([10.0, 1.0])).sum().backward()
         XCTAssertEqual(y.grad!.scalars(as: Float.self), [10, 0, 1])
+        XCTAssertEqual(y.sort().values.gradFn?.name, "SortBackward0")
+        XCTAssertEqual(y.topk(1).values.gradFn?.name, "TopkBackward0")
     }
 }

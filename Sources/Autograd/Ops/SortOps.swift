@@ -17,7 +17,7 @@ extension Tensor {
             return (v.reshaped([]), i.reshaped([]))
         }
         let indices = sortIndices(dim: d, descending: descending)
-        return (gather(dim: d, index: indices), indices)
+        return (selecting(indices, dim: d, node: SortBackward0(dim: d, index: indices.clone(), inputShape: shape)), indices)
     }
 
     /// The indices that sort this tensor along `dim` (`sort(dim:descending:).indices`), int64.
@@ -38,7 +38,13 @@ extension Tensor {
             return k == 1 ? (v.reshaped([]), i.reshaped([])) : (v, i)
         }
         let indices = sortIndices(dim: d, descending: largest, limit: k).narrow(dim: d, start: 0, length: k).contiguous()
-        return (gather(dim: d, index: indices), indices)
+        return (selecting(indices, dim: d, node: TopkBackward0(dim: d, index: indices.clone(), inputShape: shape)), indices)
+    }
+
+    /// The elements at `indices` along `dim`, recorded with `node` (PyTorch's node names).
+    private func selecting(_ indices: Tensor, dim: Int, node: @escaping @autoclosure () -> GradFn) -> Tensor {
+        let values = withNoGrad { gather(dim: dim, index: indices) }
+        return Tensor.record(values, input: self) { node() }
     }
 
     /// Validates topk's arguments, returning the normalized dim.
@@ -127,3 +133,26 @@ extension Tensor {
         }
     }
 }
+
+/// Backward of a selection along a dim at distinct positions (sort, topk): the gradient placed
+/// back at each value's source, zero elsewhere (`zeros.scatterAdd`, differentiable). Holds its
+/// own copy of the indices (the caller may change the returned ones in place).
+class SelectionBackward: GradFn, @unchecked Sendable {
+    let dim: Int, index: Tensor, inputShape: [Int]
+    init(dim: Int, index: Tensor, inputShape: [Int]) {
+        self.dim = dim
+        self.index = index
+        self.inputShape = inputShape
+        super.init()
+    }
+    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
+        guard let g = gradOutputs[0] else { return [nil] }
+        return [Tensor.zeros(inputShape, dtype: g.dtype, device: g.device).scatterAdd(dim: dim, index: index, source: g)]
+    }
+}
+
+/// Backward of `sort`'s values.
+final class SortBackward0: SelectionBackward, @unchecked Sendable {}
+
+/// Backward of `topk`'s values.
+final class TopkBackward0: SelectionBackward, @unchecked Sendable {}
