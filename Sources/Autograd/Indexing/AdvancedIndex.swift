@@ -80,7 +80,7 @@ struct AdvancedIndex {
     /// contiguous and of the batch shape (the same values as the tensor ops); nil otherwise.
     private func hostOffsets(_ strides: [Int]) -> Tensor? {
         let count = batchShape.reduce(1, *)
-        guard tensors.count <= 2, tensors.allSatisfy({ $0.device == .cpu && $0.dtype == .int64 && $0.isContiguous && $0.count == count }) else {
+        guard !tensors.isEmpty, tensors.count <= 2, tensors.allSatisfy({ $0.device == .cpu && $0.dtype == .int64 && $0.isContiguous && $0.count == count }) else {
             return nil
         }
         let out = Tensor(uninitializedShape: batchShape, dtype: .int64), po = out.pointer(Int64.self)

@@ -309,15 +309,12 @@ final class TanBackward0: GradFn, @unchecked Sendable {
     }
 }
 
-/// A backward that saves its op's input.
-class SavedInputBackward: GradFn, @unchecked Sendable {
+/// A one-input backward that saves its op's input.
+class SavedInputBackward: UnaryGradFn, @unchecked Sendable {
     var selfSlot = -1
     /// The input's gradient from `g` and the saved input `x`.
-    func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { preconditionFailure("SavedInputBackward.gradient is abstract") }
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        return [gradient(g, try savedTensor(selfSlot))]
-    }
+    func gradient(_ g: Tensor, _ x: Tensor) -> Tensor { preconditionFailure("\(name) does not implement gradient(_:_:)") }
+    override func gradient(_ g: Tensor) throws -> Tensor { gradient(g, try savedTensor(selfSlot)) }
 }
 
 /// Backward of `sinh`: `g * cosh(x)`.

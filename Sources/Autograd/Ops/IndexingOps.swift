@@ -257,7 +257,12 @@ final class IndexAddBackward0: GradFn, @unchecked Sendable {
 }
 
 /// Backward of `gather`: the gradient scatter-added into zeros.
-final class GatherBackward0: GradFn, @unchecked Sendable {
+final class GatherBackward0: SelectionBackward, @unchecked Sendable {}
+
+/// Backward of a selection of elements along a dim (gather, sort, topk): the gradient added
+/// back at each value's source, zero elsewhere (`zeros.scatterAdd`, differentiable). Sort and
+/// topk hold their own copy of the indices (the caller may change the returned ones in place).
+class SelectionBackward: UnaryGradFn, @unchecked Sendable {
     let dim: Int, index: Tensor, inputShape: [Int]
     init(dim: Int, index: Tensor, inputShape: [Int]) {
         self.dim = dim
@@ -265,9 +270,8 @@ final class GatherBackward0: GradFn, @unchecked Sendable {
         self.inputShape = inputShape
         super.init()
     }
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        return [Tensor.zeros(inputShape, dtype: g.dtype, device: g.device).scatterAdd(dim: dim, index: index, source: g)]
+    override func gradient(_ g: Tensor) throws -> Tensor {
+        Tensor.zeros(inputShape, dtype: g.dtype, device: g.device).scatterAdd(dim: dim, index: index, source: g)
     }
 }
 

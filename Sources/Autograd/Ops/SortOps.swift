@@ -4,7 +4,7 @@ extension Tensor {
     /// The elements sorted along `dim` (the last by default), ascending unless `descending`, and
     /// where each came from. The sort is stable: equal elements keep their order. NaN sorts
     /// above every number (last ascending, first descending), as in PyTorch. Values are
-    /// differentiable (the gradient goes back to each value's source, via `gather`); indices
+    /// differentiable (`SortBackward0`: the gradient goes back to each value's source); indices
     /// are int64.
     /// ```swift
     /// let (v, i) = Tensor([3.0, 1.0, 2.0]).sort()   // v = [1, 2, 3], i = [1, 2, 0]
@@ -131,23 +131,6 @@ extension Tensor {
                 for i in 0..<n { dst[i] = Int64(pairs[i].index) }
             }
         }
-    }
-}
-
-/// Backward of a selection along a dim at distinct positions (sort, topk): the gradient placed
-/// back at each value's source, zero elsewhere (`zeros.scatterAdd`, differentiable). Holds its
-/// own copy of the indices (the caller may change the returned ones in place).
-class SelectionBackward: GradFn, @unchecked Sendable {
-    let dim: Int, index: Tensor, inputShape: [Int]
-    init(dim: Int, index: Tensor, inputShape: [Int]) {
-        self.dim = dim
-        self.index = index
-        self.inputShape = inputShape
-        super.init()
-    }
-    override func apply(_ gradOutputs: [Tensor?]) throws -> [Tensor?] {
-        guard let g = gradOutputs[0] else { return [nil] }
-        return [Tensor.zeros(inputShape, dtype: g.dtype, device: g.device).scatterAdd(dim: dim, index: index, source: g)]
     }
 }
 
