@@ -17,6 +17,7 @@
 #include <time.h>
 
 static int failures = 0;
+#define CK_NBINARY_TEST 7 /* add, sub, mul, div, max, min, pow */
 #define CHECK(cond, ...)                                                                     \
     do {                                                                                     \
         if (!(cond)) {                                                                       \
@@ -598,6 +599,64 @@ static void test_half(int isa_ref) {
     free(f); free(fo); free(fr); free(h); free(ho); free(hr);
 }
 
+/* Streaming (non-temporal) stores: with the threshold at 0 every contiguous binary, unary and
+ * GELU call takes the streaming loops on the 64-byte-aligned middle of each chunk; the bits
+ * must equal the ordinary stores' for every output alignment, length and mode. */
+static void test_stream(void) {
+    static const long lens[] = {1, 15, 16, 17, 33, 100, 4099, 70001};
+    const long cap = 70001 + 64;
+    float *a = aligned_alloc(64, 4 * cap), *b = aligned_alloc(64, 4 * cap);
+    float *o = aligned_alloc(64, 4 * cap), *r = aligned_alloc(64, 4 * cap);
+    double *ad = aligned_alloc(64, 8 * cap), *od = aligned_alloc(64, 8 * cap), *rd = aligned_alloc(64, 8 * cap);
+    for (long i = 0; i < cap; i++) {
+        a[i] = (float)(urand() * 8);
+        b[i] = (float)(urand() * 8 + 9);
+        ad[i] = urand() * 8;
+    }
+    for (int li = 0; li < (int)(sizeof lens / sizeof *lens); li++)
+        for (long off = 0; off < 17; off += li < 6 ? 1 : 5) {
+            long n = lens[li];
+            float *so = o + off, *sr = r + off;
+            double *sod = od + off, *srd = rd + off;
+            for (int kind = 0; kind < CK_NBINARY_TEST + 4; kind++)
+                for (int mode = 0; mode < (kind < CK_NBINARY_TEST ? 3 : 1); mode++) {
+                    for (int pass = 0; pass < 2; pass++) {
+                        long old = ckernels_set_stream_threshold(pass == 0 ? 0 : -1);
+                        (void)old;
+                        float *fo = pass == 0 ? so : sr;
+                        double *dout = pass == 0 ? sod : srd;
+                        memset(fo, 0x7f, 4 * n);
+                        memset(dout, 0x7f, 8 * n);
+                        if (kind < CK_NBINARY_TEST) {
+                            long ia = mode == 2 ? 0 : 1, ib = mode == 1 ? 0 : 1;
+                            CHECK(ckernels_sbinary(kind, n, a + 3, ia, b, ib, fo) == 0, "stream sbinary status");
+                            CHECK(ckernels_dbinary(kind, n, ad + 1, ia, ad, ib, dout) == 0, "stream dbinary status");
+                        } else if (kind == CK_NBINARY_TEST) {
+                            ckernels_sunary(CKERNELS_EXP, n, a + 1, fo);
+                            ckernels_dunary(CKERNELS_TANH, n, ad + 2, dout);
+                        } else if (kind == CK_NBINARY_TEST + 1) {
+                            ckernels_sunary(CKERNELS_SIN, n, a, fo); /* float held in double */
+                            ckernels_dunary(CKERNELS_NEG, n, ad, dout);
+                        } else if (kind == CK_NBINARY_TEST + 2) {
+                            ckernels_sunary(CKERNELS_SQUARE, n, a, fo);
+                            ckernels_dunary(CKERNELS_ERF, n, ad, dout); /* no streaming loop */
+                        } else {
+                            ckernels_sgelu(0, n, a, fo);
+                            ckernels_dgelu(1, n, ad, dout);
+                        }
+                    }
+                    ckernels_set_stream_threshold(-1);
+                    for (long i = 0; i < n; i++)
+                        if (!same_f(so[i], sr[i]) || !same_d(sod[i], srd[i])) {
+                            CHECK(0, "stream kind %d mode %d n %ld offset %ld at %ld: %a vs %a, %a vs %a",
+                                  kind, mode, n, off, i, so[i], sr[i], sod[i], srd[i]);
+                            break;
+                        }
+                }
+        }
+    free(a); free(b); free(o); free(r); free(ad); free(od); free(rd);
+}
+
 int main(void) {
     int best = ckernels_isa();
     printf("CPU level %s, %d threads\n", ckernels_isa_name(), ckernels_num_threads());
@@ -611,6 +670,7 @@ int main(void) {
         test_reductions(CKERNELS_ISA_SCALAR);
         test_half(CKERNELS_ISA_SCALAR);
         test_pow(CKERNELS_ISA_SCALAR);
+        test_stream();
         printf("%-7s %s\n", ckernels_isa_name(), failures == before ? "ok" : "FAILED");
         if (level == CKERNELS_ISA_SCALAR || level == CKERNELS_ISA_NEON) break;
     }

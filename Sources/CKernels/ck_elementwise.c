@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <stdint.h>
+#if CK_X86
+#include <immintrin.h>
+#endif
 
 /* Parallel above these sizes (elements); chunks hold at least half of it. A region costs
  * ~0.5-1 us when workers are spinning; 32K elements per chunk is also PyTorch's grain. */
@@ -40,22 +43,63 @@ static void ck_parallel_rows(long rows, long cols, ckernels_range_fn fn, void *c
     ck_parallel_chunks(rows, grain, fn, ctx);
 }
 
+/* Splits [begin, end) of an output of `size`-byte elements at `out` around [*mid, *stop): the
+ * part that starts on a 64-byte boundary and holds whole 64-byte lines, where non-temporal
+ * stores go. Empty when the elements do not tile the lines. */
+static void ck_stream_span(const void *out, long size, long begin, long end, long *mid, long *stop) {
+    uintptr_t at = (uintptr_t)out + (uintptr_t)(begin * size);
+    long gap = (long)((64 - at % 64) % 64);
+    if (gap % size != 0) {
+        *mid = *stop = end;
+        return;
+    }
+    long m = begin + gap / size;
+    if (m > end) m = end;
+    long per_line = 64 / size;
+    *mid = m;
+    *stop = m + (end - m) / per_line * per_line;
+}
+
+/* Orders this thread's non-temporal stores before the pool reports the chunk done. */
+static void ck_stream_fence(void) {
+#if CK_X86
+    _mm_sfence();
+#endif
+}
+
+/* Whether an op touching `bytes` (inputs and output) streams its output. */
+static int ck_stream(double bytes) { return bytes >= (double)ck_stream_min_bytes(); }
+
 /* ======================================================================================== */
 /* binary / unary                                                                             */
 /* ======================================================================================== */
 
 #define CK_ELEMENTWISE(P, T, BINFIELD, UNFIELD)                                               \
     typedef struct {                                                                          \
-        ck_##P##bin_fn fn;                                                                    \
+        ck_##P##bin_fn fn, nt; /* nt: the streaming loop, or NULL */                          \
         const T *a, *b;                                                                       \
         int mode;                                                                             \
         T *out;                                                                               \
     } ck_##P##bin_ctx;                                                                        \
-    static void ck_##P##bin_chunk(void *v, long begin, long end) {                            \
-        ck_##P##bin_ctx *c = (ck_##P##bin_ctx *)v;                                            \
+    static void ck_##P##bin_run(const ck_##P##bin_ctx *c, ck_##P##bin_fn fn, long begin,      \
+                                long end) {                                                   \
+        if (begin >= end) return;                                                             \
         const T *a = c->mode == 2 ? c->a : c->a + begin;                                      \
         const T *b = c->mode == 1 ? c->b : c->b + begin;                                      \
-        c->fn(end - begin, a, b, c->out + begin);                                             \
+        fn(end - begin, a, b, c->out + begin);                                                \
+    }                                                                                         \
+    static void ck_##P##bin_chunk(void *v, long begin, long end) {                            \
+        ck_##P##bin_ctx *c = (ck_##P##bin_ctx *)v;                                            \
+        if (c->nt == NULL) {                                                                  \
+            ck_##P##bin_run(c, c->fn, begin, end);                                            \
+            return;                                                                           \
+        }                                                                                     \
+        long mid, stop;                                                                       \
+        ck_stream_span(c->out, sizeof(T), begin, end, &mid, &stop);                           \
+        ck_##P##bin_run(c, c->fn, begin, mid);                                                \
+        ck_##P##bin_run(c, c->nt, mid, stop);                                                 \
+        ck_##P##bin_run(c, c->fn, stop, end);                                                 \
+        ck_stream_fence();                                                                    \
     }                                                                                         \
     static void ck_##P##strided(int op, long n, const T *a, long ia, const T *b, long ib,     \
                                 T *out) {                                                     \
@@ -84,7 +128,11 @@ static void ck_parallel_rows(long rows, long cols, ckernels_range_fn fn, void *c
             ck_##P##strided(op, n, a, incA, b, incB, out);                                    \
             return CKERNELS_OK;                                                               \
         }                                                                                     \
-        ck_##P##bin_ctx c = {ck_vec_now()->BINFIELD[op][mode], a, b, mode, out};              \
+        const ck_vec_table *tab = ck_vec_now();                                               \
+        int touched = mode == 0 ? 3 : 2;                                                      \
+        ck_##P##bin_fn nt = ck_stream((double)n * sizeof(T) * touched)                        \
+                                ? tab->BINFIELD##_nt[op][mode] : NULL;                        \
+        ck_##P##bin_ctx c = {tab->BINFIELD[op][mode], nt, a, b, mode, out};                   \
         ck_parallel_units(n, op == CKERNELS_POW ? CK_PAR_TRANSC : CK_PAR_EXACT,               \
                           ck_##P##bin_chunk, &c);                                             \
         return CKERNELS_OK;                                                                   \
@@ -138,19 +186,33 @@ static void ck_parallel_rows(long rows, long cols, ckernels_range_fn fn, void *c
         return CKERNELS_OK;                                                                   \
     }                                                                                         \
     typedef struct {                                                                          \
-        ck_##P##un_fn fn;                                                                     \
+        ck_##P##un_fn fn, nt; /* nt: the streaming loop, or NULL */                           \
         const T *x;                                                                           \
         T *out;                                                                               \
     } ck_##P##un_ctx;                                                                         \
     static void ck_##P##un_chunk(void *v, long begin, long end) {                             \
         ck_##P##un_ctx *c = (ck_##P##un_ctx *)v;                                              \
-        c->fn(end - begin, c->x + begin, c->out + begin);                                     \
+        if (c->nt == NULL) {                                                                  \
+            c->fn(end - begin, c->x + begin, c->out + begin);                                 \
+            return;                                                                           \
+        }                                                                                     \
+        long mid, stop;                                                                       \
+        ck_stream_span(c->out, sizeof(T), begin, end, &mid, &stop);                           \
+        if (mid > begin) c->fn(mid - begin, c->x + begin, c->out + begin);                    \
+        if (stop > mid) c->nt(stop - mid, c->x + mid, c->out + mid);                          \
+        if (end > stop) c->fn(end - stop, c->x + stop, c->out + stop);                        \
+        ck_stream_fence();                                                                    \
+    }                                                                                         \
+    static ck_##P##un_fn ck_##P##un_stream(ck_##P##un_fn nt, long n) {                        \
+        return ck_stream(2.0 * (double)n * sizeof(T)) ? nt : NULL;                            \
     }                                                                                         \
     int ckernels_##P##unary(int op, long n, const T *x, T *out) {                             \
         if (op < 0 || op >= CK_NUNARY || n < 0) return CKERNELS_EINVAL;                       \
         if (n == 0) return CKERNELS_OK;                                                       \
         if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
-        ck_##P##un_ctx c = {ck_vec_now()->UNFIELD[op], x, out};                               \
+        const ck_vec_table *tab = ck_vec_now();                                               \
+        ck_##P##un_ctx c = {tab->UNFIELD[op], ck_##P##un_stream(tab->UNFIELD##_nt[op], n), x,   \
+                            out};                                                             \
         ck_parallel_units(n, ck_is_transcendental(op) ? CK_PAR_TRANSC : CK_PAR_EXACT,         \
                           ck_##P##un_chunk, &c);                                              \
         return CKERNELS_OK;                                                                   \
@@ -168,7 +230,9 @@ CK_ELEMENTWISE(d, double, dbinary, dunary)
         if ((approximate != 0 && approximate != 1) || n < 0) return CKERNELS_EINVAL;          \
         if (n == 0) return CKERNELS_OK;                                                       \
         if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
-        ck_##P##un_ctx c = {ck_vec_now()->P##gelu[approximate], x, out};                      \
+        const ck_vec_table *tab = ck_vec_now();                                               \
+        ck_##P##un_ctx c = {tab->P##gelu[approximate],                                        \
+                            ck_##P##un_stream(tab->P##gelu_nt[approximate], n), x, out};      \
         ck_parallel_units(n, CK_PAR_TRANSC, ck_##P##un_chunk, &c);                            \
         return CKERNELS_OK;                                                                   \
     }                                                                                         \
@@ -176,7 +240,7 @@ CK_ELEMENTWISE(d, double, dbinary, dunary)
         if ((approximate != 0 && approximate != 1) || n < 0) return CKERNELS_EINVAL;          \
         if (n == 0) return CKERNELS_OK;                                                       \
         if (x == NULL || g == NULL || out == NULL) return CKERNELS_EINVAL;                    \
-        ck_##P##bin_ctx c = {ck_vec_now()->P##gelu_bwd[approximate], x, g, 0, out};           \
+        ck_##P##bin_ctx c = {ck_vec_now()->P##gelu_bwd[approximate], NULL, x, g, 0, out};     \
         ck_parallel_units(n, CK_PAR_TRANSC, ck_##P##bin_chunk, &c);                           \
         return CKERNELS_OK;                                                                   \
     }

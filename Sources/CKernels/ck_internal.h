@@ -32,6 +32,10 @@ int ck_isa_now(void);
 /** Bytes of L2 cache per core (sysconf/sysctl; 512 KiB when unknown). */
 long ck_l2_bytes(void);
 
+/** Element-wise ops touching at least this many bytes store their output with non-temporal
+ * stores (LONG_MAX: never; see ck_cpu.c and ckernels_set_stream_threshold). */
+long ck_stream_min_bytes(void);
+
 /** A spin-wait hint for the CPU (pause / yield). */
 static inline void ck_cpu_relax(void) {
 #if CK_X86
@@ -133,6 +137,14 @@ typedef struct {
     ck_dun_fn dgelu[2];
     ck_sbin_fn sgelu_bwd[2];
     ck_dbin_fn dgelu_bwd[2];
+    /* The same loops storing with non-temporal stores, for outputs aligned to 64 bytes and
+     * whole 64-byte lines; NULL where the ISA has none (or the op is compute-bound). */
+    ck_sbin_fn sbinary_nt[CK_NBINARY][3];
+    ck_dbin_fn dbinary_nt[CK_NBINARY][3];
+    ck_sun_fn sunary_nt[CK_NUNARY];
+    ck_dun_fn dunary_nt[CK_NUNARY];
+    ck_sun_fn sgelu_nt[2];
+    ck_dun_fn dgelu_nt[2];
 } ck_vec_table;
 
 #if CK_X86

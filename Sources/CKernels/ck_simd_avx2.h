@@ -74,6 +74,11 @@ CK_VT vd vd_trunc(vd a) { return _mm256_round_pd(a, _MM_FROUND_TO_ZERO | _MM_FRO
 /* CK_VD_W floats widened to doubles (exact), and doubles rounded to floats (nearest even) */
 CK_VT vd vd_load_f(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 CK_VT void vd_store_f(float *p, vd v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
+/* Non-temporal stores (p aligned to the vector's size), as in ck_simd_avx512.h. */
+#define CK_HAVE_STREAM 1
+CK_VT void vf_store_nt(float *p, vf v) { _mm256_stream_ps(p, v); }
+CK_VT void vd_store_nt(double *p, vd v) { _mm256_stream_pd(p, v); }
+CK_VT void vd_store_f_nt(float *p, vd v) { _mm_stream_ps(p, _mm256_cvtpd_ps(v)); }
 CK_VT vdm vd_lt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
 CK_VT vdm vd_le(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LE_OQ); }
 CK_VT vdm vd_eq(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }

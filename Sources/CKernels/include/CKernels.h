@@ -95,6 +95,15 @@ int ckernels_num_threads(void);
  */
 int ckernels_set_num_threads(int n);
 
+/**
+ * Sets the size from which contiguous element-wise ops (binary, unary, GELU) store their output
+ * with non-temporal stores, in bytes touched (inputs plus output); `bytes < 0` restores the
+ * default, 3/8 of the L3 cache (never where the L3 size is unknown or the ISA has no such
+ * stores). For tests and benchmarks: the results are the same bits either way.
+ * - Returns: the threshold in effect before the call.
+ */
+long ckernels_set_stream_threshold(long bytes);
+
 /** A body for `ckernels_parallel_for`: processes the items [begin, end). */
 typedef void (*ckernels_range_fn)(void *ctx, long begin, long end);
 
