@@ -95,7 +95,7 @@ func assertIOError<T>(_ tag: String, format: TensorIOError.Format? = nil, _ mess
 }
 
 /// A small deterministic generator (SplitMix64) for test data.
-struct TestRNG {
+struct TestRNG: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

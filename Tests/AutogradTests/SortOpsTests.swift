@@ -39,6 +39,47 @@ final class SortOpsTests: XCTestCase {
         XCTAssertEqual(Tensor.zeros([4, 0]).sort(dim: 1).values.shape, [4, 0])
     }
 
+    /// The radix passes over 64-bit keys (float64, int64) and float32's four bytes: rows whose
+    /// keys differ in every byte (wide ranges, both signs, ±0, ±inf, NaN, duplicates) against
+    /// a stable sort written out here, both directions; topk beyond the insertion buffer (k > 32)
+    /// as the sort's prefix.
+    func testSortOfWideRangeKeysInEveryDtype() {
+        var g = TestRNG(seed: 9)
+        let n = 700
+        var doubles = (0..<(3 * n)).map { _ in Double.random(in: -1...1, using: &g) * Double(sign: .plus, exponent: Int.random(in: -1000...1000, using: &g), significand: 1) }
+        for (k, special) in [0.0, -0.0, .infinity, -.infinity, .nan, .leastNonzeroMagnitude * 3, -.leastNormalMagnitude / 5, 0.0, -0.0, .nan].enumerated() { doubles[k * 97] = special }
+        for k in 0..<20 { doubles[1500 + k] = doubles[k * 13] }   // duplicates
+        let ints = doubles.map { $0.isFinite ? Int64(clamping: Int64(exactly: $0.rounded()) ?? Int64(Double.random(in: -1...1, using: &g) * 9e18)) : 7 }
+        let xd = Tensor(shape: [3, n], scalars: doubles), xi = Tensor(shape: [3, n], scalars: ints), xf = xd.to(.float32)
+        func reference<T>(_ keys: [T], descending: Bool, isNaN: (T) -> Bool, less: (T, T) -> Bool) -> [Int] {
+            keys.indices.sorted { a, b in
+                let p = keys[a], q = keys[b]
+                if isNaN(p) || isNaN(q) { return isNaN(p) != isNaN(q) ? (descending ? isNaN(p) : isNaN(q)) : a < b }
+                if !less(p, q) && !less(q, p) { return a < b }
+                return descending ? less(q, p) : less(p, q)
+            }
+        }
+        for descending in [false, true] {
+            let di = xd.argsort(dim: 1, descending: descending).scalars(as: Int.self)
+            let ii = xi.argsort(dim: 1, descending: descending).scalars(as: Int.self)
+            let fi = xf.argsort(dim: 1, descending: descending).scalars(as: Int.self)
+            let fv = xf.scalars(as: Float.self)
+            for row in 0..<3 {
+                let r = (row * n)..<((row + 1) * n)
+                XCTAssertEqual(Array(di[r]), reference(Array(doubles[r]), descending: descending, isNaN: { $0.isNaN }, less: <), "float64 row \(row)")
+                XCTAssertEqual(Array(ii[r]), reference(Array(ints[r]), descending: descending, isNaN: { _ in false }, less: <), "int64 row \(row)")
+                XCTAssertEqual(Array(fi[r]), reference(Array(fv[r]), descending: descending, isNaN: { $0.isNaN }, less: <), "float32 row \(row)")
+            }
+            for x in [xd, xi, xf] {
+                let (v, i) = x.topk(50, dim: 1, largest: descending)
+                let (sv, si) = x.sort(dim: 1, descending: descending)
+                XCTAssertEqual(i.scalars(as: Int.self), si.narrow(dim: 1, start: 0, length: 50).contiguous().scalars(as: Int.self))
+                XCTAssertEqual(v.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                               sv.narrow(dim: 1, start: 0, length: 50).to(.float64).contiguous().scalars(as: Double.self).map(\.bitPattern))
+            }
+        }
+    }
+
     /// topk (an insertion buffer for k <= 32, the full sort above) is the prefix of the sort:
     /// ties (rounded values), a NaN, signed zeros.
     func testTopkIsThePrefixOfTheSortAndValidatesK() {

@@ -74,63 +74,138 @@ extension Tensor {
             }
             let po = out.pointer(Int64.self), flip: UInt64 = descending ? ~0 : 0
             withExtendedLifetime(keys) {
+                let source: SortKeys
                 switch keys.dtype {
-                case .float32:
-                    let pk = keys.pointer(UInt32.self) + keys.offset
-                    Tensor.sortRows(rows, n, limit: limit, po) { row, i in
-                        var bits = pk[row * n + i]
-                        if bits & 0x7fff_ffff > 0x7f80_0000 { bits = 0x7fc0_0000 }   // every NaN alike, above +inf
-                        if bits == 0x8000_0000 { bits = 0 }   // -0 ties with +0
-                        let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-                        return UInt64(ordered) ^ (flip & 0xffff_ffff)
-                    }
-                case .float64:
-                    let pk = keys.pointer(UInt64.self) + keys.offset
-                    Tensor.sortRows(rows, n, limit: limit, po) { row, i in
-                        var bits = pk[row * n + i]
-                        if bits & 0x7fff_ffff_ffff_ffff > 0x7ff0_0000_0000_0000 { bits = 0x7ff8_0000_0000_0000 }
-                        if bits == 1 << 63 { bits = 0 }
-                        return (bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)) ^ flip
-                    }
-                default:
-                    let pk = keys.pointer(Int64.self) + keys.offset
-                    Tensor.sortRows(rows, n, limit: limit, po) { row, i in UInt64(bitPattern: pk[row * n + i]) ^ (1 << 63) ^ flip }
+                case .float32: source = .float32(keys.pointer(UInt32.self) + keys.offset)
+                case .float64: source = .float64(keys.pointer(UInt64.self) + keys.offset)
+                default: source = .int64(keys.pointer(Int64.self) + keys.offset)
                 }
+                Tensor.sortRows(rows, n, limit: limit, po, source, flip: flip)
             }
         }
         let back = d == last ? out : out.transposed(d, last).contiguous()
         return back.to(device: device)
     }
 
-    /// Sorts positions 0..<n of each of `rows` rows by `key(row, i)` (ties by position) into
-    /// `out` (rows of n int64), rows on all threads. With a `limit` of at most 32, only the
-    /// first `limit` are found (a sorted insertion buffer), the rest of the row left as it was.
-    private static func sortRows(_ rows: Int, _ n: Int, limit: Int?, _ out: UnsafeMutablePointer<Int64>,
-                                 _ key: @escaping (Int, Int) -> UInt64) {
-        CKernelPaths.parallelFor(rows, grain: Swift.max(1, (1 << 14) / Swift.max(1, n))) { begin, end in
-            var pairs = [(key: UInt64, index: Int)](repeating: (0, 0), count: n)
-            for row in begin..<end {
-                let dst = out + row * n
-                if let k = limit, k <= 32 {
-                    // the k smallest (key, index) in order, by insertion
-                    var best: [(key: UInt64, index: Int)] = []
-                    best.reserveCapacity(k + 1)
-                    for i in 0..<n {
-                        let e = (key: key(row, i), index: i)
-                        if best.count == k, let worst = best.last, !(e.key < worst.key) { continue }
-                        var at = best.count
-                        while at > 0 && e.key < best[at - 1].key { at -= 1 }
-                        best.insert(e, at: at)
-                        if best.count > k { best.removeLast() }
-                    }
-                    for (j, e) in best.enumerated() { dst[j] = Int64(e.index) }
-                    continue
+    /// Where sortRows reads its keys: rows of n contiguous elements.
+    private enum SortKeys {
+        case float32(UnsafePointer<UInt32>), float64(UnsafePointer<UInt64>), int64(UnsafePointer<Int64>)
+
+        /// The keys of row `row` (n elements) into `dst`: unsigned integers in the sort's order
+        /// (xor `flip`: descending is the complement), NaN above every number, -0 tied with +0.
+        @inline(__always)
+        func load(row: Int, _ n: Int, flip: UInt64, into dst: UnsafeMutablePointer<UInt64>) {
+            switch self {
+            case .float32(let p):
+                let src = p + row * n, flip32 = UInt32(truncatingIfNeeded: flip)
+                for i in 0..<n {   // branch-free (vectorizes)
+                    var bits = src[i]
+                    bits = bits & 0x7fff_ffff > 0x7f80_0000 ? 0x7fc0_0000 : bits   // every NaN alike, above +inf
+                    bits = bits == 0x8000_0000 ? 0 : bits   // -0 ties with +0
+                    // negative: all bits flipped; else the sign bit set
+                    let negative = UInt32(bitPattern: Int32(bitPattern: bits) >> 31)
+                    dst[i] = UInt64(bits ^ (negative | 0x8000_0000) ^ flip32)
                 }
-                for i in 0..<n { pairs[i] = (key(row, i), i) }
-                pairs.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
-                for i in 0..<n { dst[i] = Int64(pairs[i].index) }
+            case .float64(let p):
+                let src = p + row * n
+                for i in 0..<n {
+                    var bits = src[i]
+                    bits = bits & 0x7fff_ffff_ffff_ffff > 0x7ff0_0000_0000_0000 ? 0x7ff8_0000_0000_0000 : bits
+                    bits = bits == 1 << 63 ? 0 : bits
+                    let negative = UInt64(bitPattern: Int64(bitPattern: bits) >> 63)
+                    dst[i] = bits ^ (negative | 1 << 63) ^ flip
+                }
+            case .int64(let p):
+                let src = p + row * n
+                for i in 0..<n { dst[i] = UInt64(bitPattern: src[i]) ^ (1 << 63) ^ flip }
             }
         }
+
+        /// Whether every key fits in 32 bits (float32 rows).
+        var narrow: Bool { if case .float32 = self { return true } else { return false } }
+    }
+
+    /// Sorts positions 0..<n of each of `rows` rows by key (ties by position) into `out` (rows
+    /// of n int64), rows on all threads. With a `limit` of at most 32, only the first `limit`
+    /// are found (a sorted buffer of the best so far, entered only by keys below its last),
+    /// the rest of the row left as it was; otherwise a stable LSD radix sort of the keys (four
+    /// byte passes for float32's 32-bit keys, eight for 64-bit ones, skipping bytes every key
+    /// of the row shares).
+    private static func sortRows(_ rows: Int, _ n: Int, limit: Int?, _ out: UnsafeMutablePointer<Int64>,
+                                 _ keys: SortKeys, flip: UInt64) {
+        let top = limit.flatMap { $0 <= 32 ? $0 : nil }
+        let bytes = keys.narrow ? 4 : 8
+        CKernelPaths.parallelFor(rows, grain: Swift.max(1, (1 << 14) / Swift.max(1, n))) { begin, end in
+            let rowKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+            defer { rowKeys.deallocate() }
+            if let k = top {
+                guard k > 0 else { return }
+                let bestKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: k), bestIndex = UnsafeMutablePointer<Int>.allocate(capacity: k)
+                defer { bestKeys.deallocate(); bestIndex.deallocate() }
+                for row in begin..<end {
+                    keys.load(row: row, n, flip: flip, into: rowKeys)
+                    // the k smallest (key, position), in order
+                    var count = 0, worst = UInt64.max   // worst: the key to beat once full
+                    for i in 0..<n {
+                        let key = rowKeys[i]
+                        if count == k && key >= worst { continue }
+                        var at = count < k ? count : k - 1
+                        while at > 0 && key < bestKeys[at - 1] {
+                            bestKeys[at] = bestKeys[at - 1]
+                            bestIndex[at] = bestIndex[at - 1]
+                            at -= 1
+                        }
+                        bestKeys[at] = key
+                        bestIndex[at] = i
+                        if count < k { count += 1 }
+                        if count == k { worst = bestKeys[k - 1] }
+                    }
+                    let dst = out + row * n
+                    for j in 0..<k { dst[j] = Int64(bestIndex[j]) }
+                }
+                return
+            }
+            let scratchKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+            let positions = UnsafeMutablePointer<Int>.allocate(capacity: 2 * n)
+            let counts = UnsafeMutablePointer<Int>.allocate(capacity: 8 * 256)
+            defer { scratchKeys.deallocate(); positions.deallocate(); counts.deallocate() }
+            for row in begin..<end {
+                keys.load(row: row, n, flip: flip, into: rowKeys)
+                let (_, sorted) = radixSort(rowKeys, scratchKeys, positions, n, bytes: bytes, counts: counts)
+                let dst = out + row * n
+                for i in 0..<n { dst[i] = Int64(sorted[i]) }
+            }
+        }
+    }
+
+    /// Stable LSD radix sort of the n keys at `keys` by their low `bytes` bytes, carrying their
+    /// positions 0..<n; `scratch` holds n keys, `positions` 2n positions, `counts` 8 x 256.
+    /// - Returns: where the sorted keys and their original positions ended up.
+    private static func radixSort(_ keys: UnsafeMutablePointer<UInt64>, _ scratch: UnsafeMutablePointer<UInt64>,
+                                  _ positions: UnsafeMutablePointer<Int>, _ n: Int, bytes: Int,
+                                  counts: UnsafeMutablePointer<Int>) -> (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<Int>) {
+        counts.initialize(repeating: 0, count: bytes * 256)
+        for i in 0..<n {
+            let key = keys[i]
+            for b in 0..<bytes { counts[b * 256 + Int(truncatingIfNeeded: key >> (8 * b)) & 0xff] += 1 }
+            positions[i] = i
+        }
+        var srcK = keys, dstK = scratch, srcP = positions, dstP = positions + n
+        for b in 0..<bytes {
+            let count = counts + b * 256, shift = UInt64(8 * b)
+            if count[Int(truncatingIfNeeded: srcK[0] >> shift) & 0xff] == n { continue }   // one value: nothing moves
+            var total = 0
+            for d in 0..<256 { let c = count[d]; count[d] = total; total += c }
+            for i in 0..<n {
+                let key = srcK[i], d = Int(truncatingIfNeeded: key >> shift) & 0xff, at = count[d]
+                count[d] = at + 1
+                dstK[at] = key
+                dstP[at] = srcP[i]
+            }
+            swap(&srcK, &dstK)
+            swap(&srcP, &dstP)
+        }
+        return (srcK, srcP)
     }
 }
 
