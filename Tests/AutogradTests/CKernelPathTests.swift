@@ -432,7 +432,9 @@ final class CKernelPathTests: XCTestCase {
 
     /// Element-by-element loops over strided operands run on slabs of the leading dim on all
     /// threads: the same bits as the same op on contiguous copies (binary ops of every kind with
-    /// transposed and broadcast operands, unary ops of a transposed tensor), float and integer.
+    /// transposed and broadcast operands), float and integer. A unary op of a transposed tensor
+    /// into a contiguous output (gathered, then the C kernel where the op has one) gives the bits
+    /// of the op on a contiguous copy, and into an output of the input's layout too.
     func testThreadedStridedLoopsMatchContiguousOperands() {
         let a = Tensor.randn([300, 257], seed: 31).transposed(0, 1), b = Tensor.randn([300, 257], seed: 32).transposed(0, 1)
         let row = Tensor.randn([300], seed: 33)
@@ -451,8 +453,12 @@ final class CKernelPathTests: XCTestCase {
         for op in [UnaryOp.exp, .sin, .floor, .atan, .sign] {
             let fast = Tensor(uninitializedShape: [257, 300], dtype: .float32), ref = Tensor(uninitializedShape: [257, 300], dtype: .float32)
             Backends.cpu.unary(op, a, into: fast)
-            CPUKernels.unaryFloat(op, ac, ref, Float.self)
+            Backends.cpu.unary(op, ac, into: ref)
             XCTAssertEqual(fast.scalars(as: Float.self).map(\.bitPattern), ref.scalars(as: Float.self).map(\.bitPattern), "\(op)")
+            let kept = Tensor(uninitializedLike: a, dtype: .float32)
+            XCTAssertEqual(kept.strides, a.strides)
+            Backends.cpu.unary(op, a, into: kept)
+            XCTAssertEqual(kept.scalars(as: Float.self).map(\.bitPattern), ref.scalars(as: Float.self).map(\.bitPattern), "\(op) kept layout")
         }
     }
 

@@ -44,6 +44,44 @@ final class ElementwiseOpsTests: XCTestCase {
     /// sinh, cosh, asin, acos, atan, asinh, acosh and atanh: libm's values (float32 sinh and cosh from the vectorized
     /// kernel within 1 ulp), NaN outside [-1, 1] for asin and acos, integers computed in float32,
     /// half types rounded once from float32, large tensors as small ones.
+    /// PyTorch's layout rule for element-wise results: operands that share one transposed or
+    /// permuted dense layout give a result in that layout (scalars and single values aside);
+    /// mixed layouts, broadcasting and non-dense views give a contiguous result. The values are
+    /// the bits of the same op on contiguous copies, and gradients flow through either layout.
+    func testElementwiseResultsKeepASharedDenseLayout() throws {
+        for dtype in [DType.float32, .float64] {
+            let a = Tensor.randn([300, 257], dtype: dtype, seed: 41), b = Tensor.randn([300, 257], dtype: dtype, seed: 42)
+            let at = a.transposed(0, 1), bt = b.transposed(0, 1), one = Tensor([2.5]).to(dtype), row = Tensor.randn([300], dtype: dtype, seed: 46)
+            let nchw = Tensor.randn([4, 6, 5, 7], dtype: dtype, seed: 43).permuted([0, 2, 3, 1])
+            let cases: [(String, Tensor, Tensor, Bool)] = [
+                ("exp of transposed", at.exp(), at.contiguous().exp(), true),
+                ("sigmoid of transposed", at.sigmoid(), at.contiguous().sigmoid(), true),
+                ("floor of permuted", nchw.floor(), nchw.contiguous().floor(), true),
+                ("both transposed", at + bt, at.contiguous() + bt.contiguous(), true),
+                ("both transposed mul", at * bt, at.contiguous() * bt.contiguous(), true),
+                ("transposed times scalar", at * 3, at.contiguous() * 3, true),
+                ("scalar minus transposed", 1 - at, 1 - at.contiguous(), true),
+                ("transposed over one value", at / one, at.contiguous() / one, true),
+                ("transposed comparison", at .> bt, at.contiguous() .> bt.contiguous(), true),
+                ("mixed layouts", at + b.reshaped([257, 300]), at.contiguous() + b.reshaped([257, 300]), false),
+                ("broadcast row", at + row, at.contiguous() + row, false),
+                ("non-dense slice", a[0..., 0..<100].exp(), a[0..., 0..<100].contiguous().exp(), false),
+                ("strided slice", a[0..., stride(from: 0, to: 257, by: 2)].tanh(), a[0..., stride(from: 0, to: 257, by: 2)].contiguous().tanh(), false),
+            ]
+            for (name, got, want, kept) in cases {
+                XCTAssertEqual(got.shape, want.shape, name)
+                XCTAssertEqual(got.isContiguous, !kept, "\(name) \(dtype): strides \(got.strides)")
+                XCTAssertEqual(got.to(.float64).contiguous().scalars(as: Double.self).map(\.bitPattern),
+                               want.to(.float64).scalars(as: Double.self).map(\.bitPattern), "\(name) \(dtype)")
+            }
+            XCTAssertEqual(at.exp().strides, at.strides)
+            XCTAssertEqual(nchw.floor().strides, nchw.strides)
+        }
+        let x = randomLeaf([5, 4], seed: 44), y = randomLeaf([5, 4], seed: 45)
+        assertGradcheck([x, y]) { ($0[0].transposed(0, 1).exp() * $0[1].transposed(0, 1) + 2).tanh() }
+        assertGradgradcheck([x]) { $0[0].transposed(0, 1).sigmoid() * $0[0].transposed(0, 1) }
+    }
+
     func testHyperbolicAndInverseTrigonometricValues() {
         let v: [Double] = [-3, -1, -0.5, -0.0, 0, 0.25, 0.999, 1, 2.5, 40]
         let x = Tensor(shape: [v.count], scalars: v, dtype: .float64)

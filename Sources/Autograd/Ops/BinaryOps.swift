@@ -102,10 +102,26 @@ extension Tensor {
         }
         let a = materialize(lhs), b = materialize(rhs)
         let outDType = op.isComparison ? DType.bool : plan.compute
-        let out = Tensor(uninitializedShape: plan.shape, dtype: outDType, device: plan.device)
+        let out = binaryOutput(a, b, shape: plan.shape, dtype: outDType, device: plan.device)
         Backends.backend(for: plan.device).binary(op, a, b, into: out)
         if outDType != plan.result { return out.convertedWithoutGrad(to: plan.result) }
         return out
+    }
+}
+
+extension Tensor {
+    /// The output of an element-wise op on `a` and `b`: laid out as the operands are when every
+    /// operand of the output's shape shares one transposed/permuted dense CPU layout and any
+    /// other operand is a single value (PyTorch's rule for inputs that agree on a layout);
+    /// contiguous otherwise.
+    static func binaryOutput(_ a: Tensor, _ b: Tensor, shape: [Int], dtype: DType, device: Device) -> Tensor {
+        if device.kind == .cpu {
+            let aFull = a.shape == shape, bFull = b.shape == shape
+            let donor: Tensor? = aFull && bFull ? (a.strides == b.strides ? a : nil)
+                : aFull && b.count == 1 ? a : bFull && a.count == 1 ? b : nil
+            if let donor, !donor.isContiguous { return Tensor(uninitializedLike: donor, dtype: dtype) }
+        }
+        return Tensor(uninitializedShape: shape, dtype: dtype, device: device)
     }
 }
 
@@ -120,7 +136,7 @@ extension Tensor {
     @inline(__always)
     static func computeFloatScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool) -> Tensor? {
         guard x.storage.device.kind == .cpu, x.dtype == .float32 || x.dtype == .float64, op.hasScalarKernel else { return nil }
-        let out = Tensor(uninitializedShape: x.shape, dtype: x.dtype, device: .cpu)
+        let out = Tensor(uninitializedLike: x, dtype: x.dtype)
         if x.shape.isEmpty {
             if x.dtype == .float32 {
                 out.pointer(Float.self)[0] = CPUKernels.scalarOp(op, x.pointer(Float.self)[x.offset], s.value(as: Float.self), scalarOnLeft: scalarOnLeft)

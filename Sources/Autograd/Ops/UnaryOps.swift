@@ -17,7 +17,7 @@ extension Tensor {
         case .logicalNot, .isNaN, .isInf, .isFinite: outDType = .bool
         default: outDType = compute
         }
-        let out = Tensor(uninitializedShape: shape, dtype: outDType, device: device)
+        let out = Tensor(uninitializedLike: x, dtype: outDType)   // x's layout if transposed/permuted dense (CPU)
         Backends.backend(for: device).unary(op, x, into: out)
         if outDType != .bool && outDType != result { return out.convertedWithoutGrad(to: result) }
         return out

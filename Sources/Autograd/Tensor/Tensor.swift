@@ -64,6 +64,19 @@ public struct Tensor: @unchecked Sendable {
         self.init(storage: storage, shape: shape, strides: Shape.contiguousStrides(shape), offset: 0, dtype: dtype)
     }
 
+    /// Allocates an uninitialized CPU tensor of `layout`'s shape laid out as `layout` is when
+    /// that is a non-contiguous CPU tensor whose elements fill a block of storage in some order
+    /// of its dims (transposed, permuted): PyTorch's element-wise ops keep such a layout, and
+    /// then run over the block in memory order. Contiguous otherwise.
+    init(uninitializedLike layout: Tensor, dtype: DType) {
+        guard layout.storage.device.kind == .cpu, !layout.isContiguous, layout.isDenseInSomeOrder else {
+            self.init(uninitializedShape: layout.shape, dtype: dtype, device: layout.device)
+            return
+        }
+        let storage = TensorStorage(cpuByteCount: Swift.max(layout.count, 1) * dtype.byteCount)
+        self.init(storage: storage, shape: layout.shape, strides: layout.strides, offset: 0, dtype: dtype)
+    }
+
     /// The device the elements live on.
     public var device: Device { storage.device }
 

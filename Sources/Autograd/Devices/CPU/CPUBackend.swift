@@ -109,6 +109,13 @@ final class CPUBackend: DeviceBackend {
 
     func unary(_ op: UnaryOp, _ x: Tensor, into out: Tensor) {
         if CKernelPaths.unary(op, x, out) { return }
+        if (x.dtype == .float32 || x.dtype == .float64) && x.shape == out.shape && out.isContiguous && !x.isContiguous
+            && x.count >= CKernelPaths.unaryThreshold && CKernelPaths.hasKernel(op) {
+            // a strided view (a chunk of columns, a strided slice): gathered by the copy kernel,
+            // then the C kernel, so the values do not depend on the layout ([4096, 500] columns
+            // of a [4096, 1000] tensor: exp 2.87 -> 0.65 ms, sigmoid 8.55 -> 0.84)
+            if CKernelPaths.unary(op, withNoGrad { x.contiguous() }, out) { return }
+        }
         if (x.dtype == .float32 || x.dtype == .float64) && x.shape == out.shape && x.isContiguous && out.isContiguous
             && x.count >= CPUBackend.threadedElements {
             // Large dense float ops without a C kernel (sin, floor, log1p, ...): the Swift loop on

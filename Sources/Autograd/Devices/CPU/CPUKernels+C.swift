@@ -59,9 +59,12 @@ enum CKernelPaths {
     /// dense with out's shape or a single broadcast value.
     static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor) -> Bool {
         guard let code = code(op), a.dtype == b.dtype, a.dtype == out.dtype,
-              a.dtype == .float32 || a.dtype == .float64, out.isContiguous else { return false }
+              a.dtype == .float32 || a.dtype == .float64 else { return false }
         let n = out.count
-        let aDense = a.shape == out.shape && a.isContiguous, bDense = b.shape == out.shape && b.isContiguous
+        // dense: laid out as out's block (contiguous, or the same transposed/permuted layout)
+        let aDense = a.hasSameDenseLayout(as: out), bDense = b.hasSameDenseLayout(as: out)
+        let flat = aDense && bDense || aDense && b.count == 1 || bDense && a.count == 1
+        guard flat || out.isContiguous else { return false }
         let incA: Int, incB: Int
         if aDense && bDense {
             (incA, incB) = (1, 1)
@@ -206,7 +209,7 @@ enum CKernelPaths {
     static func binaryScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool, _ out: Tensor) -> Bool {
         if op == .pow && !scalarOnLeft && s.doubleValue == 3 { return unary(cube: x, out) }
         let square = op == .pow && !scalarOnLeft && s.doubleValue == 2
-        guard let code = square ? CKERNELS_MUL : code(op), x.dtype == out.dtype, x.isContiguous, out.isContiguous,
+        guard let code = square ? CKERNELS_MUL : code(op), x.dtype == out.dtype, x.hasSameDenseLayout(as: out),
               x.count >= 16 else { return false }
         let n = x.count
         let status: Int32 = withExtendedLifetime((x, out)) {
@@ -262,11 +265,15 @@ enum CKernelPaths {
         }
     }
 
-    /// `out = f(x)` for contiguous float32/float64 tensors of at least `unaryThreshold` elements.
+    /// `out = f(x)` for float32/float64 tensors of at least `unaryThreshold` elements laid out
+    /// as one dense block (both contiguous, or the same transposed/permuted layout).
     static func unary(_ op: UnaryOp, _ x: Tensor, _ out: Tensor) -> Bool {
         guard let code = code(op) else { return false }
         return unary(code, x, out)
     }
+
+    /// Whether `op` has a C kernel for float32/float64.
+    static func hasKernel(_ op: UnaryOp) -> Bool { code(op) != nil }
 
     /// `x * sigmoid(x)` (silu's forward) of a contiguous float32/float64 CPU tensor of at least
     /// `unaryThreshold` elements in one C pass: the bits of the two ops it replaces, which take
@@ -283,7 +290,7 @@ enum CKernelPaths {
 
     private static func unary(_ code: Int32, _ x: Tensor, _ out: Tensor) -> Bool {
         guard x.dtype == out.dtype, x.dtype == .float32 || x.dtype == .float64,
-              x.count >= unaryThreshold, x.shape == out.shape, x.isContiguous, out.isContiguous else { return false }
+              x.count >= unaryThreshold, x.hasSameDenseLayout(as: out) else { return false }
         let n = x.count
         let status: Int32 = withExtendedLifetime((x, out)) {
             if x.dtype == .float32 {
@@ -737,5 +744,17 @@ extension Tensor {
             expected *= d.size
         }
         return true
+    }
+
+    /// Whether this tensor and `other` have one shape and are both laid out as the same dense
+    /// block (both contiguous, or the same strides on every dim longer than 1 and dense in some
+    /// order): element i of one sits at the same place in its block as element i of the other,
+    /// so an element-wise kernel may run over the two blocks as flat arrays.
+    func hasSameDenseLayout(as other: Tensor) -> Bool {
+        guard shape == other.shape else { return false }
+        let contiguous = isContiguous
+        if contiguous || other.isContiguous { return contiguous && other.isContiguous }
+        for d in shape.indices where shape[d] != 1 && strides[d] != other.strides[d] { return false }
+        return isDenseInSomeOrder
     }
 }
