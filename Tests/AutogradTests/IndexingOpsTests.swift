@@ -112,6 +112,43 @@ final class IndexingOpsTests: XCTestCase {
         XCTAssertEqual(big.maskedSelect(view).gradFn?.name, big[view].gradFn?.name)
     }
 
+    /// Rows put into rows (indexAdd along dim 0, `indexPut` of whole rows, with and without
+    /// accumulation), columns split over the threads: against the definition written out here,
+    /// with repeated indices (accumulated in index order; without accumulation the last write
+    /// stays), float32 and float64, narrow and wide rows, values broadcast along the index dim.
+    func testRowPutsMatchTheDefinition() {
+        for dtype in [DType.float32, .float64] {
+            for (rows, cols, picks) in [(7, 16, 40), (50, 1000, 3000), (3, 4099, 9)] {
+                let base = Tensor.randn([rows, cols], dtype: dtype, seed: 61)
+                let index = Tensor.randint(rows, [picks], seed: 62)
+                let source = Tensor.randn([picks, cols], dtype: dtype, seed: 63)
+                let b = base.to(.float64).scalars(as: Double.self), src = source.to(.float64).scalars(as: Double.self)
+                let ix = index.scalars(as: Int.self)
+                var added = b, written = b
+                for (k, r) in ix.enumerated() {
+                    for j in 0..<cols {
+                        // in the tensor's dtype: float32 sums round to float32 at each step
+                        let sum = added[r * cols + j] + src[k * cols + j]
+                        added[r * cols + j] = dtype == .float32 ? Double(Float(sum)) : sum
+                        written[r * cols + j] = src[k * cols + j]
+                    }
+                }
+                let label = "\(dtype) \(rows)x\(cols), \(picks) picks"
+                XCTAssertEqual(base.indexAdd(dim: 0, index: index, source: source).to(.float64).scalars(as: Double.self), added, label)
+                XCTAssertEqual(base.indexPut([index], values: source).to(.float64).scalars(as: Double.self), written, label)
+                XCTAssertEqual(base.indexPut([index], values: source, accumulate: true).to(.float64).scalars(as: Double.self), added, label)
+                // one row of values broadcast along the picks: every picked row gets it once per pick
+                let row = Tensor.randn([cols], dtype: dtype, seed: 64), rv = row.to(.float64).scalars(as: Double.self)
+                var broadcastAdded = b
+                for r in ix { for j in 0..<cols {
+                    let sum = broadcastAdded[r * cols + j] + rv[j]
+                    broadcastAdded[r * cols + j] = dtype == .float32 ? Double(Float(sum)) : sum
+                } }
+                XCTAssertEqual(base.indexPut([index], values: row, accumulate: true).to(.float64).scalars(as: Double.self), broadcastAdded, label)
+            }
+        }
+    }
+
     func testGradients() {
         let x = randomLeaf([3, 4], seed: 61)
         let src = randomLeaf([2, 3], seed: 62)

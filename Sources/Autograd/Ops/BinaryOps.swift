@@ -115,7 +115,7 @@ extension Tensor {
     /// other operand is a single value (PyTorch's rule for inputs that agree on a layout);
     /// contiguous otherwise.
     static func binaryOutput(_ a: Tensor, _ b: Tensor, shape: [Int], dtype: DType, device: Device) -> Tensor {
-        if device.kind == .cpu {
+        if shape.count >= 2 && device.kind == .cpu {
             let aFull = a.shape == shape, bFull = b.shape == shape
             let donor: Tensor? = aFull && bFull ? (a.strides == b.strides ? a : nil)
                 : aFull && b.count == 1 ? a : bFull && a.count == 1 ? b : nil
@@ -136,7 +136,7 @@ extension Tensor {
     @inline(__always)
     static func computeFloatScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool) -> Tensor? {
         guard x.storage.device.kind == .cpu, x.dtype == .float32 || x.dtype == .float64, op.hasScalarKernel else { return nil }
-        let out = Tensor(uninitializedLike: x, dtype: x.dtype)
+        let out = x.rank < 2 ? Tensor(uninitializedShape: x.shape, dtype: x.dtype, device: .cpu) : Tensor(uninitializedLike: x, dtype: x.dtype)
         if x.shape.isEmpty {
             if x.dtype == .float32 {
                 out.pointer(Float.self)[0] = CPUKernels.scalarOp(op, x.pointer(Float.self)[x.offset], s.value(as: Float.self), scalarOnLeft: scalarOnLeft)

@@ -17,7 +17,8 @@ extension Tensor {
         case .logicalNot, .isNaN, .isInf, .isFinite: outDType = .bool
         default: outDType = compute
         }
-        let out = Tensor(uninitializedLike: x, dtype: outDType)   // x's layout if transposed/permuted dense (CPU)
+        // x's layout if transposed/permuted dense (CPU)
+        let out = x.rank < 2 ? Tensor(uninitializedShape: shape, dtype: outDType, device: device) : Tensor(uninitializedLike: x, dtype: outDType)
         Backends.backend(for: device).unary(op, x, into: out)
         if outDType != .bool && outDType != result { return out.convertedWithoutGrad(to: result) }
         return out

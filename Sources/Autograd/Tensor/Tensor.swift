@@ -68,8 +68,9 @@ public struct Tensor: @unchecked Sendable {
     /// that is a non-contiguous CPU tensor whose elements fill a block of storage in some order
     /// of its dims (transposed, permuted): PyTorch's element-wise ops keep such a layout, and
     /// then run over the block in memory order. Contiguous otherwise.
+    @inline(__always)
     init(uninitializedLike layout: Tensor, dtype: DType) {
-        guard layout.storage.device.kind == .cpu, !layout.isContiguous, layout.isDenseInSomeOrder else {
+        guard layout.rank >= 2, layout.storage.device.kind == .cpu, !layout.isContiguous, layout.isDenseInSomeOrder else {
             self.init(uninitializedShape: layout.shape, dtype: dtype, device: layout.device)
             return
         }

@@ -141,6 +141,8 @@ extension CPUBackend {
     private struct Put: ElementVisitor {
         let values: Tensor, offsets: Tensor, base: Tensor, accumulate: Bool
         func visit<T: Element>(_: T.Type) {
+            if T.self == Float.self, putRows(Float.self) { return }
+            if T.self == Double.self, putRows(Double.self) { return }
             let b = offsets.rank
             let outer = StridedLoop(shape: offsets.shape, operands: [
                 (Array(values.strides.prefix(b)), values.offset), (offsets.strides, offsets.offset),
@@ -164,6 +166,44 @@ extension CPUBackend {
                     o &+= st
                 }
             }
+        }
+
+        /// Float rows: each indexed position a contiguous row of `base`, each values row
+        /// contiguous (indexAdd along dim 0, embedding gradients, `x[i] += rows`). The rows go in
+        /// index order, as in the loop above (repeated positions accumulate in that order, or the
+        /// last write stays), with the columns split over the threads: no two threads touch one
+        /// element. False for other layouts.
+        func putRows<T: FloatElement>(_: T.Type) -> Bool {
+            let b = offsets.rank, m = base.count, count = offsets.count
+            guard base.isContiguous, m >= 16, count > 0, Array(values.shape.dropFirst(b)) == base.shape,
+                  Shape.isContiguous(shape: base.shape, strides: Array(values.strides.dropFirst(b))) else { return false }
+            // each row's (values offset, base offset), in the loop's order
+            var rows = [(value: Int, target: Int)]()
+            rows.reserveCapacity(count)
+            let pk = offsets.pointer(Int64.self)
+            StridedLoop(shape: offsets.shape, operands: [
+                (Array(values.strides.prefix(b)), values.offset), (offsets.strides, offsets.offset),
+            ]).forEachRow { off, n, st in
+                var o = off
+                for _ in 0..<n {
+                    rows.append((o[0], base.offset &+ Int(pk[o[1]])))
+                    o &+= st
+                }
+            }
+            let pv = values.pointer(T.self), px = base.pointer(T.self), accumulate = self.accumulate
+            rows.withUnsafeBufferPointer { rows in
+                CKernelPaths.parallelFor(m, grain: Swift.max(256, (1 << 15) / count)) { begin, end in
+                    for row in rows {
+                        let src = pv + row.value, dst = px + row.target
+                        if accumulate {
+                            for j in begin..<end { dst[j] += src[j] }
+                        } else {
+                            for j in begin..<end { dst[j] = src[j] }
+                        }
+                    }
+                }
+            }
+            return true
         }
     }
 
