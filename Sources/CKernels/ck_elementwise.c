@@ -248,6 +248,32 @@ CK_GELU(s, float)
 CK_GELU(d, double)
 
 /* ======================================================================================== */
+/* clamp                                                                                      */
+/* ======================================================================================== */
+
+#define CK_CLAMP(P, T)                                                                        \
+    typedef struct {                                                                          \
+        void (*fn)(long, const T *, T, T, T *);                                               \
+        const T *x;                                                                           \
+        T lo, hi;                                                                             \
+        T *out;                                                                               \
+    } ck_##P##clamp_ctx;                                                                      \
+    static void ck_##P##clamp_chunk(void *v, long begin, long end) {                          \
+        const ck_##P##clamp_ctx *c = (const ck_##P##clamp_ctx *)v;                            \
+        c->fn(end - begin, c->x + begin, c->lo, c->hi, c->out + begin);                       \
+    }                                                                                         \
+    int ckernels_##P##clamp(long n, const T *x, T lo, T hi, T *out) {                         \
+        if (n < 0) return CKERNELS_EINVAL;                                                    \
+        if (n == 0) return CKERNELS_OK;                                                       \
+        if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                 \
+        ck_##P##clamp_ctx c = {ck_vec_now()->P##clamp, x, lo, hi, out};                      \
+        ck_parallel_units(n, CK_PAR_EXACT, ck_##P##clamp_chunk, &c);                          \
+        return CKERNELS_OK;                                                                   \
+    }
+CK_CLAMP(s, float)
+CK_CLAMP(d, double)
+
+/* ======================================================================================== */
 /* select                                                                                     */
 /* ======================================================================================== */
 

@@ -137,6 +137,9 @@ typedef struct {
     ck_dun_fn dgelu[2];
     ck_sbin_fn sgelu_bwd[2];
     ck_dbin_fn dgelu_bwd[2];
+    /* min(max(x, lo), hi) with the NaN rule of the binary max/min */
+    void (*sclamp)(long n, const float *x, float lo, float hi, float *out);
+    void (*dclamp)(long n, const double *x, double lo, double hi, double *out);
     /* The same loops storing with non-temporal stores, for outputs aligned to 64 bytes and
      * whole 64-byte lines; NULL where the ISA has none (or the op is compute-bound). */
     ck_sbin_fn sbinary_nt[CK_NBINARY][3];

@@ -109,6 +109,29 @@ final class ElementwiseOpsTests: XCTestCase {
         XCTAssertEqual(Tensor([1.0, -1.0]).atanh().scalars(as: Float.self), [.infinity, -.infinity])
     }
 
+    /// clamp with both bounds in one C pass gives the bits of its two halves run one after the
+    /// other (NaN in the input or a bound, min > max, signed zeros), in the input's layout, and
+    /// its gradient is unchanged.
+    func testClampInOnePassMatchesItsTwoHalves() {
+        for dtype in [DType.float32, .float64] {
+            var v = Tensor.randn([40, 70], dtype: .float64, seed: 51).scalars(as: Double.self)
+            v[3] = .nan
+            v[9] = -0.0
+            v[100] = .infinity
+            let x = Tensor(shape: [40, 70], scalars: v).to(dtype)
+            for input in [x, x.transposed(0, 1), x[0..., 0..<9], x.reshaped([-1])[0..<15]] {
+                for (lo, hi) in [(-0.5, 0.5), (0.5, -0.5), (-0.0, 0.0), (Double.nan, 1.0), (-1.0, Double.nan), (-.infinity, 0.25)] {
+                    let once = input.clamp(min: lo, max: hi), twice = input.clamp(min: lo).clamp(max: hi)
+                    XCTAssertEqual(once.strides, twice.strides)
+                    XCTAssertEqual(once.to(.float64).contiguous().scalars(as: Double.self).map(\.bitPattern),
+                                   twice.to(.float64).contiguous().scalars(as: Double.self).map(\.bitPattern), "\(dtype) \(input.shape) [\(lo), \(hi)]")
+                }
+            }
+        }
+        let leaf = randomLeaf([6, 5], seed: 52)
+        assertGradcheck([leaf]) { $0[0].clamp(min: -0.3, max: 0.4) * 3 }
+    }
+
     func testClampWithTensorBoundsBroadcastsAndDifferentiatesAllThree() {
         let x = randomLeaf([2, 3], seed: 1)
         let lo = randomLeaf([3], seed: 2, shift: -0.5)

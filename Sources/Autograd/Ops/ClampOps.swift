@@ -23,9 +23,12 @@ extension Tensor {
     public func clamp(min: Double? = nil, max: Double? = nil) -> Tensor {
         check { () throws(ShapeError) in try Tensor.validateClamp(self, hasMin: min != nil, hasMax: max != nil, op: "clamp") }
         var out = self.detached()
-        if let min { out = Tensor.computeBinary(.maximum, .tensor(out), .scalar(boundScalar(min)), name: "clamp") }
-        if let max { out = Tensor.computeBinary(.minimum, .tensor(out), .scalar(boundScalar(max)), name: "clamp") }
-        if min == nil && max == nil { out = clone().detached() }
+        if let min, let max, let once = CKernelPaths.clamp(out, min, max) {
+            out = once   // both bounds in one pass (float CPU tensors), the same bits
+        } else {
+            if let min { out = Tensor.computeBinary(.maximum, .tensor(out), .scalar(boundScalar(min)), name: "clamp") }
+            if let max { out = Tensor.computeBinary(.minimum, .tensor(out), .scalar(boundScalar(max)), name: "clamp") }
+        }
         return Tensor.record(out, input: self) {
             let node = ClampBackward1(min: min, max: max)
             node.selfSlot = node.save(self)

@@ -396,6 +396,19 @@ int ckernels_sunary(int op, long n, const float *x, float *out);
 int ckernels_dunary(int op, long n, const double *x, double *out);
 
 /**
+ * x[i] limited to [lo, hi] for contiguous x and out (which may be the same array), i in [0, n),
+ * by the rule of the Swift library's maximum then minimum: r = lo >= x ? lo : x, then
+ * hi < r ? hi : r (so lo > hi gives hi, and between signed zeros the first operand of each
+ * step stays); a NaN in x, lo or hi gives the default quiet NaN. Runs in parallel above 64K
+ * elements.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for n < 0 or a null pointer with n > 0.
+ */
+int ckernels_sclamp(long n, const float *x, float lo, float hi, float *out);
+
+/** Double-precision `ckernels_sclamp`. */
+int ckernels_dclamp(long n, const double *x, double lo, double hi, double *out);
+
+/**
  * The Gaussian error linear unit, out[i] = gelu(x[i]), for contiguous x and out (which may be
  * the same array), i in [0, n). approximate 0: x * (erf(x * 0.7071067811865476) + 1) * 0.5;
  * 1: x * (tanh((x + x * x * x * 0.044715) * 0.7978845608028654) + 1) * 0.5. Each operation

@@ -272,6 +272,22 @@ enum CKernelPaths {
         return unary(code, x, out)
     }
 
+    /// `x` limited to `[lo, hi]` in one C pass for a float32/float64 CPU tensor of at least 16
+    /// elements laid out as one dense block: the bits of `maximum` with `lo`, then `minimum`
+    /// with `hi` (the bounds rounded to the dtype); the result in x's layout. Nil otherwise.
+    static func clamp(_ x: Tensor, _ lo: Double, _ hi: Double) -> Tensor? {
+        guard x.storage.device.kind == .cpu, x.dtype == .float32 || x.dtype == .float64, x.count >= 16 else { return nil }
+        let out = Tensor(uninitializedLike: x, dtype: x.dtype)
+        guard x.hasSameDenseLayout(as: out) else { return nil }
+        let status: Int32 = withExtendedLifetime((x, out)) {
+            if x.dtype == .float32 {
+                return ckernels_sclamp(x.count, x.pointer(Float.self) + x.offset, Float(lo), Float(hi), out.pointer(Float.self) + out.offset)
+            }
+            return ckernels_dclamp(x.count, x.pointer(Double.self) + x.offset, lo, hi, out.pointer(Double.self) + out.offset)
+        }
+        return status == CKERNELS_OK ? out : nil
+    }
+
     /// Whether `op` has a C kernel for float32/float64.
     static func hasKernel(_ op: UnaryOp) -> Bool { code(op) != nil }
 
