@@ -149,6 +149,29 @@ final class IndexingOpsTests: XCTestCase {
         }
     }
 
+    /// scatter and scatterAdd large enough to run in slabs on all threads, along the first,
+    /// a middle and the last dim, with repeated targets: against the definition written out here
+    /// (contributions to one element added in index order, the last write staying).
+    func testThreadedScatterMatchesTheDefinition() {
+        let shape = [40, 30, 70], target = Tensor.randn([40, 50, 70], seed: 71)
+        for dim in [0, 1, 2] {
+            let size = target.shape[dim]
+            let index = Tensor.randint(size, shape, seed: UInt64(72 + dim)), source = Tensor.randn(shape, seed: 75)
+            let t = target.scalars(as: Float.self), ix = index.scalars(as: Int.self), sv = source.scalars(as: Float.self)
+            var added = t, written = t
+            for i in 0..<shape[0] { for j in 0..<shape[1] { for k in 0..<shape[2] {
+                let p = (i * shape[1] + j) * shape[2] + k
+                var c = [i, j, k]
+                c[dim] = ix[p]
+                let q = (c[0] * 50 + c[1]) * 70 + c[2]
+                added[q] = added[q] + sv[p]
+                written[q] = sv[p]
+            } } }
+            XCTAssertEqual(target.scatterAdd(dim: dim, index: index, source: source).scalars(as: Float.self), added, "dim \(dim)")
+            XCTAssertEqual(target.scatter(dim: dim, index: index, source: source).scalars(as: Float.self), written, "dim \(dim)")
+        }
+    }
+
     func testGradients() {
         let x = randomLeaf([3, 4], seed: 61)
         let src = randomLeaf([2, 3], seed: 62)

@@ -1,3 +1,4 @@
+import CKernels
 /// CPU implementations of the indexing and scan kernel families.
 extension CPUBackend {
     func gather(_ x: Tensor, dim: Int, index: Tensor, into out: Tensor) {
@@ -58,6 +59,27 @@ extension CPUBackend {
     }
 
     func scatter(_ src: Tensor, dim: Int, index: Tensor, into target: Tensor, accumulate: Bool) {
+        let rank = index.rank, split = dim == 0 ? rank - 1 : 0
+        if rank >= 2 && index.count >= CPUBackend.threadedElements && index.shape[split] >= 2 && ckernels_num_threads() > 1 {
+            // Slabs along a dim other than `dim` on all threads: elements of different slabs
+            // land in different places, and each element's contributions keep their order (the
+            // same bits as one loop). [1000, 1000].scatterAdd(dim: 0) of [4096, 1000]: 14.4 ->
+            // 6.1 ms (PyTorch 9.0).
+            let n = index.shape[split], parts = 4 * Int(ckernels_num_threads())
+            let chunk = Swift.max(1, (n + parts - 1) / parts)
+            let slabs = withNoGrad { () -> [[Tensor]] in
+                stride(from: 0, to: n, by: chunk).map { start in
+                    [src, index, target].map { $0.detached().narrow(dim: split, start: start, length: Swift.min(n, start + chunk) - start) }
+                }
+            }
+            CKernelPaths.parallelFor(slabs.count, grain: 1) { begin, end in
+                for k in begin..<end {
+                    let t = slabs[k]
+                    t[2].dtype.visit(Scatter(src: t[0], dim: dim, index: t[1], target: t[2], accumulate: accumulate))
+                }
+            }
+            return
+        }
         target.dtype.visit(Scatter(src: src, dim: dim, index: index, target: target, accumulate: accumulate))
     }
 
