@@ -33,6 +33,8 @@ typedef struct {
                 for (long i = 0; i < n; i++) d[i] = v;                                     \
             else                                                                           \
                 for (long i = 0; i < n; i++) d[i * ds] = v;                                \
+        } else if (ds == 1 && ss == -1) { /* a flipped row (vectorizes) */                 \
+            for (long i = 0; i < n; i++) d[i] = s[-i];                                     \
         } else if (ds == 1) {                                                              \
             for (long i = 0; i < n; i++) d[i] = s[i * ss];                                 \
         } else {                                                                           \

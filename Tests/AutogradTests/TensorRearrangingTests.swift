@@ -3,6 +3,22 @@ import XCTest
 
 /// flipped, rolled, repeated, tiled (Shape/Tensor+Rearranging).
 final class TensorRearrangingTests: XCTestCase {
+    /// Flipping the last dim of wide rows (the copy kernel's reversed-row loop, every element
+    /// size, odd lengths) and both dims, against reversed rows written out here.
+    func testFlippedWideRowsMatchReversedRows() {
+        let rows = 37, cols = 1001
+        let x = Tensor.randn([rows, cols], dtype: .float64, seed: 81) * 100
+        let v = x.scalars(as: Double.self)
+        let reversed = (0..<rows).flatMap { r in v[(r * cols)..<((r + 1) * cols)].reversed() }
+        for dtype in [DType.float64, .float32, .int32, .int16, .uint8] {
+            let t = x.to(dtype), want = Tensor(shape: [rows, cols], scalars: reversed).to(dtype)
+            XCTAssertEqual(t.flipped(dims: [1]).to(.float64).scalars(as: Double.self), want.to(.float64).scalars(as: Double.self), "\(dtype)")
+            // both dims: the whole row-major sequence reversed
+            XCTAssertEqual(t.flipped(dims: [0, 1]).to(.float64).scalars(as: Double.self),
+                           Array(t.to(.float64).scalars(as: Double.self).reversed()), "\(dtype) both")
+        }
+    }
+
     func testValuesByHand() {
         XCTAssertEqual(Tensor([[1, 2], [3, 4]]).flipped(dims: [1]).scalars(as: Int.self), [2, 1, 4, 3])
         XCTAssertEqual(Tensor([[1, 2], [3, 4]]).flipped(dims: [0, 1]).scalars(as: Int.self), [4, 3, 2, 1])
