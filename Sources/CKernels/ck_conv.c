@@ -390,3 +390,59 @@ CK_CONV_ENTRY(d, double)
     }
 CK_MAX_POOL(s, float, int32_t)
 CK_MAX_POOL(d, double, int64_t)
+
+/* ---- window sums (average pooling) ---- */
+
+/* Sums of each window of kk <= 64 positions, positions outside the image counting +0, in the
+ * order of `ckernels_ssum_dim` over a column of kk: position k to accumulator k % 4 while four
+ * remain, the rest to the first; (s0 + s1) + (s2 + s3), then +0.0 + that. */
+#define CK_WINDOW_SUM(P, T)                                                                        \
+    typedef struct {                                                                               \
+        const ckernels_window *w;                                                                  \
+        const T *x;                                                                                \
+        long sn, sc, sh, sw;                                                                       \
+        T *out;                                                                                    \
+    } ck_##P##ws_ctx;                                                                              \
+    static void ck_##P##ws_chunk(void *v, long begin, long end) {                                  \
+        const ck_##P##ws_ctx *c = (const ck_##P##ws_ctx *)v;                                       \
+        const ckernels_window w = *c->w;                                                           \
+        const long kh = w.kernel_h, kw = w.kernel_w, oh = w.out_h, ow = w.out_w;                  \
+        const long kk = kh * kw, full = kk - kk % 4;                                               \
+        for (long p = begin; p < end; p++) {                                                       \
+            const T *plane = c->x + p / w.channels * c->sn + p % w.channels * c->sc;              \
+            T *restrict out = c->out + p * oh * ow;                                                \
+            for (long oy = 0; oy < oh; oy++) {                                                     \
+                const long y0 = oy * w.stride_h - w.pad_h;                                         \
+                for (long ox = 0; ox < ow; ox++) {                                                 \
+                    const long x0 = ox * w.stride_w - w.pad_w;                                     \
+                    T acc[4] = {0, 0, 0, 0};                                                       \
+                    long k = 0;                                                                    \
+                    for (long i = 0; i < kh; i++) {                                                \
+                        const long y = y0 + i * w.dilation_h;                                      \
+                        const int row_in = y >= 0 && y < w.height;                                 \
+                        for (long j = 0; j < kw; j++, k++) {                                       \
+                            const long xx = x0 + j * w.dilation_w;                                 \
+                            const T v_ = row_in && xx >= 0 && xx < w.width ? plane[y * c->sh + xx * c->sw] \
+                                                                           : (T)0;                 \
+                            acc[k < full ? k % 4 : 0] += v_;                                       \
+                        }                                                                          \
+                    }                                                                              \
+                    out[oy * ow + ox] = (T)0 + ((acc[0] + acc[1]) + (acc[2] + acc[3]));            \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    int ckernels_##P##window_sum2d(const ckernels_window *w, long batch, const T *x, long sn,      \
+                                   long sc, long sh, long sw, T *out) {                            \
+        if (!ck_window_ok(w) || batch < 0 || w->kernel_h * w->kernel_w > 64) return CKERNELS_EINVAL; \
+        const long planes = batch * w->channels, per = w->out_h * w->out_w;                        \
+        if (planes == 0 || per == 0) return CKERNELS_OK;                                           \
+        if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                      \
+        ck_##P##ws_ctx c = {w, x, sn, sc, sh, sw, out};                                            \
+        long work = per * w->kernel_h * w->kernel_w;                                               \
+        if (planes * work < (1L << 15)) ck_##P##ws_chunk(&c, 0, planes);                           \
+        else ckernels_parallel_for(planes, ((1L << 14) + work - 1) / work, ck_##P##ws_chunk, &c);  \
+        return CKERNELS_OK;                                                                        \
+    }
+CK_WINDOW_SUM(s, float)
+CK_WINDOW_SUM(d, double)

@@ -153,8 +153,11 @@ public func avgPool2d(_ input: Tensor, kernelSize: (Int, Int), stride: (Int, Int
     let divisor = avgPoolDivisor(g, countIncludePad: countIncludePad, divisorOverride: divisorOverride, dtype: input.dtype, device: input.device)
     let kk = g.kernelH * g.kernelW, l = g.outH * g.outW
     let out = withNoGrad { () -> Tensor in
-        let cols = input.detached().reshaped(g.imageShape).im2col(g).reshaped([g.batch, g.channels, kk, l])
-        return (cols.sum(dim: 2) / divisor).reshaped(pooledShape(input, g))
+        let image = input.detached().reshaped(g.imageShape)
+        // the window sums in one pass where the CPU kernel takes them (the same bits as the sum
+        // of im2col's columns), else those columns summed
+        let sums = CKernelPaths.windowSum2d(image, geometry: g) ?? image.im2col(g).reshaped([g.batch, g.channels, kk, l]).sum(dim: 2)
+        return (sums / divisor).reshaped(pooledShape(input, g))
     }.detached()
     return Tensor.record(out, input: input) {
         let node = AvgPool2DBackward0(geometry: g, inputShape: input.shape)

@@ -690,6 +690,22 @@ int ckernels_dmax_pool2d(const ckernels_window *w, long batch, const double *x, 
                          long sw, double *out, int64_t *index);
 
 /**
+ * The sum of each pooling window (average pooling's numerators), laid out and read as in
+ * `ckernels_smax_pool2d`: out[p*L + q] sums the window's kernel_h * kernel_w <= 64 positions,
+ * those outside the image as +0, in the order of `ckernels_ssum_dim` over a column of that
+ * length (what swift-autograd's sum over the window dim of im2col's columns computes, bit for
+ * bit). out is contiguous and must not overlap x. Parallel over planes from 32K window positions.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an invalid window, a window of more than 64
+ *   positions, batch < 0 or null pointers with outputs to write.
+ */
+int ckernels_swindow_sum2d(const ckernels_window *w, long batch, const float *x, long sn, long sc, long sh,
+                           long sw, float *out);
+
+/** Double-precision `ckernels_swindow_sum2d`. */
+int ckernels_dwindow_sum2d(const ckernels_window *w, long batch, const double *x, long sn, long sc, long sh,
+                           long sw, double *out);
+
+/**
  * col2im of one image for the band of output rows [oy0, oy1), the adjoint of `ckernels_sim2col`:
  * adds every column entry (laid out as there) into the contiguous `image` (channels x height x
  * width) position it was read from; entries read from the padding are dropped. Each image

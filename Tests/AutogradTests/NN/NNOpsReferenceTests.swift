@@ -158,6 +158,45 @@ final class NNOpsReferenceTests: XCTestCase {
         }
     }
 
+    /// Average pooling's window sums in one C pass give the bits of summing im2col's columns
+    /// over the window (the composed form, written out here): kernels and strides with and
+    /// without padding, both padding rules, a divisor override, a transposed input, float64,
+    /// and a 9 x 9 window (81 positions: the composed form itself).
+    func testAvgPoolWindowSumsMatchTheSumOfColumns() {
+        let base = Tensor.randn([3, 5, 13, 11], seed: 91) * 10
+        let cases: [(Tensor, (Int, Int), (Int, Int), (Int, Int), Bool, Int?)] = [
+            (base, (2, 2), (2, 2), (0, 0), true, nil), (base, (3, 3), (1, 1), (1, 1), true, nil),
+            (base, (3, 3), (2, 2), (1, 1), false, nil), (base, (3, 2), (2, 1), (1, 1), true, 5),
+            (base.transposed(2, 3), (2, 3), (1, 2), (1, 0), false, nil), (base.to(.float64), (3, 3), (2, 2), (1, 1), false, nil),
+            (Tensor.randn([2, 3, 20, 20], seed: 92), (9, 9), (3, 3), (4, 4), true, nil),
+        ]
+        for (x, k, st, pad, include, divisor) in cases {
+            let got = avgPool2d(x, kernelSize: k, stride: st, padding: pad, countIncludePad: include, divisorOverride: divisor)
+            let g = WindowGeometry(batch: x.shape[0], channels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                                   kernelH: k.0, kernelW: k.1, strideH: st.0, strideW: st.1, paddingH: pad.0, paddingW: pad.1,
+                                   dilationH: 1, dilationW: 1)
+            let kk = k.0 * k.1, l = g.outH * g.outW
+            let sums = x.contiguous().im2col(g).reshaped([g.batch, g.channels, kk, l]).sum(dim: 2)
+            let counts: Tensor
+            if let divisor {
+                counts = Tensor.full([], value: Double(divisor), dtype: x.dtype)
+            } else if include {
+                counts = Tensor.full([], value: Double(kk), dtype: x.dtype)
+            } else {
+                var one = g
+                one.batch = 1
+                one.channels = 1
+                counts = Tensor.ones(one.imageShape, dtype: x.dtype).im2col(one).sum(dim: 1)
+            }
+            let want = (sums / counts).reshaped(got.shape)
+            XCTAssertEqual(got.to(.float64).scalars(as: Double.self).map(\.bitPattern), want.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                           "\(x.dtype) kernel \(k) stride \(st) padding \(pad) include \(include)")
+        }
+        // all-negative-zero windows sum to +0, as the columns' sum does
+        let zeros = Tensor.full([1, 1, 4, 4], value: -0.0)
+        XCTAssertEqual(avgPool2d(zeros, kernelSize: (2, 2)).scalars(as: Float.self).map(\.bitPattern), [UInt32](repeating: 0, count: 4))
+    }
+
     func testMaxPoolIndicesAreFlatPlanePositions() {
         let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map { Double($0 % 5) }, dtype: .float64)
         let (values, indices) = maxPool2dWithIndices(x, kernelSize: (2, 2))

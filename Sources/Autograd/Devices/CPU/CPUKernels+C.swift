@@ -420,6 +420,24 @@ enum CKernelPaths {
         return status == CKERNELS_OK ? (values, window) : nil
     }
 
+    /// The sum of each window of `g` over a float32/float64 CPU `x` `[N, C, H, W]` (any strides)
+    /// in one C pass (`ckernels_*window_sum2d`), `[N, C, L]`: the bits of summing im2col's
+    /// columns (padding as 0) over the window dim. Nil for other devices or dtypes, or windows
+    /// of more than 64 positions.
+    static func windowSum2d(_ x: Tensor, geometry g: WindowGeometry) -> Tensor? {
+        guard x.device == .cpu, x.dtype == .float32 || x.dtype == .float64, x.rank == 4, g.kernelH * g.kernelW <= 64 else { return nil }
+        let sums = Tensor(uninitializedShape: [g.batch, g.channels, g.outH * g.outW], dtype: x.dtype)
+        var w = ckernels_window(geometry: g, channels: g.channels)
+        let (sn, sc, sh, sw) = (x.strides[0], x.strides[1], x.strides[2], x.strides[3])
+        let status: Int32 = withExtendedLifetime((x, sums)) {
+            if x.dtype == .float32 {
+                return ckernels_swindow_sum2d(&w, g.batch, x.pointer(Float.self) + x.offset, sn, sc, sh, sw, sums.pointer(Float.self))
+            }
+            return ckernels_dwindow_sum2d(&w, g.batch, x.pointer(Double.self) + x.offset, sn, sc, sh, sw, sums.pointer(Double.self))
+        }
+        return status == CKERNELS_OK ? sums : nil
+    }
+
     /// gelu's forward of a contiguous float32/float64 CPU `x` of at least `unaryThreshold`
     /// elements in one C pass (`ckernels_*gelu`): the composed form's operations in its order,
     /// rounded alike, with the C erf and tanh the composed form gets at these sizes: the same
