@@ -95,6 +95,16 @@ final class SortOpsTests: XCTestCase {
                 XCTAssertEqual(i.scalars(as: Int.self), si.narrow(dim: 1, start: 0, length: k).contiguous().scalars(as: Int.self))
             }
         }
+        // beyond the insertion buffer: selection of the k-th key, then a sort of the k (many ties)
+        let wide = (Tensor.randn([20, 200], seed: 5) * 2).round()
+        for largest in [true, false] {
+            for k in [33, 90, 99, 150, 200] {
+                let (v, i) = wide.topk(k, dim: 1, largest: largest)
+                let (sv, si) = wide.sort(dim: 1, descending: largest)
+                XCTAssertEqual(i.scalars(as: Int.self), si.narrow(dim: 1, start: 0, length: k).contiguous().scalars(as: Int.self), "k \(k)")
+                XCTAssertEqual(v.scalars(as: Float.self), sv.narrow(dim: 1, start: 0, length: k).contiguous().scalars(as: Float.self))
+            }
+        }
         XCTAssertEqual(x.topk(3, dim: 0).values.shape, [3, 40])
         XCTAssertEqual(Tensor(2.0).topk(1).values.item(), 2)
         assertValidationFails("topk: selected index k (41) out of range for dimension 1 with size 40") { _ = try x.validateTopk(41, dim: 1) }
