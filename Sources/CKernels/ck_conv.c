@@ -395,8 +395,24 @@ CK_MAX_POOL(d, double, int64_t)
 
 /* Sums of each window of kk <= 64 positions, positions outside the image counting +0, in the
  * order of `ckernels_ssum_dim` over a column of kk: position k to accumulator k % 4 while four
- * remain, the rest to the first; (s0 + s1) + (s2 + s3), then +0.0 + that. */
+ * remain, the rest to the first; (s0 + s1) + (s2 + s3), then +0.0 + that. Windows wholly
+ * inside the image go a run of outputs at a time (independent lanes that vectorize), as in
+ * max pooling; the others position by position. */
 #define CK_WINDOW_SUM(P, T)                                                                        \
+    static inline __attribute__((always_inline)) void ck_##P##ws_run(                             \
+        const T *s, long m, long step, long kh, long kw, long dh, long dw, T *restrict orow) {     \
+        T acc[4][CK_MP_RUN];                                                                       \
+        const long kk = kh * kw, full = kk - kk % 4;                                               \
+        for (int q = 0; q < 4; q++)                                                                \
+            for (long ox = 0; ox < m; ox++) acc[q][ox] = 0;                                        \
+        for (long k = 0; k < kk; k++) {                                                            \
+            const T *sk = s + k / kw * dh + k % kw * dw;                                           \
+            T *restrict a = acc[k < full ? k % 4 : 0];                                             \
+            for (long ox = 0; ox < m; ox++) a[ox] += sk[ox * step];                                \
+        }                                                                                          \
+        for (long ox = 0; ox < m; ox++)                                                            \
+            orow[ox] = (T)0 + ((acc[0][ox] + acc[1][ox]) + (acc[2][ox] + acc[3][ox]));             \
+    }                                                                                              \
     typedef struct {                                                                               \
         const ckernels_window *w;                                                                  \
         const T *x;                                                                                \
@@ -408,12 +424,35 @@ CK_MAX_POOL(d, double, int64_t)
         const ckernels_window w = *c->w;                                                           \
         const long kh = w.kernel_h, kw = w.kernel_w, oh = w.out_h, ow = w.out_w;                  \
         const long kk = kh * kw, full = kk - kk % 4;                                               \
+        const long sh = c->sh, sw = c->sw, dh = w.dilation_h * sh, dw = w.dilation_w * sw;        \
+        /* output columns whose whole window lies inside the image's columns */                    \
+        long lo = 0, hi = ow;                                                                      \
+        for (long j = 0; j < kw; j++) {                                                            \
+            long l, h;                                                                             \
+            ck_valid_range(ow, w.width, w.stride_w, j * w.dilation_w - w.pad_w, &l, &h);           \
+            if (l > lo) lo = l;                                                                    \
+            if (h < hi) hi = h;                                                                    \
+        }                                                                                          \
+        if (hi < lo) hi = lo;                                                                      \
         for (long p = begin; p < end; p++) {                                                       \
             const T *plane = c->x + p / w.channels * c->sn + p % w.channels * c->sc;              \
             T *restrict out = c->out + p * oh * ow;                                                \
             for (long oy = 0; oy < oh; oy++) {                                                     \
                 const long y0 = oy * w.stride_h - w.pad_h;                                         \
+                const int rows_inside = y0 >= 0 && y0 + (kh - 1) * w.dilation_h < w.height;        \
+                T *restrict orow = out + oy * ow;                                                  \
+                const long a = rows_inside ? lo : ow, b = rows_inside ? hi : ow;                   \
+                for (long r0 = a; r0 < b; r0 += CK_MP_RUN) {                                       \
+                    const long m = b - r0 < CK_MP_RUN ? b - r0 : CK_MP_RUN;                        \
+                    const T *s = plane + y0 * sh + (r0 * w.stride_w - w.pad_w) * sw;               \
+                    const long step = w.stride_w * sw;                                             \
+                    if (step == 1) ck_##P##ws_run(s, m, 1, kh, kw, dh, dw, orow + r0);             \
+                    else if (step == 2) ck_##P##ws_run(s, m, 2, kh, kw, dh, dw, orow + r0);        \
+                    else ck_##P##ws_run(s, m, step, kh, kw, dh, dw, orow + r0);                    \
+                }                                                                                  \
                 for (long ox = 0; ox < ow; ox++) {                                                 \
+                    if (ox == a) ox = b;                                                           \
+                    if (ox >= ow) break;                                                           \
                     const long x0 = ox * w.stride_w - w.pad_w;                                     \
                     T acc[4] = {0, 0, 0, 0};                                                       \
                     long k = 0;                                                                    \
@@ -422,12 +461,12 @@ CK_MAX_POOL(d, double, int64_t)
                         const int row_in = y >= 0 && y < w.height;                                 \
                         for (long j = 0; j < kw; j++, k++) {                                       \
                             const long xx = x0 + j * w.dilation_w;                                 \
-                            const T v_ = row_in && xx >= 0 && xx < w.width ? plane[y * c->sh + xx * c->sw] \
+                            const T v_ = row_in && xx >= 0 && xx < w.width ? plane[y * sh + xx * sw] \
                                                                            : (T)0;                 \
                             acc[k < full ? k % 4 : 0] += v_;                                       \
                         }                                                                          \
                     }                                                                              \
-                    out[oy * ow + ox] = (T)0 + ((acc[0] + acc[1]) + (acc[2] + acc[3]));            \
+                    orow[ox] = (T)0 + ((acc[0] + acc[1]) + (acc[2] + acc[3]));                     \
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
