@@ -128,8 +128,7 @@ extension Tensor {
     /// Sorts positions 0..<n of each of `rows` rows by key (ties by position) into `out` (rows
     /// of n int64), rows on all threads. With a `limit` of at most 32, only the first `limit`
     /// are found (a sorted buffer of the best so far, entered only by keys below its last),
-    /// the rest of the row left as it was; with a larger limit below n / 2, the limit-th key by
-    /// selection, then the keys up to it radix-sorted; otherwise a stable LSD radix sort (four
+    /// the rest of the row left as it was; otherwise a stable LSD radix sort of the keys (four
     /// byte passes for float32's 32-bit keys, eight for 64-bit ones, skipping bytes every key
     /// of the row shares).
     private static func sortRows(_ rows: Int, _ n: Int, limit: Int?, _ out: UnsafeMutablePointer<Int64>,
@@ -169,61 +168,14 @@ extension Tensor {
             let scratchKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
             let positions = UnsafeMutablePointer<Int>.allocate(capacity: 2 * n)
             let counts = UnsafeMutablePointer<Int>.allocate(capacity: 8 * 256)
-            let chosen = UnsafeMutablePointer<Int>.allocate(capacity: n)
-            defer { scratchKeys.deallocate(); positions.deallocate(); counts.deallocate(); chosen.deallocate() }
+            defer { scratchKeys.deallocate(); positions.deallocate(); counts.deallocate() }
             for row in begin..<end {
                 keys.load(row: row, n, flip: flip, into: rowKeys)
-                let dst = out + row * n
-                if let k = limit, k < n / 2 {
-                    // topk beyond the buffer: the k-th smallest key by selection, then the k
-                    // smallest (key, position) gathered in position order and radix-sorted
-                    if k == 0 { continue }
-                    scratchKeys.update(from: rowKeys, count: n)
-                    let kth = select(scratchKeys, n, k - 1)
-                    var below = 0
-                    for i in 0..<n where rowKeys[i] < kth { below += 1 }
-                    var ties = k - below, m = 0
-                    for i in 0..<n {
-                        let key = rowKeys[i]
-                        guard key < kth || (key == kth && ties > 0) else { continue }
-                        if key == kth { ties -= 1 }
-                        rowKeys[m] = key
-                        chosen[m] = i
-                        m += 1
-                    }
-                    let (_, sorted) = radixSort(rowKeys, scratchKeys, positions, k, bytes: bytes, counts: counts)
-                    for j in 0..<k { dst[j] = Int64(chosen[sorted[j]]) }
-                    continue
-                }
                 let (_, sorted) = radixSort(rowKeys, scratchKeys, positions, n, bytes: bytes, counts: counts)
+                let dst = out + row * n
                 for i in 0..<n { dst[i] = Int64(sorted[i]) }
             }
         }
-    }
-
-    /// The (k+1)-th smallest of the n keys at `a` (k in 0..<n), reordering them: quickselect
-    /// with median-of-three pivots and crossing partitions.
-    private static func select(_ a: UnsafeMutablePointer<UInt64>, _ n: Int, _ k: Int) -> UInt64 {
-        var lo = 0, hi = n - 1
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2
-            let x = a[lo], y = a[mid], z = a[hi]
-            let pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y))
-            var i = lo, j = hi
-            while i <= j {
-                while a[i] < pivot { i += 1 }
-                while a[j] > pivot { j -= 1 }
-                if i <= j {
-                    let t = a[i]
-                    a[i] = a[j]
-                    a[j] = t
-                    i += 1
-                    j -= 1
-                }
-            }
-            if k <= j { hi = j } else if k >= i { lo = i } else { return a[k] }
-        }
-        return a[k]
     }
 
     /// Stable LSD radix sort of the n keys at `keys` by their low `bytes` bytes, carrying their
