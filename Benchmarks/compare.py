@@ -125,6 +125,9 @@ def torch_figures(quick, threads):
     leaf, upstream = la.clone().requires_grad_(), torch.ones(4096, 1000)
     ln_params = [lh.clone().requires_grad_(), gamma.clone().requires_grad_(), beta.clone().requires_grad_()]
     ln_upstream = torch.randn(4096, 1024, generator=g)
+    square, square2 = torch.randn(2048, 2048, generator=g), torch.randn(2048, 2048, generator=g)
+    table, tokens = torch.randn(50000, 512, generator=g), torch.randint(50000, (64, 128), generator=g)
+    targets, picks = torch.zeros(1000, 1000), torch.randint(1000, (4096,), generator=g)
 
     def layer_norm_fwd_bwd():
         for p in ln_params:
@@ -144,10 +147,18 @@ def torch_figures(quick, threads):
             ("batchNorm train [16, 64, 32, 32]", lambda: F.batch_norm(limages, None, None, stats[2], stats[3],
                                                                        training=True)),
             ("maxPool2d 2x2 [16, 64, 32, 32]", lambda: F.max_pool2d(limages, 2)),
+            ("avgPool2d 2x2 [16, 64, 32, 32]", lambda: F.avg_pool2d(limages, 2)),
             ("cumsum(dim: 1) [4096, 1000]", lambda: la.cumsum(dim=1)),
             ("indexSelect 4096 rows of [4096, 1000]", lambda: la.index_select(0, rows)),
             ("cat dim 0, 2 x [4096, 1000]", lambda: torch.cat([la, lb], dim=0)),
             ("pow(2) [4096, 1000]", lambda: la.pow(2)),
+            ("clamp(-0.5, 0.5) [4096, 1000]", lambda: la.clamp(-0.5, 0.5)),
+            ("a.T + b.T [2048, 2048]", lambda: square.t() + square2.t()),
+            ("a.T.exp() [2048, 2048]", lambda: square.t().exp()),
+            ("sort(dim: 1) [4096, 1000]", lambda: la.sort(dim=1, stable=True)),
+            ("topk(10) [4096, 1000]", lambda: la.topk(10)),
+            ("embedding [64, 128] of [50000, 512]", lambda: F.embedding(tokens, table)),
+            ("indexAdd 4096 rows into [1000, 1000]", lambda: targets.index_add(0, picks, la)),
             ("gelu [4096, 1000]", lambda: F.gelu(la)),
             ("gelu fwd+bwd [4096, 1000]", gelu_fwd_bwd)]:
         out[name] = median_time(fn, repeats=7) * 1e3

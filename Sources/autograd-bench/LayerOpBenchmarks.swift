@@ -17,6 +17,9 @@ enum LayerOpBenchmarks {
         let hLeaf = h.detach(), gammaLeaf = gamma.detach(), betaLeaf = beta.detach()
         for p in [hLeaf, gammaLeaf, betaLeaf] { p.requiresGrad = true }
         let hUpstream = Tensor.randn([4096, 1024], seed: 25)
+        let square = Tensor.randn([2048, 2048], seed: 26), square2 = Tensor.randn([2048, 2048], seed: 27)
+        let table = Tensor.randn([50000, 512], seed: 28), tokens = Tensor.randint(50000, [64, 128], seed: 29)
+        let targets = Tensor.zeros([1000, 1000]), picks = Tensor.randint(1000, [4096], seed: 30)
         let cases: [(String, () -> Void)] = [
             ("sum(dim: 1) [4096, 1000]", { _ = a.sum(dim: 1) }),
             ("max(dim: 1) [4096, 1000]", { _ = a.max(dim: 1) }),
@@ -32,10 +35,18 @@ enum LayerOpBenchmarks {
                 _ = batchNorm(images, runningMean: nil, runningVar: nil, weight: scale, bias: shift, training: true)
             }),
             ("maxPool2d 2x2 [16, 64, 32, 32]", { _ = maxPool2d(images, kernelSize: (2, 2)) }),
+            ("avgPool2d 2x2 [16, 64, 32, 32]", { _ = avgPool2d(images, kernelSize: (2, 2)) }),
             ("cumsum(dim: 1) [4096, 1000]", { _ = a.cumsum(dim: 1) }),
             ("indexSelect 4096 rows of [4096, 1000]", { _ = a.indexSelect(dim: 0, index: rows) }),
             ("cat dim 0, 2 x [4096, 1000]", { _ = Tensor.cat([a, b], dim: 0) }),
             ("pow(2) [4096, 1000]", { _ = a.pow(2) }),
+            ("clamp(-0.5, 0.5) [4096, 1000]", { _ = a.clamp(min: -0.5, max: 0.5) }),
+            ("a.T + b.T [2048, 2048]", { _ = square.transposed(0, 1) + square2.transposed(0, 1) }),
+            ("a.T.exp() [2048, 2048]", { _ = square.transposed(0, 1).exp() }),
+            ("sort(dim: 1) [4096, 1000]", { _ = a.sort(dim: 1) }),
+            ("topk(10) [4096, 1000]", { _ = a.topk(10) }),
+            ("embedding [64, 128] of [50000, 512]", { _ = embedding(tokens, weight: table) }),
+            ("indexAdd 4096 rows into [1000, 1000]", { _ = targets.indexAdd(dim: 0, index: picks, source: a) }),
             ("gelu [4096, 1000]", { _ = a.gelu() }),
             ("gelu fwd+bwd [4096, 1000]", {
                 leaf.grad = nil
