@@ -213,14 +213,16 @@ extension CPUBackend {
                 }
             }
             let pv = values.pointer(T.self), px = base.pointer(T.self), accumulate = self.accumulate
+            // one column block per thread: each sweeps the rows once, in long runs
+            let threads = Swift.max(1, Int(ckernels_num_threads()))
             rows.withUnsafeBufferPointer { rows in
-                CKernelPaths.parallelFor(m, grain: Swift.max(256, (1 << 15) / count)) { begin, end in
+                CKernelPaths.parallelFor(m, grain: Swift.max(256, (m + threads - 1) / threads)) { begin, end in
                     for row in rows {
-                        let src = pv + row.value, dst = px + row.target
+                        let src = pv + row.value + begin, dst = px + row.target + begin
                         if accumulate {
-                            for j in begin..<end { dst[j] += src[j] }
+                            for j in 0..<(end - begin) { dst[j] += src[j] }
                         } else {
-                            for j in begin..<end { dst[j] = src[j] }
+                            dst.update(from: src, count: end - begin)
                         }
                     }
                 }
