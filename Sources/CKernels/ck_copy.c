@@ -138,12 +138,28 @@ int ckernels_copy_strided(long elemSize, long rank, const long *shape, const voi
     }
     ck_copy_ctx c;
     c.elem = elemSize;
-    c.rank = rank;
+    /* Dims of length 1 dropped, and a dim merged into the one before it wherever both sides
+     * step over it as one longer dim (a broadcast scalar is one row, a contiguous block too). */
+    long r = 0;
     for (long k = 0; k < rank; k++) {
-        c.shape[k] = shape[k];
-        c.ss[k] = srcStrides[k];
-        c.ds[k] = dstStrides[k];
+        if (shape[k] == 1) continue;
+        if (r > 0 && c.ss[r - 1] == srcStrides[k] * shape[k] && c.ds[r - 1] == dstStrides[k] * shape[k]) {
+            c.shape[r - 1] *= shape[k];
+            c.ss[r - 1] = srcStrides[k];
+            c.ds[r - 1] = dstStrides[k];
+            continue;
+        }
+        c.shape[r] = shape[k];
+        c.ss[r] = srcStrides[k];
+        c.ds[r] = dstStrides[k];
+        r++;
     }
+    if (r == 0) { /* one element */
+        memcpy(dst, src, (size_t)elemSize);
+        return CKERNELS_OK;
+    }
+    rank = c.rank = r;
+    shape = c.shape;
     c.src = (const char *)src;
     c.dst = (char *)dst;
     /* A transpose: the destination is unit-stride along the last dim, the source along the one

@@ -29,34 +29,6 @@ for profile in profiles {
     exit(0)
 }
 
-if arguments.contains("--tmp-ops") {
-    let x = Tensor.randn([4096, 1000], seed: 1)
-    func show(_ name: String, _ body: () throws -> Void) rethrows {
-        try body()
-        var best = Double.infinity
-        for _ in 0..<15 { let t0 = Timing.now(); try body(); best = Swift.min(best, Double(Timing.now() - t0) / 1e6) }
-        print(name.padding(toLength: 22, withPad: " ", startingAt: 0), String(format: "%.3f ms", best))
-    }
-    show("clamp") { _ = x.clamp(min: -0.5, max: 0.5) }
-    let weight = Tensor.randn([50000, 512], seed: 2, requiresGrad: true), ids = Tensor.randint(50000, [64, 128], seed: 3)
-    show("embedding fwd") { _ = embedding(ids, weight: weight.detach()) }
-    try show("embedding fwd+bwd") { weight.grad = nil; try embedding(ids, weight: weight).sum().backward() }
-    let idx = Tensor.randint(1000, [4096, 1000], seed: 4), base = Tensor.zeros([1000, 1000])
-    show("scatterAdd") { _ = base.scatterAdd(dim: 0, index: idx, source: x) }
-    let rowsIdx = Tensor.randint(1000, [4096], seed: 5)
-    show("indexAdd") { _ = base.indexAdd(dim: 0, index: rowsIdx, source: x) }
-    show("flip dim 1") { _ = x.flipped(dims: [1]) }
-    show("flip dim 0") { _ = x.flipped(dims: [0]) }
-    let img = Tensor.randn([16, 64, 32, 32], seed: 6)
-    show("avgPool2d 2x2") { _ = avgPool2d(img, kernelSize: (2, 2)) }
-    let a = Tensor.randn([2048, 2048], seed: 7), b = Tensor.randn([2048, 2048], seed: 8)
-    show("aT + bT") { _ = a.transposed(0, 1) + b.transposed(0, 1) }
-    show("aT.exp()") { _ = a.transposed(0, 1).exp() }
-    show("chunk.exp()") { _ = x[0..., 0..<500].exp() }
-    show("chunk.sigmoid()") { _ = x[0..., 0..<500].sigmoid() }
-    show("a + bT") { _ = a + b.transposed(0, 1) }
-    exit(0)
-}
 func run(_ group: String, _ body: () throws -> [Result]) rethrows -> [Result] {
     if let only, only != group { return [] }
     if !json { FileHandle.standardError.write(Data("running \(group)…\n".utf8)) }
