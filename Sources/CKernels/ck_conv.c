@@ -277,6 +277,19 @@ CK_CONV_ENTRY(d, double)
         bi = take_ ? (k) : bi;                                                                     \
     } while (0)
 
+/* The output columns [*lo, *hi) whose whole window lies inside the image's columns. */
+static void ck_inside_columns(const ckernels_window *w, long *lo, long *hi) {
+    long a = 0, b = w->out_w;
+    for (long j = 0; j < w->kernel_w; j++) {
+        long l, h;
+        ck_valid_range(w->out_w, w->width, w->stride_w, j * w->dilation_w - w->pad_w, &l, &h);
+        if (l > a) a = l;
+        if (h < b) b = h;
+    }
+    *lo = a;
+    *hi = b < a ? a : b;
+}
+
 /* Outputs per run of the vectorized interior loop. */
 #define CK_MP_RUN 256L
 
@@ -318,15 +331,8 @@ CK_CONV_ENTRY(d, double)
         const ckernels_window w = *c->w;                                                           \
         const long kh = w.kernel_h, kw = w.kernel_w, oh = w.out_h, ow = w.out_w;                  \
         const long sh = c->sh, sw = c->sw, dh = w.dilation_h * sh, dw = w.dilation_w * sw;        \
-        /* output columns whose whole window lies inside the image's columns */                    \
-        long lo = 0, hi = ow;                                                                      \
-        for (long j = 0; j < kw; j++) {                                                            \
-            long l, h;                                                                             \
-            ck_valid_range(ow, w.width, w.stride_w, j * w.dilation_w - w.pad_w, &l, &h);           \
-            if (l > lo) lo = l;                                                                    \
-            if (h < hi) hi = h;                                                                    \
-        }                                                                                          \
-        if (hi < lo) hi = lo;                                                                      \
+        long lo, hi;                                                                               \
+        ck_inside_columns(&w, &lo, &hi);                                                           \
         for (long p = begin; p < end; p++) {                                                       \
             const T *plane = c->x + p / w.channels * c->sn + p % w.channels * c->sc;              \
             T *restrict out = c->out + p * oh * ow;                                                \
@@ -425,15 +431,8 @@ CK_MAX_POOL(d, double, int64_t)
         const long kh = w.kernel_h, kw = w.kernel_w, oh = w.out_h, ow = w.out_w;                  \
         const long kk = kh * kw, full = kk - kk % 4;                                               \
         const long sh = c->sh, sw = c->sw, dh = w.dilation_h * sh, dw = w.dilation_w * sw;        \
-        /* output columns whose whole window lies inside the image's columns */                    \
-        long lo = 0, hi = ow;                                                                      \
-        for (long j = 0; j < kw; j++) {                                                            \
-            long l, h;                                                                             \
-            ck_valid_range(ow, w.width, w.stride_w, j * w.dilation_w - w.pad_w, &l, &h);           \
-            if (l > lo) lo = l;                                                                    \
-            if (h < hi) hi = h;                                                                    \
-        }                                                                                          \
-        if (hi < lo) hi = lo;                                                                      \
+        long lo, hi;                                                                               \
+        ck_inside_columns(&w, &lo, &hi);                                                           \
         for (long p = begin; p < end; p++) {                                                       \
             const T *plane = c->x + p / w.channels * c->sn + p % w.channels * c->sc;              \
             T *restrict out = c->out + p * oh * ow;                                                \

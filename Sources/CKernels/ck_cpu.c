@@ -87,33 +87,27 @@ const ck_vec_table *ck_vec_now(void) {
     }
 }
 
+/* Bytes of the level-2 or level-3 cache (sysconf / sysctl), 0 when unknown. */
+static long ck_cache_bytes(int level) {
+    long v = 0;
+#if defined(_SC_LEVEL2_CACHE_SIZE) && defined(_SC_LEVEL3_CACHE_SIZE)
+    v = sysconf(level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE);
+#elif defined(__APPLE__)
+    int64_t bytes = 0;
+    size_t len = sizeof(bytes);
+    if (sysctlbyname(level == 2 ? "hw.l2cachesize" : "hw.l3cachesize", &bytes, &len, NULL, 0) == 0) v = (long)bytes;
+#endif
+    return v > 0 ? v : 0;
+}
+
 long ck_l2_bytes(void) {
     static atomic_long cached = 0;
     long v = atomic_load_explicit(&cached, memory_order_relaxed);
     if (v > 0) return v;
-#if defined(_SC_LEVEL2_CACHE_SIZE)
-    v = sysconf(_SC_LEVEL2_CACHE_SIZE);
-#elif defined(__APPLE__)
-    int64_t l2 = 0;
-    size_t len = sizeof(l2);
-    if (sysctlbyname("hw.l2cachesize", &l2, &len, NULL, 0) == 0) v = (long)l2;
-#endif
+    v = ck_cache_bytes(2);
     if (v <= 0) v = 512L * 1024;
     atomic_store_explicit(&cached, v, memory_order_relaxed);
     return v;
-}
-
-/* Bytes of last-level (L3) cache, 0 when unknown. */
-static long ck_l3_bytes(void) {
-    long v = 0;
-#if defined(_SC_LEVEL3_CACHE_SIZE)
-    v = sysconf(_SC_LEVEL3_CACHE_SIZE);
-#elif defined(__APPLE__)
-    int64_t l3 = 0;
-    size_t len = sizeof(l3);
-    if (sysctlbyname("hw.l3cachesize", &l3, &len, NULL, 0) == 0) v = (long)l3;
-#endif
-    return v > 0 ? v : 0;
 }
 
 /* -1: not decided yet; LONG_MAX: never stream. */
@@ -130,7 +124,7 @@ static atomic_long ck_stream_bytes = -1;
 long ck_stream_min_bytes(void) {
     long v = atomic_load_explicit(&ck_stream_bytes, memory_order_relaxed);
     if (v >= 0) return v;
-    long l3 = ck_l3_bytes();
+    long l3 = ck_cache_bytes(3);
     v = l3 > 0 ? l3 / 8 * 3 : LONG_MAX;
     atomic_store_explicit(&ck_stream_bytes, v, memory_order_relaxed);
     return v;
