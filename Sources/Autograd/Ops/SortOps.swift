@@ -128,7 +128,8 @@ extension Tensor {
     /// Sorts positions 0..<n of each of `rows` rows by key (ties by position) into `out` (rows
     /// of n int64), rows on all threads. With a `limit` of at most 32, only the first `limit`
     /// are found (a sorted buffer of the best so far, entered only by keys below its last),
-    /// the rest of the row left as it was; otherwise a stable LSD radix sort of the keys (four
+    /// the rest of the row left as it was; with a larger limit below n / 2, the limit-th key by
+    /// radix selection, then the keys up to it radix-sorted; otherwise a stable LSD radix sort (four
     /// byte passes for float32's 32-bit keys, eight for 64-bit ones, skipping bytes every key
     /// of the row shares).
     private static func sortRows(_ rows: Int, _ n: Int, limit: Int?, _ out: UnsafeMutablePointer<Int64>,
@@ -168,13 +169,63 @@ extension Tensor {
             let scratchKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
             let positions = UnsafeMutablePointer<Int>.allocate(capacity: 2 * n)
             let counts = UnsafeMutablePointer<Int>.allocate(capacity: 8 * 256)
-            defer { scratchKeys.deallocate(); positions.deallocate(); counts.deallocate() }
+            let chosen = UnsafeMutablePointer<Int>.allocate(capacity: n)
+            defer { scratchKeys.deallocate(); positions.deallocate(); counts.deallocate(); chosen.deallocate() }
             for row in begin..<end {
                 keys.load(row: row, n, flip: flip, into: rowKeys)
-                let (_, sorted) = radixSort(rowKeys, scratchKeys, positions, n, bytes: bytes, counts: counts)
                 let dst = out + row * n
+                if let k = limit, k < n / 2 {
+                    // topk beyond the buffer: the k-th smallest key by radix selection, the keys up
+                    // to it gathered in position order, then radix-sorted
+                    let (kth, ties) = radixSelect(rowKeys, n, k, bytes: bytes, candidates: chosen, counts: counts)
+                    var left = ties, m = 0
+                    for i in 0..<n {
+                        let key = rowKeys[i]
+                        guard key < kth || (key == kth && left > 0) else { continue }
+                        if key == kth { left -= 1 }
+                        rowKeys[m] = key   // m <= i: nothing unread is overwritten
+                        chosen[m] = i
+                        m += 1
+                    }
+                    let (_, sorted) = radixSort(rowKeys, scratchKeys, positions, k, bytes: bytes, counts: counts)
+                    for j in 0..<k { dst[j] = Int64(chosen[sorted[j]]) }
+                    continue
+                }
+                let (_, sorted) = radixSort(rowKeys, scratchKeys, positions, n, bytes: bytes, counts: counts)
                 for i in 0..<n { dst[i] = Int64(sorted[i]) }
             }
+        }
+    }
+
+    /// The k-th smallest of the n keys at `keys` (1 <= k <= n) and how many keys equal to it are
+    /// among the k smallest, by MSD radix selection: a histogram of one byte over the candidates
+    /// (at first every key), the bucket holding the k-th kept as the next candidates, one byte
+    /// further down, until the last byte. `candidates` holds n positions, `counts` 256.
+    private static func radixSelect(_ keys: UnsafeMutablePointer<UInt64>, _ n: Int, _ k: Int, bytes: Int,
+                                    candidates: UnsafeMutablePointer<Int>, counts: UnsafeMutablePointer<Int>) -> (UInt64, Int) {
+        for i in 0..<n { candidates[i] = i }
+        var count = n, need = k
+        var shift = UInt64(8 * (bytes - 1))
+        while true {
+            counts.initialize(repeating: 0, count: 256)
+            for j in 0..<count { counts[Int(truncatingIfNeeded: keys[candidates[j]] >> shift) & 0xff] += 1 }
+            var below = 0, bucket = 0
+            while below + counts[bucket] < need {
+                below += counts[bucket]
+                bucket += 1
+            }
+            var kept = 0
+            for j in 0..<count {
+                let p = candidates[j]
+                if Int(truncatingIfNeeded: keys[p] >> shift) & 0xff == bucket {
+                    candidates[kept] = p
+                    kept += 1
+                }
+            }
+            count = kept
+            need -= below
+            if shift == 0 { return (keys[candidates[0]], need) }   // the candidates share every byte
+            shift -= 8
         }
     }
 
