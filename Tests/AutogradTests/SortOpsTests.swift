@@ -71,11 +71,13 @@ final class SortOpsTests: XCTestCase {
                 XCTAssertEqual(Array(fi[r]), reference(Array(fv[r]), descending: descending, isNaN: { $0.isNaN }, less: <), "float32 row \(row)")
             }
             for x in [xd, xi, xf] {
-                let (v, i) = x.topk(50, dim: 1, largest: descending)
-                let (sv, si) = x.sort(dim: 1, descending: descending)
-                XCTAssertEqual(i.scalars(as: Int.self), si.narrow(dim: 1, start: 0, length: 50).contiguous().scalars(as: Int.self))
-                XCTAssertEqual(v.to(.float64).scalars(as: Double.self).map(\.bitPattern),
-                               sv.narrow(dim: 1, start: 0, length: 50).to(.float64).contiguous().scalars(as: Double.self).map(\.bitPattern))
+                for k in [50, 300] {   // the selection, then an insertion sort (<= 128) or a radix sort
+                    let (v, i) = x.topk(k, dim: 1, largest: descending)
+                    let (sv, si) = x.sort(dim: 1, descending: descending)
+                    XCTAssertEqual(i.scalars(as: Int.self), si.narrow(dim: 1, start: 0, length: k).contiguous().scalars(as: Int.self))
+                    XCTAssertEqual(v.to(.float64).scalars(as: Double.self).map(\.bitPattern),
+                                   sv.narrow(dim: 1, start: 0, length: k).to(.float64).contiguous().scalars(as: Double.self).map(\.bitPattern))
+                }
             }
         }
     }

@@ -176,7 +176,7 @@ extension Tensor {
                 let dst = out + row * n
                 if let k = limit, k < n / 2 {
                     // topk beyond the buffer: the k-th smallest key by radix selection, the keys up
-                    // to it gathered in position order, then radix-sorted
+                    // to it gathered in position order, then sorted (insertion, or radix beyond 128)
                     let (kth, ties) = radixSelect(rowKeys, n, k, bytes: bytes, candidates: chosen, counts: counts)
                     var left = ties, m = 0
                     for i in 0..<n {
@@ -186,6 +186,22 @@ extension Tensor {
                         rowKeys[m] = key   // m <= i: nothing unread is overwritten
                         chosen[m] = i
                         m += 1
+                    }
+                    if k <= 128 {
+                        // few: a stable insertion sort (equal keys keep their position order)
+                        for j in 1..<k {
+                            let key = rowKeys[j], position = chosen[j]
+                            var at = j
+                            while at > 0 && key < rowKeys[at - 1] {
+                                rowKeys[at] = rowKeys[at - 1]
+                                chosen[at] = chosen[at - 1]
+                                at -= 1
+                            }
+                            rowKeys[at] = key
+                            chosen[at] = position
+                        }
+                        for j in 0..<k { dst[j] = Int64(chosen[j]) }
+                        continue
                     }
                     let (_, sorted) = radixSort(rowKeys, scratchKeys, positions, k, bytes: bytes, counts: counts)
                     for j in 0..<k { dst[j] = Int64(chosen[sorted[j]]) }
@@ -200,7 +216,8 @@ extension Tensor {
     /// The k-th smallest of the n keys at `keys` (1 <= k <= n) and how many keys equal to it are
     /// among the k smallest, by MSD radix selection: a histogram of one byte over the candidates
     /// (at first every key), the bucket holding the k-th kept as the next candidates, one byte
-    /// further down, until the last byte. `candidates` holds n positions, `counts` 256.
+    /// further down, until the last byte or until every candidate is taken. `candidates` holds
+    /// n positions, `counts` 256.
     private static func radixSelect(_ keys: UnsafeMutablePointer<UInt64>, _ n: Int, _ k: Int, bytes: Int,
                                     candidates: UnsafeMutablePointer<Int>, counts: UnsafeMutablePointer<Int>) -> (UInt64, Int) {
         for i in 0..<n { candidates[i] = i }
@@ -225,6 +242,15 @@ extension Tensor {
             count = kept
             need -= below
             if shift == 0 { return (keys[candidates[0]], need) }   // the candidates share every byte
+            if need == count {
+                // every candidate is among the k smallest: the k-th is their largest
+                var largest: UInt64 = 0, ties = 0
+                for j in 0..<count {
+                    let key = keys[candidates[j]]
+                    if key > largest { (largest, ties) = (key, 1) } else if key == largest { ties += 1 }
+                }
+                return (largest, ties)
+            }
             shift -= 8
         }
     }
