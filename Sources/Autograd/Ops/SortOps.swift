@@ -129,7 +129,8 @@ extension Tensor {
     /// of n int64), rows on all threads. With a `limit` of at most 32, only the first `limit`
     /// are found (a sorted buffer of the best so far, entered only by keys below its last),
     /// the rest of the row left as it was; with a larger limit below n / 2, the limit-th key by
-    /// radix selection, then the keys up to it radix-sorted; otherwise a stable LSD radix sort (four
+    /// radix selection, then the keys up to it sorted (insertion up to 128, radix beyond);
+    /// otherwise a stable LSD radix sort (four
     /// byte passes for float32's 32-bit keys, eight for 64-bit ones, skipping bytes every key
     /// of the row shares).
     private static func sortRows(_ rows: Int, _ n: Int, limit: Int?, _ out: UnsafeMutablePointer<Int64>,
@@ -150,14 +151,7 @@ extension Tensor {
                     for i in 0..<n {
                         let key = rowKeys[i]
                         if count == k && key >= worst { continue }
-                        var at = count < k ? count : k - 1
-                        while at > 0 && key < bestKeys[at - 1] {
-                            bestKeys[at] = bestKeys[at - 1]
-                            bestIndex[at] = bestIndex[at - 1]
-                            at -= 1
-                        }
-                        bestKeys[at] = key
-                        bestIndex[at] = i
+                        insert(key, i, into: bestKeys, bestIndex, from: count < k ? count : k - 1)
                         if count < k { count += 1 }
                         if count == k { worst = bestKeys[k - 1] }
                     }
@@ -189,17 +183,7 @@ extension Tensor {
                     }
                     if k <= 128 {
                         // few: a stable insertion sort (equal keys keep their position order)
-                        for j in 1..<k {
-                            let key = rowKeys[j], position = chosen[j]
-                            var at = j
-                            while at > 0 && key < rowKeys[at - 1] {
-                                rowKeys[at] = rowKeys[at - 1]
-                                chosen[at] = chosen[at - 1]
-                                at -= 1
-                            }
-                            rowKeys[at] = key
-                            chosen[at] = position
-                        }
+                        for j in 1..<k { insert(rowKeys[j], chosen[j], into: rowKeys, chosen, from: j) }
                         for j in 0..<k { dst[j] = Int64(chosen[j]) }
                         continue
                     }
@@ -211,6 +195,22 @@ extension Tensor {
                 for i in 0..<n { dst[i] = Int64(sorted[i]) }
             }
         }
+    }
+
+    /// One step of a stable insertion sort: the entries of `keys` (and `positions`) before
+    /// `from` that are larger than `key` move up one place (the entry at `from` is overwritten),
+    /// and (key, position) goes into the gap.
+    @inline(__always)
+    private static func insert(_ key: UInt64, _ position: Int, into keys: UnsafeMutablePointer<UInt64>,
+                               _ positions: UnsafeMutablePointer<Int>, from: Int) {
+        var at = from
+        while at > 0 && key < keys[at - 1] {
+            keys[at] = keys[at - 1]
+            positions[at] = positions[at - 1]
+            at -= 1
+        }
+        keys[at] = key
+        positions[at] = position
     }
 
     /// The k-th smallest of the n keys at `keys` (1 <= k <= n) and how many keys equal to it are
