@@ -293,9 +293,77 @@ static void ck_inside_columns(const ckernels_window *w, long *lo, long *hi) {
 /* Outputs per run of the vectorized interior loop. */
 #define CK_MP_RUN 256L
 
+/* What both pooling kernels take: planes of x, outputs [planes, L], and for max pooling the
+ * window offsets (NULL for window sums). */
+#define CK_POOL_CTX(P, T)                                                                          \
+    typedef struct {                                                                               \
+        const ckernels_window *w;                                                                  \
+        const T *x;                                                                                \
+        long sn, sc, sh, sw;                                                                       \
+        T *out;                                                                                    \
+        int64_t *index;                                                                            \
+    } ck_##P##pool_ctx;
+CK_POOL_CTX(s, float)
+CK_POOL_CTX(d, double)
+
+/* The walk both pooling kernels share, over planes [begin, end) of a ck_##P##pool_ctx:
+ * windows wholly inside the image a run of outputs at a time through RUN(s, m, step, kh, kw,
+ * dh, dw, orow, irow) (s the first window, the next ones step elements on; independent lanes
+ * the compiler vectorizes), the others one at a time through EDGE(&w, plane, sh, sw, y0, x0,
+ * &orow[ox], irow + ox). irow is NULL without offsets. */
+#define CK_POOL_CHUNK(NAME, P, T, RUN, EDGE)                                                       \
+    static void NAME(void *v, long begin, long end) {                                              \
+        const ck_##P##pool_ctx *c = (const ck_##P##pool_ctx *)v;                                   \
+        const ckernels_window w = *c->w;                                                           \
+        const long kh = w.kernel_h, kw = w.kernel_w, oh = w.out_h, ow = w.out_w;                  \
+        const long sh = c->sh, sw = c->sw, dh = w.dilation_h * sh, dw = w.dilation_w * sw;        \
+        long lo, hi;                                                                               \
+        ck_inside_columns(&w, &lo, &hi);                                                           \
+        for (long p = begin; p < end; p++) {                                                       \
+            const T *plane = c->x + p / w.channels * c->sn + p % w.channels * c->sc;              \
+            T *restrict out = c->out + p * oh * ow;                                                \
+            int64_t *index = c->index ? c->index + p * oh * ow : NULL;                             \
+            for (long oy = 0; oy < oh; oy++) {                                                     \
+                const long y0 = oy * w.stride_h - w.pad_h;                                         \
+                const int rows_inside = y0 >= 0 && y0 + (kh - 1) * w.dilation_h < w.height;        \
+                T *restrict orow = out + oy * ow;                                                  \
+                int64_t *irow = index ? index + oy * ow : NULL;                                    \
+                const long a = rows_inside ? lo : ow, b = rows_inside ? hi : ow;                   \
+                for (long r0 = a; r0 < b; r0 += CK_MP_RUN) {                                       \
+                    const long m = b - r0 < CK_MP_RUN ? b - r0 : CK_MP_RUN;                        \
+                    const T *s = plane + y0 * sh + (r0 * w.stride_w - w.pad_w) * sw;               \
+                    const long step = w.stride_w * sw;                                             \
+                    int64_t *ir = irow ? irow + r0 : NULL;                                         \
+                    if (step == 1) RUN(s, m, 1, kh, kw, dh, dw, orow + r0, ir);                    \
+                    else if (step == 2) RUN(s, m, 2, kh, kw, dh, dw, orow + r0, ir);               \
+                    else RUN(s, m, step, kh, kw, dh, dw, orow + r0, ir);                           \
+                }                                                                                  \
+                for (long ox = 0; ox < ow; ox++) {                                                 \
+                    if (ox == a) ox = b;                                                           \
+                    if (ox >= ow) break;                                                           \
+                    EDGE(&w, plane, sh, sw, y0, ox * w.stride_w - w.pad_w, orow + ox,              \
+                         irow ? irow + ox : NULL);                                                 \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+/* The body of both pooling entry points: checks (INDEX_OK: the offsets pointer is acceptable),
+ * then the planes, on the pool's threads from 32K window positions. */
+#define CK_POOL_ENTRY(P, CHUNK, INDEX, INDEX_OK)                                                   \
+        if (!ck_window_ok(w) || batch < 0) return CKERNELS_EINVAL;                                 \
+        const long planes = batch * w->channels, per = w->out_h * w->out_w;                        \
+        if (planes == 0 || per == 0) return CKERNELS_OK;                                           \
+        if (x == NULL || out == NULL || !(INDEX_OK)) return CKERNELS_EINVAL;                       \
+        ck_##P##pool_ctx c = {w, x, sn, sc, sh, sw, out, INDEX};                                   \
+        long work = per * w->kernel_h * w->kernel_w;                                               \
+        if (planes * work < (1L << 15)) CHUNK(&c, 0, planes);                                      \
+        else ckernels_parallel_for(planes, ((1L << 14) + work - 1) / work, CHUNK, &c);             \
+        return CKERNELS_OK;
+
 #define CK_MAX_POOL(P, T, IT)                                                                      \
-    /* m outputs whose windows lie inside the image, the first window at s, the next ones step    \
-     * elements on; IT is an integer as wide as T, so the selects vectorize. */                   \
+    /* m outputs whose windows lie inside the image; IT is an integer as wide as T, so the       \
+     * selects vectorize. */                                                                      \
     static inline __attribute__((always_inline)) void ck_##P##mp_run(                             \
         const T *s, long m, long step, long kh, long kw, long dh, long dw, T *restrict orow,       \
         int64_t *restrict irow) {                                                                  \
@@ -319,80 +387,34 @@ static void ck_inside_columns(const ckernels_window *w, long *lo, long *hi) {
             irow[ox] = bi[ox];                                                                     \
         }                                                                                          \
     }                                                                                              \
-    typedef struct {                                                                               \
-        const ckernels_window *w;                                                                  \
-        const T *x;                                                                                \
-        long sn, sc, sh, sw;                                                                       \
-        T *out;                                                                                    \
-        int64_t *index;                                                                            \
-    } ck_##P##mp_ctx;                                                                              \
-    static void ck_##P##mp_chunk(void *v, long begin, long end) {                                  \
-        const ck_##P##mp_ctx *c = (const ck_##P##mp_ctx *)v;                                       \
-        const ckernels_window w = *c->w;                                                           \
-        const long kh = w.kernel_h, kw = w.kernel_w, oh = w.out_h, ow = w.out_w;                  \
-        const long sh = c->sh, sw = c->sw, dh = w.dilation_h * sh, dw = w.dilation_w * sw;        \
-        long lo, hi;                                                                               \
-        ck_inside_columns(&w, &lo, &hi);                                                           \
-        for (long p = begin; p < end; p++) {                                                       \
-            const T *plane = c->x + p / w.channels * c->sn + p % w.channels * c->sc;              \
-            T *restrict out = c->out + p * oh * ow;                                                \
-            int64_t *restrict index = c->index + p * oh * ow;                                      \
-            for (long oy = 0; oy < oh; oy++) {                                                     \
-                const long y0 = oy * w.stride_h - w.pad_h;                                         \
-                const int rows_inside = y0 >= 0 && y0 + (kh - 1) * w.dilation_h < w.height;        \
-                T *restrict orow = out + oy * ow;                                                  \
-                int64_t *restrict irow = index + oy * ow;                                          \
-                /* windows wholly inside the image: window position by window position over a    \
-                 * run of outputs (independent lanes the compiler vectorizes, no chain through   \
-                 * a running maximum) */                                                          \
-                const long a = rows_inside ? lo : ow, b = rows_inside ? hi : ow;                   \
-                for (long r0 = a; r0 < b; r0 += CK_MP_RUN) {                                       \
-                    const long m = b - r0 < CK_MP_RUN ? b - r0 : CK_MP_RUN;                        \
-                    const T *s = plane + y0 * sh + (r0 * w.stride_w - w.pad_w) * sw;               \
-                    const long step = w.stride_w * sw;                                             \
-                    if (step == 1) ck_##P##mp_run(s, m, 1, kh, kw, dh, dw, orow + r0, irow + r0);  \
-                    else if (step == 2) ck_##P##mp_run(s, m, 2, kh, kw, dh, dw, orow + r0, irow + r0); \
-                    else ck_##P##mp_run(s, m, step, kh, kw, dh, dw, orow + r0, irow + r0);         \
-                }                                                                                  \
-                for (long ox = 0; ox < ow; ox++) {                                                 \
-                    if (ox == a) ox = b;                                                           \
-                    if (ox >= ow) break;                                                           \
-                    const long x0 = ox * w.stride_w - w.pad_w;                                     \
-                    T best = -(T)INFINITY;                                                         \
-                    long bi = -1;                                                                  \
-                    for (long i = 0; i < kh; i++) {                                                \
-                        const long y = y0 + i * w.dilation_h;                                      \
-                        if (y < 0 || y >= w.height) continue;                                      \
-                        for (long j = 0; j < kw; j++) {                                            \
-                            const long x = x0 + j * w.dilation_w;                                  \
-                            if (x < 0 || x >= w.width) continue;                                   \
-                            const T v_ = plane[y * sh + x * sw];                                   \
-                            if (bi < 0) {                                                          \
-                                best = v_;                                                         \
-                                bi = i * kw + j;                                                   \
-                            } else {                                                               \
-                                CK_POOL_TAKE(v_, i * kw + j);                                      \
-                            }                                                                      \
-                        }                                                                          \
-                    }                                                                              \
-                    if (bi < 0) bi = 0; /* no position inside the image: -inf at offset 0 */       \
-                    orow[ox] = best;                                                               \
-                    irow[ox] = bi;                                                                 \
+    /* one window that reaches outside the image: its positions inside, in window order */        \
+    static inline __attribute__((always_inline)) void ck_##P##mp_edge(                            \
+        const ckernels_window *w, const T *plane, long sh, long sw, long y0, long x0, T *o,        \
+        int64_t *io) {                                                                             \
+        T best = -(T)INFINITY;                                                                     \
+        long bi = -1;                                                                              \
+        for (long i = 0; i < w->kernel_h; i++) {                                                   \
+            const long y = y0 + i * w->dilation_h;                                                 \
+            if (y < 0 || y >= w->height) continue;                                                 \
+            for (long j = 0; j < w->kernel_w; j++) {                                               \
+                const long x = x0 + j * w->dilation_w;                                             \
+                if (x < 0 || x >= w->width) continue;                                              \
+                const T v_ = plane[y * sh + x * sw];                                               \
+                if (bi < 0) {                                                                      \
+                    best = v_;                                                                     \
+                    bi = i * w->kernel_w + j;                                                      \
+                } else {                                                                           \
+                    CK_POOL_TAKE(v_, i * w->kernel_w + j);                                         \
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
+        *o = best;                                                                                 \
+        *io = bi < 0 ? 0 : bi; /* no position inside the image: -inf at offset 0 */               \
     }                                                                                              \
+    CK_POOL_CHUNK(ck_##P##mp_chunk, P, T, ck_##P##mp_run, ck_##P##mp_edge)                         \
     int ckernels_##P##max_pool2d(const ckernels_window *w, long batch, const T *x, long sn,        \
                                  long sc, long sh, long sw, T *out, int64_t *index) {              \
-        if (!ck_window_ok(w) || batch < 0) return CKERNELS_EINVAL;                                 \
-        const long planes = batch * w->channels, per = w->out_h * w->out_w;                        \
-        if (planes == 0 || per == 0) return CKERNELS_OK;                                           \
-        if (x == NULL || out == NULL || index == NULL) return CKERNELS_EINVAL;                     \
-        ck_##P##mp_ctx c = {w, x, sn, sc, sh, sw, out, index};                                     \
-        long work = per * w->kernel_h * w->kernel_w;                                               \
-        if (planes * work < (1L << 15)) ck_##P##mp_chunk(&c, 0, planes);                           \
-        else ckernels_parallel_for(planes, ((1L << 14) + work - 1) / work, ck_##P##mp_chunk, &c);  \
-        return CKERNELS_OK;                                                                        \
+        CK_POOL_ENTRY(P, ck_##P##mp_chunk, index, index != NULL)                                   \
     }
 CK_MAX_POOL(s, float, int32_t)
 CK_MAX_POOL(d, double, int64_t)
@@ -402,11 +424,13 @@ CK_MAX_POOL(d, double, int64_t)
 /* Sums of each window of kk <= 64 positions, positions outside the image counting +0, in the
  * order of `ckernels_ssum_dim` over a column of kk: position k to accumulator k % 4 while four
  * remain, the rest to the first; (s0 + s1) + (s2 + s3), then +0.0 + that. Windows wholly
- * inside the image go a run of outputs at a time (independent lanes that vectorize), as in
- * max pooling; the others position by position. */
+ * inside the image go a run of outputs at a time, the others position by position (the walk
+ * of max pooling). */
 #define CK_WINDOW_SUM(P, T)                                                                        \
     static inline __attribute__((always_inline)) void ck_##P##ws_run(                             \
-        const T *s, long m, long step, long kh, long kw, long dh, long dw, T *restrict orow) {     \
+        const T *s, long m, long step, long kh, long kw, long dh, long dw, T *restrict orow,       \
+        int64_t *irow) {                                                                           \
+        (void)irow;                                                                                \
         T acc[4][CK_MP_RUN];                                                                       \
         const long kk = kh * kw, full = kk - kk % 4;                                               \
         for (int q = 0; q < 4; q++)                                                                \
@@ -419,68 +443,29 @@ CK_MAX_POOL(d, double, int64_t)
         for (long ox = 0; ox < m; ox++)                                                            \
             orow[ox] = (T)0 + ((acc[0][ox] + acc[1][ox]) + (acc[2][ox] + acc[3][ox]));             \
     }                                                                                              \
-    typedef struct {                                                                               \
-        const ckernels_window *w;                                                                  \
-        const T *x;                                                                                \
-        long sn, sc, sh, sw;                                                                       \
-        T *out;                                                                                    \
-    } ck_##P##ws_ctx;                                                                              \
-    static void ck_##P##ws_chunk(void *v, long begin, long end) {                                  \
-        const ck_##P##ws_ctx *c = (const ck_##P##ws_ctx *)v;                                       \
-        const ckernels_window w = *c->w;                                                           \
-        const long kh = w.kernel_h, kw = w.kernel_w, oh = w.out_h, ow = w.out_w;                  \
-        const long kk = kh * kw, full = kk - kk % 4;                                               \
-        const long sh = c->sh, sw = c->sw, dh = w.dilation_h * sh, dw = w.dilation_w * sw;        \
-        long lo, hi;                                                                               \
-        ck_inside_columns(&w, &lo, &hi);                                                           \
-        for (long p = begin; p < end; p++) {                                                       \
-            const T *plane = c->x + p / w.channels * c->sn + p % w.channels * c->sc;              \
-            T *restrict out = c->out + p * oh * ow;                                                \
-            for (long oy = 0; oy < oh; oy++) {                                                     \
-                const long y0 = oy * w.stride_h - w.pad_h;                                         \
-                const int rows_inside = y0 >= 0 && y0 + (kh - 1) * w.dilation_h < w.height;        \
-                T *restrict orow = out + oy * ow;                                                  \
-                const long a = rows_inside ? lo : ow, b = rows_inside ? hi : ow;                   \
-                for (long r0 = a; r0 < b; r0 += CK_MP_RUN) {                                       \
-                    const long m = b - r0 < CK_MP_RUN ? b - r0 : CK_MP_RUN;                        \
-                    const T *s = plane + y0 * sh + (r0 * w.stride_w - w.pad_w) * sw;               \
-                    const long step = w.stride_w * sw;                                             \
-                    if (step == 1) ck_##P##ws_run(s, m, 1, kh, kw, dh, dw, orow + r0);             \
-                    else if (step == 2) ck_##P##ws_run(s, m, 2, kh, kw, dh, dw, orow + r0);        \
-                    else ck_##P##ws_run(s, m, step, kh, kw, dh, dw, orow + r0);                    \
-                }                                                                                  \
-                for (long ox = 0; ox < ow; ox++) {                                                 \
-                    if (ox == a) ox = b;                                                           \
-                    if (ox >= ow) break;                                                           \
-                    const long x0 = ox * w.stride_w - w.pad_w;                                     \
-                    T acc[4] = {0, 0, 0, 0};                                                       \
-                    long k = 0;                                                                    \
-                    for (long i = 0; i < kh; i++) {                                                \
-                        const long y = y0 + i * w.dilation_h;                                      \
-                        const int row_in = y >= 0 && y < w.height;                                 \
-                        for (long j = 0; j < kw; j++, k++) {                                       \
-                            const long xx = x0 + j * w.dilation_w;                                 \
-                            const T v_ = row_in && xx >= 0 && xx < w.width ? plane[y * sh + xx * sw] \
-                                                                           : (T)0;                 \
-                            acc[k < full ? k % 4 : 0] += v_;                                       \
-                        }                                                                          \
-                    }                                                                              \
-                    orow[ox] = (T)0 + ((acc[0] + acc[1]) + (acc[2] + acc[3]));                     \
-                }                                                                                  \
+    static inline __attribute__((always_inline)) void ck_##P##ws_edge(                            \
+        const ckernels_window *w, const T *plane, long sh, long sw, long y0, long x0, T *o,        \
+        int64_t *io) {                                                                             \
+        (void)io;                                                                                  \
+        const long kk = w->kernel_h * w->kernel_w, full = kk - kk % 4;                             \
+        T acc[4] = {0, 0, 0, 0};                                                                   \
+        long k = 0;                                                                                \
+        for (long i = 0; i < w->kernel_h; i++) {                                                   \
+            const long y = y0 + i * w->dilation_h;                                                 \
+            const int row_in = y >= 0 && y < w->height;                                            \
+            for (long j = 0; j < w->kernel_w; j++, k++) {                                          \
+                const long xx = x0 + j * w->dilation_w;                                            \
+                const T v_ = row_in && xx >= 0 && xx < w->width ? plane[y * sh + xx * sw] : (T)0;  \
+                acc[k < full ? k % 4 : 0] += v_;                                                   \
             }                                                                                      \
         }                                                                                          \
+        *o = (T)0 + ((acc[0] + acc[1]) + (acc[2] + acc[3]));                                       \
     }                                                                                              \
+    CK_POOL_CHUNK(ck_##P##ws_chunk, P, T, ck_##P##ws_run, ck_##P##ws_edge)                         \
     int ckernels_##P##window_sum2d(const ckernels_window *w, long batch, const T *x, long sn,      \
                                    long sc, long sh, long sw, T *out) {                            \
-        if (!ck_window_ok(w) || batch < 0 || w->kernel_h * w->kernel_w > 64) return CKERNELS_EINVAL; \
-        const long planes = batch * w->channels, per = w->out_h * w->out_w;                        \
-        if (planes == 0 || per == 0) return CKERNELS_OK;                                           \
-        if (x == NULL || out == NULL) return CKERNELS_EINVAL;                                      \
-        ck_##P##ws_ctx c = {w, x, sn, sc, sh, sw, out};                                            \
-        long work = per * w->kernel_h * w->kernel_w;                                               \
-        if (planes * work < (1L << 15)) ck_##P##ws_chunk(&c, 0, planes);                           \
-        else ckernels_parallel_for(planes, ((1L << 14) + work - 1) / work, ck_##P##ws_chunk, &c);  \
-        return CKERNELS_OK;                                                                        \
+        if (w != NULL && w->kernel_h * w->kernel_w > 64) return CKERNELS_EINVAL;                   \
+        CK_POOL_ENTRY(P, ck_##P##ws_chunk, NULL, 1)                                                \
     }
 CK_WINDOW_SUM(s, float)
 CK_WINDOW_SUM(d, double)

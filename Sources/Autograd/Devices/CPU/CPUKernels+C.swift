@@ -276,9 +276,9 @@ enum CKernelPaths {
     /// elements laid out as one dense block: the bits of `maximum` with `lo`, then `minimum`
     /// with `hi` (the bounds rounded to the dtype); the result in x's layout. Nil otherwise.
     static func clamp(_ x: Tensor, _ lo: Double, _ hi: Double) -> Tensor? {
-        guard x.storage.device.kind == .cpu, x.dtype == .float32 || x.dtype == .float64, x.count >= 16 else { return nil }
-        let out = Tensor(uninitializedLike: x, dtype: x.dtype)
-        guard x.hasSameDenseLayout(as: out) else { return nil }
+        guard x.storage.device.kind == .cpu, x.dtype == .float32 || x.dtype == .float64, x.count >= 16,
+              x.isDenseInSomeOrder else { return nil }
+        let out = Tensor(uninitializedLike: x, dtype: x.dtype)   // x's layout: one block like x's
         let status: Int32 = withExtendedLifetime((x, out)) {
             if x.dtype == .float32 {
                 return ckernels_sclamp(x.count, x.pointer(Float.self) + x.offset, Float(lo), Float(hi), out.pointer(Float.self) + out.offset)
