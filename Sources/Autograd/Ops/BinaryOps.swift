@@ -136,7 +136,7 @@ extension Tensor {
     @inline(__always)
     static func computeFloatScalar(_ op: BinaryOp, _ x: Tensor, _ s: Scalar, scalarOnLeft: Bool) -> Tensor? {
         guard x.storage.device.kind == .cpu, x.dtype == .float32 || x.dtype == .float64, op.hasScalarKernel else { return nil }
-        let out = x.rank < 2 ? Tensor(uninitializedShape: x.shape, dtype: x.dtype, device: .cpu) : Tensor(uninitializedLike: x, dtype: x.dtype)
+        let out = Tensor(uninitializedLike: x, dtype: x.dtype)
         if x.shape.isEmpty {
             if x.dtype == .float32 {
                 out.pointer(Float.self)[0] = CPUKernels.scalarOp(op, x.pointer(Float.self)[x.offset], s.value(as: Float.self), scalarOnLeft: scalarOnLeft)

@@ -18,7 +18,7 @@ extension Tensor {
         default: outDType = compute
         }
         // x's layout if transposed/permuted dense (CPU)
-        let out = x.rank < 2 ? Tensor(uninitializedShape: shape, dtype: outDType, device: device) : Tensor(uninitializedLike: x, dtype: outDType)
+        let out = Tensor(uninitializedLike: x, dtype: outDType)
         Backends.backend(for: device).unary(op, x, into: out)
         if outDType != .bool && outDType != result { return out.convertedWithoutGrad(to: result) }
         return out

@@ -67,7 +67,8 @@ public struct Tensor: @unchecked Sendable {
     /// Allocates an uninitialized CPU tensor of `layout`'s shape laid out as `layout` is when
     /// that is a non-contiguous CPU tensor whose elements fill a block of storage in some order
     /// of its dims (transposed, permuted): PyTorch's element-wise ops keep such a layout, and
-    /// then run over the block in memory order. Contiguous otherwise.
+    /// then run over the block in memory order. Contiguous otherwise (rank < 2 decides that
+    /// first: scalar-heavy tapes pay nothing more).
     @inline(__always)
     init(uninitializedLike layout: Tensor, dtype: DType) {
         guard layout.rank >= 2, layout.storage.device.kind == .cpu, !layout.isContiguous, layout.isDenseInSomeOrder else {

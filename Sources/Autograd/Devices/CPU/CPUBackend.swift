@@ -126,7 +126,7 @@ final class CPUBackend: DeviceBackend {
         }
         if x.shape == out.shape && out.count >= CPUBackend.threadedElements && out.rank >= 1 && out.shape[0] >= 2 {
             // strided operands: the loop on slabs of the leading dim, on all threads
-            CPUBackend.onLeadingDim([x, out]) { self.unaryLoop(op, $0[0], into: $0[1]) }
+            CPUBackend.onSlabs([x, out]) { self.unaryLoop(op, $0[0], into: $0[1]) }
             return
         }
         unaryLoop(op, x, into: out)
@@ -141,24 +141,6 @@ final class CPUBackend: DeviceBackend {
     /// (conversions, unary ops and scalar pow without a C kernel), which then give the same
     /// values as one loop over the whole. About four slices per thread, of at least half
     /// `threadedElements`.
-    /// Calls `body` with matching slabs of `tensors` (one shape, rank >= 1) along their leading
-    /// dim, the slabs on all threads: for element-by-element loops over strided operands, which
-    /// then give the same values as one loop over the whole. About four slabs per thread, of at
-    /// least half `threadedElements` elements.
-    static func onLeadingDim(_ tensors: [Tensor], _ body: ([Tensor]) -> Void) {
-        let rows = tensors[0].shape[0], perRow = Swift.max(1, tensors[0].count / Swift.max(1, rows))
-        let parts = 4 * Swift.max(1, Int(ckernels_num_threads()))
-        let chunk = Swift.max((CPUBackend.threadedElements / 2 + perRow - 1) / perRow, (rows + parts - 1) / parts)
-        let slabs = withNoGrad { () -> [[Tensor]] in
-            stride(from: 0, to: rows, by: chunk).map { start in
-                tensors.map { $0.detached().narrow(dim: 0, start: start, length: Swift.min(rows, start + chunk) - start) }
-            }
-        }
-        CKernelPaths.parallelFor(slabs.count, grain: 1) { begin, end in
-            for k in begin..<end { body(slabs[k]) }
-        }
-    }
-
     static func onSlices(_ tensors: [Tensor], _ body: ([Tensor]) -> Void) {
         let n = tensors[0].count, parts = 4 * Swift.max(1, Int(ckernels_num_threads()))
         let chunk = Swift.max(CPUBackend.threadedElements / 2, (n + parts - 1) / parts)
@@ -168,6 +150,25 @@ final class CPUBackend: DeviceBackend {
         }
         CKernelPaths.parallelFor(slices.count, grain: 1) { begin, end in
             for k in begin..<end { body(slices[k]) }
+        }
+    }
+
+    /// Calls `body` with matching slabs of `tensors` along `dim` (the first tensor's length there
+    /// sets the slabs; the others are at least as long), the slabs on all threads: for
+    /// element-by-element loops over strided operands (and scatters split along a dim they do not
+    /// scatter over), which then give the same values as one loop over the whole. About four
+    /// slabs per thread, of at least half `threadedElements` elements of the first tensor.
+    static func onSlabs(_ tensors: [Tensor], dim: Int = 0, _ body: ([Tensor]) -> Void) {
+        let rows = tensors[0].shape[dim], perRow = Swift.max(1, tensors[0].count / Swift.max(1, rows))
+        let parts = 4 * Swift.max(1, Int(ckernels_num_threads()))
+        let chunk = Swift.max((CPUBackend.threadedElements / 2 + perRow - 1) / perRow, (rows + parts - 1) / parts)
+        let slabs = withNoGrad { () -> [[Tensor]] in
+            stride(from: 0, to: rows, by: chunk).map { start in
+                tensors.map { $0.detached().narrow(dim: dim, start: start, length: Swift.min(rows, start + chunk) - start) }
+            }
+        }
+        CKernelPaths.parallelFor(slabs.count, grain: 1) { begin, end in
+            for k in begin..<end { body(slabs[k]) }
         }
     }
 
@@ -191,7 +192,7 @@ final class CPUBackend: DeviceBackend {
         if out.count >= CPUBackend.threadedElements, out.rank >= 1, out.shape[0] >= 2, a.dtype != .float16, a.dtype != .bfloat16 {
             // strided or broadcast operands without a C path (a transposed operand, ...): the
             // Swift loop on slabs of the leading dim, on all threads (the same values)
-            CPUBackend.onLeadingDim([a.expandedWithoutGrad(to: out.shape), b.expandedWithoutGrad(to: out.shape), out]) {
+            CPUBackend.onSlabs([a.expandedWithoutGrad(to: out.shape), b.expandedWithoutGrad(to: out.shape), out]) {
                 self.binaryLoop(op, $0[0], $0[1], into: $0[2])
             }
             return
