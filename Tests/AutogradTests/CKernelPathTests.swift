@@ -12,6 +12,37 @@ final class CKernelPathTests: XCTestCase {
 
     func empty(like x: Tensor) -> Tensor { Tensor(uninitializedShape: x.shape, dtype: x.dtype) }
 
+    /// `addInPlace` (the rows of indexAdd): the IEEE sums of the plain loop for float32 and
+    /// float64 at every tail of the SIMD widths, an array added to itself, and no answer (the
+    /// caller's loop instead) for ranges that overlap without being the same.
+    func testAddInPlaceMatchesTheLoop() {
+        for n in CKernelPathTests.lengths {
+            var f = (0..<n).map { Float($0) * 0.37 - 5 }, fd = (0..<n).map { Double($0) * 0.37 - 5 }
+            let g = (0..<n).map { Float($0 % 7) * 1.1e-3 + 0.1 }, gd = (0..<n).map { Double($0 % 7) * 1.1e-3 + 0.1 }
+            let expected = zip(f, g).map { $0 + $1 }, expectedD = zip(fd, gd).map { $0 + $1 }
+            f.withUnsafeMutableBufferPointer { p in
+                g.withUnsafeBufferPointer { XCTAssertTrue(CKernelPaths.addInPlace(p.baseAddress!, $0.baseAddress!, count: n)) }
+            }
+            fd.withUnsafeMutableBufferPointer { p in
+                gd.withUnsafeBufferPointer { XCTAssertTrue(CKernelPaths.addInPlace(p.baseAddress!, $0.baseAddress!, count: n)) }
+            }
+            XCTAssertEqual(f, expected, "float32 n=\(n)")
+            XCTAssertEqual(fd, expectedD, "float64 n=\(n)")
+        }
+        var c = (0..<64).map { Double($0) }
+        c.withUnsafeMutableBufferPointer { p in
+            let base = p.baseAddress!
+            XCTAssertFalse(CKernelPaths.addInPlace(base + 1, UnsafePointer(base), count: 32))
+            XCTAssertFalse(CKernelPaths.addInPlace(base, UnsafePointer(base + 31), count: 32))
+            XCTAssertTrue(CKernelPaths.addInPlace(base, UnsafePointer(base), count: 32))
+            XCTAssertTrue(CKernelPaths.addInPlace(base + 32, UnsafePointer(base), count: 32))
+        }
+        // c[i] doubled below 32; above, c[i] + the doubled c[i - 32]
+        let doubled: [Double] = (0..<32).map { 2 * Double($0) }
+        let shifted: [Double] = (32..<64).map { Double($0) + 2 * Double($0 - 32) }
+        XCTAssertEqual(c, doubled + shifted)
+    }
+
     func testBinaryMatchesSwiftLoopExactly() {
         for dtype in [DType.float32, .float64] {
             for (k, n) in CKernelPathTests.lengths.enumerated() {

@@ -210,7 +210,9 @@ extension CPUBackend {
                     for row in rows {
                         let src = pv + row.value + begin, dst = px + row.target + begin
                         if accumulate {
-                            for j in 0..<(end - begin) { dst[j] += src[j] }
+                            if !CKernelPaths.addInPlace(dst, src, count: end - begin) {
+                                for j in 0..<(end - begin) { dst[j] += src[j] }
+                            }
                         } else {
                             dst.update(from: src, count: end - begin)
                         }

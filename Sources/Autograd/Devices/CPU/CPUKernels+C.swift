@@ -732,6 +732,24 @@ enum CKernelPaths {
         return status == CKERNELS_OK
     }
 
+    /// `dst[i] += src[i]` for `i < n` on this thread, by the vector kernels of
+    /// `ckernels_sbinary`/`ckernels_dbinary` (the same IEEE sums as a Swift loop): true when done,
+    /// false for other element types or when the two ranges overlap without being the same.
+    static func addInPlace<T: FloatElement>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, count n: Int) -> Bool {
+        guard n > 0 else { return true }
+        let d = UnsafeRawPointer(dst), s = UnsafeRawPointer(src), bytes = n * MemoryLayout<T>.stride
+        guard d == s || d + bytes <= s || s + bytes <= d else { return false }
+        if T.self == Float.self {
+            let o = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self)
+            return ckernels_sbinary(CKERNELS_ADD, n, o, 1, s.assumingMemoryBound(to: Float.self), 1, o) == CKERNELS_OK
+        }
+        if T.self == Double.self {
+            let o = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Double.self)
+            return ckernels_dbinary(CKERNELS_ADD, n, o, 1, s.assumingMemoryBound(to: Double.self), 1, o) == CKERNELS_OK
+        }
+        return false
+    }
+
     // MARK: - Thread pool
 
     /// Runs `body` over the items [0, n) in disjoint chunks of at least `grain` items on the
