@@ -265,6 +265,84 @@ CK_CONV_AVX512(d, double, __m512d, 8, __mmask8, _mm512_set1_pd, _mm512_mask_load
 CK_CONV_ENTRY(s, float)
 CK_CONV_ENTRY(d, double)
 
+/* ---- direct convolution (unit horizontal stride, float32, AVX-512) ---- */
+int ckernels_sconv2d_direct_applies(const ckernels_window *w) {
+#if CK_X86
+    /* tiles of 32 output columns, at least 7/8 of their lanes used */
+    return ck_window_ok(w) && ck_isa_now() == CKERNELS_ISA_AVX512 && w->stride_w == 1 &&
+           w->out_w > 0 && w->out_w * 8 >= (w->out_w + 31) / 32 * 32 * 7;
+#else
+    (void)w;
+    return 0;
+#endif
+}
+
+int ckernels_sconv2d_direct(const ckernels_window *w, long out_channels, const float *weight,
+                            const float *bias, const float *x, long sc, long sh, long sw, long oy0,
+                            long oy1, float *out, long ldo) {
+    if (!ckernels_sconv2d_direct_applies(w) || oy0 < 0 || oy1 > w->out_h || oy0 > oy1 ||
+        out_channels < 0 || ldo < w->out_h * w->out_w)
+        return CKERNELS_EINVAL;
+    if (oy0 == oy1 || out_channels == 0) return CKERNELS_OK;
+    if (weight == NULL || out == NULL || (x == NULL && w->channels > 0)) return CKERNELS_EINVAL;
+#if CK_X86
+    const long C = w->channels, kh = w->kernel_h, kw = w->kernel_w, dh = w->dilation_h,
+               dw = w->dilation_w, ow = w->out_w, K = C * kh * kw;
+    if (K == 0) { /* no terms: the bias alone */
+        for (long o = 0; o < out_channels; o++)
+            for (long q = oy0 * ow; q < oy1 * ow; q++) out[o * ldo + q] = bias ? 0.0f + bias[o] : 0.0f;
+        return CKERNELS_OK;
+    }
+    /* the band's input rows y0 .. y0 + rows - 1, each as wp columns from x' = -pad_w on: every
+     * tile's 32 lanes read inside a row, whatever columns it leaves unused */
+    const long tiles = (ow + 31) / 32, wp = tiles * 32 + (kw - 1) * dw;
+    const long y0 = oy0 * w->stride_h - w->pad_h;
+    const long rows = (oy1 - 1 - oy0) * w->stride_h + (kh - 1) * dh + 1, plane = rows * wp;
+    const size_t floats = (size_t)(C * plane), offsets = (size_t)(K + 8);
+    char *mem = (char *)ck_scratch(floats * sizeof(float) + offsets * sizeof(long) + CK_ALIGN);
+    if (mem == NULL) return CKERNELS_ENOMEM;
+    float *padded = (float *)mem;
+    long *off = (long *)(mem + (floats * sizeof(float) + CK_ALIGN - 1) / CK_ALIGN * CK_ALIGN);
+    long lo, hi; /* padded columns [lo, hi) lie inside the image */
+    lo = w->pad_w < wp ? w->pad_w : wp;
+    hi = w->pad_w + w->width < wp ? w->pad_w + w->width : wp;
+    for (long c = 0; c < C; c++)
+        for (long r = 0; r < rows; r++) {
+            float *dst = padded + c * plane + r * wp;
+            const long y = y0 + r;
+            if (y < 0 || y >= w->height) {
+                memset(dst, 0, (size_t)wp * sizeof(float));
+                continue;
+            }
+            memset(dst, 0, (size_t)lo * sizeof(float));
+            const float *src = x + c * sc + y * sh + (lo - w->pad_w) * sw;
+            if (sw == 1) memcpy(dst + lo, src, (size_t)(hi - lo) * sizeof(float));
+            else for (long q = lo; q < hi; q++) dst[q] = src[(q - lo) * sw];
+            memset(dst + hi, 0, (size_t)(wp - hi) * sizeof(float));
+        }
+    for (long c = 0, p = 0; c < C; c++)
+        for (long i = 0; i < kh; i++)
+            for (long j = 0; j < kw; j++) off[p++] = c * plane + i * dh * wp + j * dw;
+    for (long p = K; p < K + 8; p++) off[p] = off[K - 1];
+    /* twelve output channels at a time (their weights stay in L1) over every tile of the band */
+    for (long o0 = 0; o0 < out_channels; o0 += 12) {
+        const int m = out_channels - o0 < 12 ? (int)(out_channels - o0) : 12;
+        const float *a = weight + o0 * K, *b = bias ? bias + o0 : NULL;
+        for (long oy = oy0; oy < oy1; oy++) {
+            const float *row = padded + (oy - oy0) * w->stride_h * wp;
+            for (long ox0 = 0; ox0 < ow; ox0 += 32) {
+                const int n = ow - ox0 < 32 ? (int)(ow - ox0) : 32;
+                ck_sconv_tile_avx512(m, K, a, K, off, row + ox0, b, out + o0 * ldo + oy * ow + ox0, ldo, n);
+            }
+        }
+    }
+    return CKERNELS_OK;
+#else
+    (void)bias; (void)sc; (void)sh; (void)sw;
+    return CKERNELS_EINVAL;
+#endif
+}
+
 /* ---- max pooling: each window's largest value and where it is ------------------------------ */
 /* One window's maximum over positions inside the image only, in window order (i, then j): the
  * first NaN wins, else the largest value, the first of equals. Written as selects, not

@@ -18,7 +18,7 @@ static __thread size_t tl_scratch_cap;
 
 static void ck_scratch_make_key(void) { pthread_key_create(&ck_scratch_key, free); }
 
-static void *ck_scratch(size_t bytes) {
+void *ck_scratch(size_t bytes) {
     if (CK_LIKELY(tl_scratch_cap >= bytes)) return tl_scratch;
     pthread_once(&ck_scratch_once, ck_scratch_make_key);
     free(tl_scratch);

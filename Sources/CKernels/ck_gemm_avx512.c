@@ -434,6 +434,74 @@ CK_TARGET_AVX512 static void ck_dpack_b_cm_avx512(long kb, const double *b, long
         for (int c = 0; c < 16; c++) dst[p * 16 + c] = c < cols ? b[c * csB + p] : 0.0;
 }
 
+/* ---- direct convolution tiles (ck_conv.c's ckernels_sconv2d_direct) ----
+ * R output channels (rows of A, stride lda) by 32 output columns: acc(r, t) is the sum over
+ * p < k, in order, of a[r*lda + p] * b[off[p] + t] by fused multiply-adds, the rows of B coming
+ * from an offset table instead of a fixed stride (the window positions of the padded image);
+ * then out[r*ldo + t] = acc(r, t) [+ bias[r]] for t < n. R is a constant for each instantiation,
+ * so every row read is a row of A (the weights are read in place, without zero rows) and the
+ * accumulators stay in registers. off holds 8 entries past k (for the prefetches). */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
+ck_sconv_body(const int R, long k, const float *a, const long lda, const long *off, const float *b,
+              const float *bias, float *out, long ldo, int n) {
+    __m512 acc[24];
+    for (int i = 0; i < 24; i++) acc[i] = _mm512_setzero_ps();
+    const float *base[4] = {a, a + 3 * lda, a + 6 * lda, a + 9 * lda};
+    for (long p = 0; p < k; p++) {
+        const float *bp = b + off[p], *pf = b + off[p + 8];
+        _mm_prefetch((const char *)pf, _MM_HINT_T0);
+        _mm_prefetch((const char *)(pf + 31), _MM_HINT_T0);
+        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 0, 0)
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 1, 0)
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 2, 0)
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 3, 0)
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 4, 0)
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 5, 0)
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 6, 0)
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 7, 0)
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 8, 0)
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 9, 0)
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 10, 0)
+        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 11, 0)
+        for (int i = 0; i < 4; i++) base[i]++;
+    }
+    const __mmask16 k0 = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1);
+    const __mmask16 k1 = (__mmask16)(n >= 32 ? 0xFFFF : n <= 16 ? 0 : (1u << (n - 16)) - 1);
+#define ST(r) if ((r) < R) { \
+        __m512 v0 = acc[2 * (r)], v1 = acc[2 * (r) + 1]; \
+        if (bias != NULL) { \
+            const __m512 bv = _mm512_set1_ps(bias[r]); \
+            v0 = _mm512_add_ps(v0, bv); \
+            v1 = _mm512_add_ps(v1, bv); \
+        } \
+        _mm512_mask_storeu_ps(out + (r) * ldo, k0, v0); \
+        _mm512_mask_storeu_ps(out + (r) * ldo + 16, k1, v1); \
+    }
+    CK_R12(ST)
+#undef ST
+}
+
+#define CK_SCONV_TILE(R)                                                                           \
+    CK_TARGET_AVX512 __attribute__((noinline)) static void ck_sconv_tile##R(                       \
+        long k, const float *a, long lda, const long *off, const float *b, const float *bias,      \
+        float *out, long ldo, int n) {                                                             \
+        ck_sconv_body(R, k, a, lda, off, b, bias, out, ldo, n);                                    \
+    }
+CK_SCONV_TILE(1) CK_SCONV_TILE(2) CK_SCONV_TILE(3) CK_SCONV_TILE(4) CK_SCONV_TILE(5) CK_SCONV_TILE(6)
+CK_SCONV_TILE(7) CK_SCONV_TILE(8) CK_SCONV_TILE(9) CK_SCONV_TILE(10) CK_SCONV_TILE(11) CK_SCONV_TILE(12)
+#undef CK_SCONV_TILE
+
+void ck_sconv_tile_avx512(int m, long k, const float *a, long lda, const long *off, const float *b,
+                          const float *bias, float *out, long ldo, int n) {
+    typedef void (*tile_fn)(long, const float *, long, const long *, const float *, const float *,
+                            float *, long, int);
+    static const tile_fn tiles[12] = {ck_sconv_tile1, ck_sconv_tile2, ck_sconv_tile3, ck_sconv_tile4,
+                                      ck_sconv_tile5, ck_sconv_tile6, ck_sconv_tile7, ck_sconv_tile8,
+                                      ck_sconv_tile9, ck_sconv_tile10, ck_sconv_tile11, ck_sconv_tile12};
+    tiles[m - 1](k, a, lda, off, b, bias, out, ldo, n);
+}
+
 static const ck_sgemm_desc ck_sdesc_avx512 = {12, 32, 256, 240, 4096, ck_sukr_avx512_12x32, 1, 1,
                                               ck_spack_a_rm_avx512, ck_spack_a_cm_avx512,
                                               ck_spack_b_rm_avx512, ck_spack_b_cm_avx512,

@@ -52,6 +52,18 @@ void ck_parallel_chunks(long n, long chunk, ckernels_range_fn fn, void *ctx);
 /** Threads a parallel region could use right now from this thread (1 when nested). */
 int ck_threads_available(void);
 
+/* ---- direct convolution (ck_gemm_avx512.c, for ck_conv.c) ---- */
+/** One tile of ckernels_sconv2d_direct: m <= 12 output channels (rows of a, stride lda) by n <=
+ *  32 columns, out[r*ldo + t] = sum over p < k of a[r*lda + p] * b[off[p] + t], in order, by
+ *  fused multiply-adds [+ bias[r]]. off has k + 8 entries; the 32 values at b + off[p] must be
+ *  readable for every p < k + 8 whatever n is. AVX-512 only. */
+void ck_sconv_tile_avx512(int m, long k, const float *a, long lda, const long *off, const float *b,
+                          const float *bias, float *out, long ldo, int n);
+
+/** The calling thread's scratch buffer of at least `bytes` (4 KiB aligned; reused by the GEMM
+ *  driver on the same thread, so not across a GEMM call), or NULL when it cannot grow. */
+void *ck_scratch(size_t bytes);
+
 /* ---- GEMM kernels ---- */
 /* A micro-kernel computes the MR x NR tile C = alpha * (A~ B~) + beta * C from a packed A
  * sliver (k groups of MR values) and a packed B panel (k groups of NR values), C row stride

@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import Autograd
 
@@ -38,6 +39,19 @@ final class CPUConvolutionTests: XCTestCase {
         // that lie wholly above or below the image, and a vertical dilation.
         Case(n: 1, c: 2, h: 2, w: 6, o: 3, kh: 5, kw: 3, padding: (2, 1)),
         Case(n: 2, c: 3, h: 6, w: 5, o: 2, kh: 3, kw: 5, padding: (2, 2), dilation: (2, 1)),
+    ] + directCases
+
+    /// Windows the direct kernel takes (float32 on AVX-512): output rows of one, two and three
+    /// 32-column tiles with idle lanes, edge tiles of output channels, stride and dilation along
+    /// the height, dilation along the row, groups, kernel rows wholly above or below the image.
+    static let directCases: [Case] = [
+        Case(n: 2, c: 3, h: 5, w: 30, o: 13, kh: 3, kw: 3, padding: (1, 1)),                  // out_w 30
+        Case(n: 1, c: 4, h: 7, w: 60, o: 8, kh: 3, kw: 5, stride: (2, 1), padding: (1, 2),
+             dilation: (2, 1), groups: 2),                                                      // out_w 60
+        Case(n: 2, c: 2, h: 3, w: 33, o: 25, kh: 2, kw: 4, padding: (0, 1)),                  // out_w 32
+        Case(n: 1, c: 5, h: 4, w: 96, o: 3, kh: 1, kw: 3),                                    // out_w 94
+        Case(n: 1, c: 3, h: 6, w: 33, o: 5, kh: 3, kw: 3, padding: (2, 0), dilation: (1, 2)), // out_w 29
+        Case(n: 1, c: 2, h: 2, w: 32, o: 3, kh: 5, kw: 3, padding: (2, 1)),
     ]
 
     /// Input for a case: contiguous, or a non-contiguous view with the same values
@@ -159,6 +173,43 @@ final class CPUConvolutionTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    /// The direct kernel against im2col and the GEMM on the windows it takes (the same sums in
+    /// another order), with and without bias, on contiguous, strided and broadcast input, and
+    /// every height of edge tile (1 to 13 output channels); it does not apply to the portable
+    /// build, to a stride along the row or to rows that leave most of a tile idle.
+    func testDirectKernelMatchesColumns() {
+        let avx512 = ckernels_isa() == CKERNELS_ISA_AVX512
+        var cases = Self.directCases
+        for o in 1...13 { cases.append(Case(n: 1, c: 2, h: 3, w: 29, o: o, kh: 3, kw: 3, padding: (1, 2))) }
+        for (index, k) in cases.enumerated() {
+            let g = k.geometry, kg = (k.c / k.groups) * k.kh * k.kw
+            var window = ckernels_window(geometry: g, channels: k.c / k.groups)
+            XCTAssertEqual(ckernels_sconv2d_direct_applies(&window), avx512 ? 1 : 0, "case \(index)")
+            CPUConvolution.withPortableKernels { XCTAssertEqual(ckernels_sconv2d_direct_applies(&window), 0) }
+            let w = Tensor.randn([k.o, k.c / k.groups, k.kh, k.kw], seed: UInt64(800 + index))
+            let b = Tensor.randn([k.o], seed: UInt64(900 + index))
+            let inputs = [input(k, dtype: .float32, seed: UInt64(1000 + index), contiguous: true),
+                          input(k, dtype: .float32, seed: UInt64(1100 + index), contiguous: false),
+                          Tensor.randn([k.n, k.c, k.h, 1], seed: UInt64(1200 + index)).expanded(to: [k.n, k.c, k.h, k.w])]
+            for (which, x) in inputs.enumerated() {
+                for bias in [b, nil] {
+                    guard let direct = CPUConvolution.forward(x, w, bias, geometry: g, groups: k.groups),
+                          let columns = CPUConvolution.forward(x, w, bias, geometry: g, groups: k.groups, direct: false) else {
+                        return XCTFail("fused forward declined case \(index)")
+                    }
+                    assertClose(direct, columns, Tolerance.reduction(.float32, terms: kg),
+                                "case \(index) input \(which) bias=\(bias != nil)")
+                }
+            }
+        }
+        // a stride along the row; out_w 18 and 38 (more than 1/8 of their tiles idle)
+        for k in [Case(n: 1, c: 2, h: 4, w: 64, o: 2, kh: 3, kw: 3, stride: (1, 2)),
+                  Case(n: 1, c: 2, h: 4, w: 20, o: 2, kh: 3, kw: 3), Case(n: 1, c: 2, h: 4, w: 40, o: 2, kh: 3, kw: 3)] {
+            var window = ckernels_window(geometry: k.geometry, channels: k.c)
+            XCTAssertEqual(ckernels_sconv2d_direct_applies(&window), 0)
         }
     }
 

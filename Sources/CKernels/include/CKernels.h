@@ -722,6 +722,34 @@ int ckernels_scol2im(const ckernels_window *w, const float *cols, long ldc, long
 int ckernels_dcol2im(const ckernels_window *w, const double *cols, long ldc, long oy0, long oy1,
                      double *image);
 
+/**
+ * Whether `ckernels_sconv2d_direct` computes this window on this CPU: float32 with AVX-512, a
+ * horizontal stride of 1, and output rows that fill at least 7/8 of their 32-column tiles
+ * (out_w of 28 to 32, 56 to 64, 84 to 96, ...; narrower rows waste more lanes than the column
+ * matrix costs). Returns 1 or 0.
+ */
+int ckernels_sconv2d_direct_applies(const ckernels_window *w);
+
+/**
+ * The band of output rows [oy0, oy1) of a convolution computed from the image itself, without a
+ * column matrix (only where `ckernels_sconv2d_direct_applies`): for o < out_channels, oy in the
+ * band and ox < out_w,
+ *   out[o*ldo + oy*out_w + ox] = (sum over p of weight[o*K + p] * x(c, y, x')) [+ bias[o]]
+ * with K = channels * kernel_h * kernel_w, p = (c * kernel_h + i) * kernel_w + j taken in
+ * increasing order, each term added by a fused multiply-add, y = oy*stride_h - pad_h +
+ * i*dilation_h, x' = ox - pad_w + j*dilation_w, and x(c, y, x') = x[c*sc + y*sh + x'*sw] inside
+ * the image, 0 outside; the bias (NULL for none) is added to the finished sum. The band's input
+ * rows are first copied with their zero padding into the calling thread's scratch; tiles of up
+ * to 12 output channels by 32 output columns then read the weights in place. `out` must not
+ * overlap the inputs. Runs on the calling thread.
+ * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an invalid window or band, a window this path does
+ *   not apply to, out_channels < 0, ldo < out_h * out_w or null pointers; CKERNELS_ENOMEM when
+ *   the scratch cannot grow.
+ */
+int ckernels_sconv2d_direct(const ckernels_window *w, long out_channels, const float *weight,
+                            const float *bias, const float *x, long sc, long sh, long sw, long oy0,
+                            long oy1, float *out, long ldo);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Softmax                                                                                   */
 /* ---------------------------------------------------------------------------------------- */

@@ -4,7 +4,9 @@ import CKernels
 /// buffer that stays in cache, then one GEMM per group straight into the output (or, going
 /// back, GEMMs out of the output gradient and col2im straight into the input gradient). No
 /// batch-sized column matrix is built, nothing is permuted or copied afterwards, and bands
-/// run in parallel over the CKernels pool.
+/// run in parallel over the CKernels pool. Where the direct kernel applies, the forward skips
+/// the columns: tiles of 12 output channels by 32 output columns read the band's zero-padded
+/// input rows through a table of window offsets (`ckernels_sconv2d_direct`).
 ///
 /// It computes the same products as the op-by-op path in `convolution4D` and
 /// `ConvolutionBackward0` (which stays the reference, and the path on other devices and when
@@ -19,14 +21,17 @@ enum CPUConvolution {
 
     /// The forward `[N, C, H, W] ⊛ [O, C/G, kH, kW] (+ bias)` → `[N, O, outH, outW]` on the
     /// CPU for float32/float64, or nil when this path does not cover the operands (another
-    /// device or dtype, or a packing buffer that could not be allocated). `bandBytes` is
-    /// for tests that want many bands.
+    /// device or dtype, or a packing buffer that could not be allocated). Where
+    /// `ckernels_sconv2d_direct_applies` (float32 on AVX-512, unit horizontal stride, output rows
+    /// that fill 32-column tiles), each band is computed from the image directly, bias included,
+    /// without columns; `direct: false` forces im2col and the GEMM (for tests comparing the two).
+    /// `bandBytes` is for tests that want many bands.
     static func forward(_ x: Tensor, _ w: Tensor, _ b: Tensor?, geometry g: WindowGeometry, groups: Int,
-                        bandBytes: Int = bandBytes) -> Tensor? {
+                        bandBytes: Int = bandBytes, direct: Bool = true) -> Tensor? {
         guard x.device == .cpu, x.dtype == w.dtype, b.map({ $0.dtype == x.dtype }) ?? true else { return nil }
         switch x.dtype {
-        case .float32: return forward(x, w, b, g, groups, bandBytes, Float.self)
-        case .float64: return forward(x, w, b, g, groups, bandBytes, Double.self)
+        case .float32: return forward(x, w, b, g, groups, bandBytes, direct, Float.self)
+        case .float64: return forward(x, w, b, g, groups, bandBytes, direct, Double.self)
         default: return nil
         }
     }
@@ -88,7 +93,7 @@ enum CPUConvolution {
     // MARK: - Forward
 
     private static func forward<T: ConvScalar>(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: WindowGeometry,
-                                               _ groups: Int, _ bandBytes: Int, _: T.Type) -> Tensor? {
+                                               _ groups: Int, _ bandBytes: Int, _ useDirectKernel: Bool, _: T.Type) -> Tensor? {
         let n = g.batch, o = weight.shape[0], og = o / groups, l = g.outH * g.outW
         let cg = g.channels / groups, kg = cg * g.kernelH * g.kernelW, ckk = g.channels * g.kernelH * g.kernelW
         guard n > 0, o > 0, kg > 0, l > 0 else { return nil }
@@ -97,6 +102,9 @@ enum CPUConvolution {
         let rows = bandRows(g, bandBytes, T.self), bands = (g.outH + rows - 1) / rows
         let pointwise = isPointwise(x, g)
         var window = ckernels_window(geometry: g, channels: g.channels)
+        // one group's window, for the direct kernel (which reads the image without columns)
+        var groupWindow = ckernels_window(geometry: g, channels: cg)
+        let direct = !pointwise && useDirectKernel && T.convDirectApplies(&groupWindow)
         let (sn, sc, sh, sw) = (x.strides[0], x.strides[1], x.strides[2], x.strides[3])
         let status = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n * bands)
         defer { status.deallocate() }
@@ -105,12 +113,20 @@ enum CPUConvolution {
             let px = UnsafePointer(x.pointer(T.self) + x.offset), pw = UnsafePointer(w.pointer(T.self) + w.offset)
             let pb = b.map { UnsafePointer($0.pointer(T.self) + $0.offset) }, po = out.pointer(T.self)
             CKernelPaths.parallelFor(n * bands, grain: 1) { begin, end in
-                let scratch = pointwise ? nil : UnsafeMutablePointer<T>.allocate(capacity: ckk * rows * g.outW)
+                let scratch = pointwise || direct ? nil : UnsafeMutablePointer<T>.allocate(capacity: ckk * rows * g.outW)
                 defer { scratch?.deallocate() }
                 for item in begin..<end {
                     let img = item / bands, oy0 = item % bands * rows, oy1 = Swift.min(g.outH, oy0 + rows)
                     let width = (oy1 - oy0) * g.outW, at = oy0 * g.outW
                     let image = px + img * sn
+                    if direct {
+                        for gi in 0..<groups {
+                            let s = T.convDirect(&groupWindow, og, pw + gi * og * kg, pb.map { $0 + gi * og }, image + gi * cg * sc,
+                                                 sc, sh, sw, oy0, oy1, po + (img * o + gi * og) * l, l)
+                            if s != CKERNELS_OK { status[item] = s }
+                        }
+                        continue
+                    }
                     let cols: UnsafePointer<T>, ldc: Int
                     if let scratch {
                         status[item] = T.im2col(&window, image, sc, sh, sw, 0, oy0, oy1, scratch, width)
@@ -284,6 +300,13 @@ protocol ConvScalar: FloatElement {
                      _ c: UnsafeMutablePointer<Self>, _ rsC: Int, _ csC: Int) -> Int32
     /// The sum of `n` contiguous values in CKernels' fixed blocked order.
     static func sum(_ n: Int, _ x: UnsafePointer<Self>) -> Self
+    /// Whether `convDirect` computes window `w` on this CPU.
+    static func convDirectApplies(_ w: UnsafePointer<ckernels_window>) -> Bool
+    /// One band of output rows of one group computed from the image without a column matrix,
+    /// bias included (`ckernels_sconv2d_direct`); only where `convDirectApplies`.
+    static func convDirect(_ w: UnsafePointer<ckernels_window>, _ outChannels: Int, _ weight: UnsafePointer<Self>,
+                           _ bias: UnsafePointer<Self>?, _ x: UnsafePointer<Self>, _ sc: Int, _ sh: Int, _ sw: Int,
+                           _ oy0: Int, _ oy1: Int, _ out: UnsafeMutablePointer<Self>, _ ldo: Int) -> Int32
 }
 
 extension Float: ConvScalar {
@@ -306,6 +329,12 @@ extension Float: ConvScalar {
         _ = ckernels_ssum(n, x, &r)
         return r
     }
+    static func convDirectApplies(_ w: UnsafePointer<ckernels_window>) -> Bool { ckernels_sconv2d_direct_applies(w) != 0 }
+    static func convDirect(_ w: UnsafePointer<ckernels_window>, _ outChannels: Int, _ weight: UnsafePointer<Float>,
+                           _ bias: UnsafePointer<Float>?, _ x: UnsafePointer<Float>, _ sc: Int, _ sh: Int, _ sw: Int,
+                           _ oy0: Int, _ oy1: Int, _ out: UnsafeMutablePointer<Float>, _ ldo: Int) -> Int32 {
+        ckernels_sconv2d_direct(w, outChannels, weight, bias, x, sc, sh, sw, oy0, oy1, out, ldo)
+    }
 }
 
 extension Double: ConvScalar {
@@ -327,6 +356,13 @@ extension Double: ConvScalar {
         // n >= 0 and x non-null: ckernels_dsum cannot fail here.
         _ = ckernels_dsum(n, x, &r)
         return r
+    }
+    /// No direct kernel for float64: its convolutions take im2col and the GEMM.
+    static func convDirectApplies(_ w: UnsafePointer<ckernels_window>) -> Bool { false }
+    static func convDirect(_ w: UnsafePointer<ckernels_window>, _ outChannels: Int, _ weight: UnsafePointer<Double>,
+                           _ bias: UnsafePointer<Double>?, _ x: UnsafePointer<Double>, _ sc: Int, _ sh: Int, _ sw: Int,
+                           _ oy0: Int, _ oy1: Int, _ out: UnsafeMutablePointer<Double>, _ ldo: Int) -> Int32 {
+        CKERNELS_EINVAL
     }
 }
 
