@@ -178,11 +178,12 @@ final class CPUConvolutionTests: XCTestCase {
 
     /// The direct kernel against im2col and the GEMM on the windows it takes (the same sums in
     /// another order), with and without bias, on contiguous, strided and broadcast input, and
-    /// every height of edge tile (1 to 13 output channels); it does not apply to the portable
-    /// build, to a stride along the row or to rows that leave most of a tile idle.
+    /// every height of edge tile (1 to 13 output channels); the same for the input gradient
+    /// where its adjoint window takes the kernel. It does not apply to the portable build, to a
+    /// stride along the row or to rows that leave more than 1/8 of a tile idle.
     func testDirectKernelMatchesColumns() {
         let avx512 = ckernels_isa() == CKERNELS_ISA_AVX512
-        var cases = Self.directCases
+        var cases = Self.directCases, transposedCases = 0
         for o in 1...13 { cases.append(Case(n: 1, c: 2, h: 3, w: 29, o: o, kh: 3, kw: 3, padding: (1, 2))) }
         for (index, k) in cases.enumerated() {
             let g = k.geometry, kg = (k.c / k.groups) * k.kh * k.kw
@@ -203,8 +204,22 @@ final class CPUConvolutionTests: XCTestCase {
                     assertClose(direct, columns, Tolerance.reduction(.float32, terms: kg),
                                 "case \(index) input \(which) bias=\(bias != nil)")
                 }
+                // the input gradient, where the adjoint window takes the direct kernel too
+                guard var adjoint = CPUConvolution.transposedWindow(g, channels: k.o / k.groups),
+                      ckernels_sconv2d_direct_applies(&adjoint) == 1 else { continue }
+                transposedCases += 1
+                let gy = Tensor.randn([k.n, k.o, g.outH, g.outW], seed: UInt64(1300 + index))
+                guard let direct = CPUConvolution.backward(gy, input: x, weight: w, geometry: g, groups: k.groups,
+                                                           needs: (true, false, false))?.input,
+                      let columns = CPUConvolution.backward(gy, input: x, weight: w, geometry: g, groups: k.groups,
+                                                            needs: (true, false, false), direct: false)?.input else {
+                    return XCTFail("fused backward declined case \(index)")
+                }
+                assertClose(direct, columns, Tolerance.reduction(.float32, terms: (k.o / k.groups) * k.kh * k.kw),
+                            "input gradient, case \(index) input \(which)")
             }
         }
+        if avx512 { XCTAssertGreaterThanOrEqual(transposedCases, 15 * 3) }
         // a stride along the row; out_w 18 and 38 (more than 1/8 of their tiles idle)
         for k in [Case(n: 1, c: 2, h: 4, w: 64, o: 2, kh: 3, kw: 3, stride: (1, 2)),
                   Case(n: 1, c: 2, h: 4, w: 20, o: 2, kh: 3, kw: 3), Case(n: 1, c: 2, h: 4, w: 40, o: 2, kh: 3, kw: 3)] {

@@ -41,11 +41,11 @@ enum CPUConvolution {
     /// or nil when this path does not cover the operands.
     static func backward(_ gradOutput: Tensor, input x: Tensor, weight w: Tensor, geometry g: WindowGeometry, groups: Int,
                          needs: (input: Bool, weight: Bool, bias: Bool),
-                         bandBytes: Int = bandBytes) -> (input: Tensor?, weight: Tensor?, bias: Tensor?)? {
+                         bandBytes: Int = bandBytes, direct: Bool = true) -> (input: Tensor?, weight: Tensor?, bias: Tensor?)? {
         guard x.device == .cpu, gradOutput.device == .cpu, x.dtype == w.dtype, gradOutput.dtype == x.dtype else { return nil }
         switch x.dtype {
-        case .float32: return backward(gradOutput, x, w, g, groups, needs, bandBytes, Float.self)
-        case .float64: return backward(gradOutput, x, w, g, groups, needs, bandBytes, Double.self)
+        case .float32: return backward(gradOutput, x, w, g, groups, needs, bandBytes, direct, Float.self)
+        case .float64: return backward(gradOutput, x, w, g, groups, needs, bandBytes, direct, Double.self)
         default: return nil
         }
     }
@@ -155,9 +155,42 @@ enum CPUConvolution {
 
     // MARK: - Backward
 
+    /// The window of the input gradient as a convolution of the output gradient (`channels` of
+    /// them per group) with the flipped weights: unit strides, padding (k - 1) * d - p, the
+    /// input's size as output. Nil where the strides are not 1 or the padding exceeds
+    /// (k - 1) * d (the adjoint would crop).
+    static func transposedWindow(_ g: WindowGeometry, channels: Int) -> ckernels_window? {
+        let padH = (g.kernelH - 1) * g.dilationH - g.paddingH, padW = (g.kernelW - 1) * g.dilationW - g.paddingW
+        guard g.strideH == 1, g.strideW == 1, padH >= 0, padW >= 0 else { return nil }
+        return ckernels_window(channels: channels, height: g.outH, width: g.outW, kernel_h: g.kernelH, kernel_w: g.kernelW,
+                               stride_h: 1, stride_w: 1, pad_h: padH, pad_w: padW,
+                               dilation_h: g.dilationH, dilation_w: g.dilationW, out_h: g.height, out_w: g.width)
+    }
+
+    /// The weights `[O, C/G, kH, kW]` (contiguous) as G blocks of `[C/G, O/G, kH, kW]`, each
+    /// window turned by 180°: block g, [c, o, i, j] = w[g * O/G + o, c, kH - 1 - i, kW - 1 - j].
+    /// The caller deallocates.
+    static func flippedWeights<T: ConvScalar>(_ w: Tensor, groups: Int, _: T.Type) -> UnsafeMutablePointer<T> {
+        let (o, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]), og = o / groups, kk = kh * kw
+        let out = UnsafeMutablePointer<T>.allocate(capacity: o * cg * kk)
+        withExtendedLifetime(w) {
+            let src = w.pointer(T.self) + w.offset
+            for gi in 0..<groups {
+                for c in 0..<cg {
+                    for oc in 0..<og {
+                        let from = src + ((gi * og + oc) * cg + c) * kk, to = out + ((gi * cg + c) * og + oc) * kk
+                        for k in 0..<kk { to[k] = from[kk - 1 - k] }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     private static func backward<T: ConvScalar>(_ gradOutput: Tensor, _ x: Tensor, _ weight: Tensor, _ g: WindowGeometry,
                                                 _ groups: Int, _ needs: (input: Bool, weight: Bool, bias: Bool),
-                                                _ bandBytes: Int, _: T.Type) -> (input: Tensor?, weight: Tensor?, bias: Tensor?)? {
+                                                _ bandBytes: Int, _ useDirectKernel: Bool, _: T.Type)
+        -> (input: Tensor?, weight: Tensor?, bias: Tensor?)? {
         let n = g.batch, o = weight.shape[0], og = o / groups, l = g.outH * g.outW
         let cg = g.channels / groups, kg = cg * g.kernelH * g.kernelW, ckk = g.channels * g.kernelH * g.kernelW
         let hw = g.height * g.width
@@ -168,6 +201,16 @@ enum CPUConvolution {
         let slotCount = slots(batch: n, weightBytes: o * kg * MemoryLayout<T>.stride)
         var window = ckernels_window(geometry: g, channels: g.channels)
         let (sn, sc, sh, sw) = (x.strides[0], x.strides[1], x.strides[2], x.strides[3])
+        // With unit strides the input gradient is a convolution of the output gradient with the
+        // flipped, transposed weights (padding (k - 1) * d - p): the direct kernel, where it
+        // applies, computes it without gradCols and col2im.
+        let transposed = Self.transposedWindow(g, channels: og)
+        let directInput = needs.input && !pointwise && useDirectKernel && {
+            guard var t = transposed else { return false }
+            return T.convDirectApplies(&t)
+        }()
+        let flipped = directInput ? flippedWeights(w, groups: groups, T.self) : nil
+        defer { flipped?.deallocate() }
 
         // Zeroed image by image inside the parallel loop, just before col2im adds into it.
         let gradInput = needs.input ? Tensor(uninitializedShape: g.imageShape, dtype: x.dtype) : nil
@@ -188,16 +231,25 @@ enum CPUConvolution {
             CKernelPaths.parallelFor(slotCount, grain: 1) { begin, end in
                 let bandSize = ckk * rows * g.outW
                 // One buffer serves both: the columns are dead once the weight GEMM has read them.
-                let buffer = (needs.weight || needs.input) && !pointwise ? UnsafeMutablePointer<T>.allocate(capacity: bandSize) : nil
+                let buffer = (needs.weight || (needs.input && !directInput)) && !pointwise
+                    ? UnsafeMutablePointer<T>.allocate(capacity: bandSize) : nil
                 defer { buffer?.deallocate() }
-                let cols = needs.weight ? buffer : nil, gradCols = needs.input ? buffer : nil
+                let cols = needs.weight ? buffer : nil, gradCols = needs.input && !directInput ? buffer : nil
                 for slot in begin..<end {
                     let wPart = weightParts.map { $0 + slot * o * kg }, bPart = biasParts.map { $0 + slot * o }
                     bPart?.initialize(repeating: 0, count: o)
                     var first = true
                     for img in (slot * n / slotCount)..<((slot + 1) * n / slotCount) {
                         let dy = py + img * o * l, image = px + img * sn
-                        if let pgi, !pointwise { (pgi + img * g.channels * hw).initialize(repeating: 0, count: g.channels * hw) }
+                        if let pgi, let flipped, var t = transposed {
+                            for gi in 0..<groups {
+                                let s = T.convDirect(&t, cg, flipped + gi * cg * og * g.kernelH * g.kernelW, nil, dy + gi * og * l,
+                                                     l, g.outW, 1, 0, g.height, pgi + (img * g.channels + gi * cg) * hw, hw)
+                                if s != CKERNELS_OK { status[slot] = s }
+                            }
+                        } else if let pgi, !pointwise {
+                            (pgi + img * g.channels * hw).initialize(repeating: 0, count: g.channels * hw)
+                        }
                         if let bPart {
                             for oc in 0..<o { bPart[oc] += T.sum(l, dy + oc * l) }
                         }
@@ -224,7 +276,7 @@ enum CPUConvolution {
                                                first ? 0 : 1, wPart + gi * og * kg, og, 1)
                                 }
                             }
-                            if let pgi, s == CKERNELS_OK {
+                            if let pgi, !directInput, s == CKERNELS_OK {
                                 // gradCols[g] = w[g]ᵀ · gy[g rows, band], then folded into the image.
                                 let dst: UnsafeMutablePointer<T>, ldc: Int
                                 if let gradCols {
