@@ -113,14 +113,18 @@ final class IndexingOpsTests: XCTestCase {
     }
 
     /// Rows put into rows (indexAdd along dim 0, `indexPut` of whole rows, with and without
-    /// accumulation), columns split over the threads: against the definition written out here,
-    /// with repeated indices (accumulated in index order; without accumulation the last write
-    /// stays), float32 and float64, narrow and wide rows, values broadcast along the index dim.
+    /// accumulation), split over the threads by target or by columns: against the definition
+    /// written out here, with repeated indices (accumulated in index order; without accumulation
+    /// the last write stays), float32 and float64, narrow and wide rows, values broadcast along
+    /// the index dim.
     func testRowPutsMatchTheDefinition() {
         for dtype in [DType.float32, .float64] {
-            for (rows, cols, picks) in [(7, 16, 40), (50, 1000, 3000), (3, 4099, 9)] {
+            // many rows over many targets (split by target), few rows, and many rows all on one
+            // target (split by columns)
+            for (rows, cols, picks, bunched) in [(7, 16, 40, false), (50, 1000, 3000, false), (3, 4099, 9, false),
+                                                 (40, 300, 500, true)] {
                 let base = Tensor.randn([rows, cols], dtype: dtype, seed: 61)
-                let index = Tensor.randint(rows, [picks], seed: 62)
+                let index = bunched ? Tensor.randint(1, [picks], seed: 62) + 17 : Tensor.randint(rows, [picks], seed: 62)
                 let source = Tensor.randn([picks, cols], dtype: dtype, seed: 63)
                 let b = base.to(.float64).scalars(as: Double.self), src = source.to(.float64).scalars(as: Double.self)
                 let ix = index.scalars(as: Int.self)

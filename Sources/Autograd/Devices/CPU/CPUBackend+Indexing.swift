@@ -203,23 +203,54 @@ extension CPUBackend {
                 }
             }
             let pv = values.pointer(T.self), px = base.pointer(T.self), accumulate = self.accumulate
-            // one column block per thread: each sweeps the rows once, in long runs
+            func put(_ src: UnsafeMutablePointer<T>, _ dst: UnsafeMutablePointer<T>, _ n: Int) {
+                if accumulate {
+                    if !CKernelPaths.addInPlace(dst, src, count: n) {
+                        for j in 0..<n { dst[j] += src[j] }
+                    }
+                } else {
+                    dst.update(from: src, count: n)
+                }
+            }
             let threads = Swift.max(1, Int(ckernels_num_threads()))
-            rows.withUnsafeBufferPointer { rows in
-                CKernelPaths.parallelFor(m, grain: Swift.max(256, (m + threads - 1) / threads)) { begin, end in
-                    for row in rows {
-                        let src = pv + row.value + begin, dst = px + row.target + begin
-                        if accumulate {
-                            if !CKernelPaths.addInPlace(dst, src, count: end - begin) {
-                                for j in 0..<(end - begin) { dst[j] += src[j] }
-                            }
-                        } else {
-                            dst.update(from: src, count: end - begin)
+            if let parts = Self.ownedParts(rows, threads: threads) {
+                // Many rows: each thread takes the rows whose target lies in its range of the
+                // base, whole rows in index order ([4096 rows] into [1000, 1000]: 0.91-1.04 ->
+                // 0.68-0.83 ms against column blocks, whose half rows stream worse).
+                rows.withUnsafeBufferPointer { rows in
+                    CKernelPaths.parallelFor(threads, grain: 1) { begin, end in
+                        for row in rows where (begin..<end).contains(parts.part(of: row.target)) {
+                            put(pv + row.value, px + row.target, m)
                         }
                     }
                 }
+                return true
+            }
+            // one column block per thread: each sweeps the rows once, in long runs
+            rows.withUnsafeBufferPointer { rows in
+                CKernelPaths.parallelFor(m, grain: Swift.max(256, (m + threads - 1) / threads)) { begin, end in
+                    for row in rows { put(pv + row.value + begin, px + row.target + begin, end - begin) }
+                }
             }
             return true
+        }
+
+        /// The split of rows by target for `threads` threads: target offsets in
+        /// [low, high) cut into `threads` equal ranges, rows with the same target in the same
+        /// range. Nil for fewer than 8 rows per thread, or where one range would hold more than
+        /// 3/4 of the rows (targets bunched together: column blocks balance better).
+        struct OwnedParts {
+            let low: Int, span: Int, threads: Int
+            func part(of target: Int) -> Int { (target - low) * threads / span }
+        }
+
+        static func ownedParts(_ rows: [(value: Int, target: Int)], threads: Int) -> OwnedParts? {
+            guard threads > 1, rows.count >= 8 * threads, let low = rows.lazy.map(\.target).min(),
+                  let high = rows.lazy.map(\.target).max() else { return nil }
+            let parts = OwnedParts(low: low, span: high - low + 1, threads: threads)
+            var counts = [Int](repeating: 0, count: threads)
+            for row in rows { counts[parts.part(of: row.target)] += 1 }
+            return counts.max()! * 4 <= rows.count * 3 ? parts : nil
         }
     }
 
