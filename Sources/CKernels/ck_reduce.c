@@ -132,6 +132,66 @@ static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
 #define CK_RS_LOAD(V, P) memcpy(&(V), (P), sizeof(V))
 /* {a[0] + a[1], a[2] + a[3], b[0] + b[1], b[2] + b[3]} of two 4-lane vectors */
 #define CK_HADD4(A, B) (__builtin_shufflevector((A), (B), 0, 2, 4, 6) + __builtin_shufflevector((A), (B), 1, 3, 5, 7))
+#if CK_X86
+#include <immintrin.h>
+/* Eight float runs of one length len (a multiple of 4, at least 16) for ck_srowsum_run8 and
+ * ck_ssqdev_run8 on AVX-512, the same operations in the same order: four runs share a vector,
+ * lanes 4j .. 4j+3 holding run j's four accumulators. Sixteen values of each of the four runs
+ * are loaded (and squared as (v - c) * (v - c) when sq), their 4-lane blocks transposed so that
+ * block t of every run lands in one vector, and those vectors added in t order, so each lane
+ * still adds its run's values k, k + 4, k + 8, ... one after another (sqdev of [4096, 1024]
+ * rows: 4 -> 16 values per add, the 4-wide subtractions and products become 16-wide). */
+CK_TARGET_AVX512 static void ck_srun8_avx512(const float *x, float c, const long *st, long len, int sq,
+                                             float *sums) {
+    const __m512 cv = _mm512_set1_ps(c);
+    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    long i = 0;
+    for (; i + 16 <= len; i += 16)
+        for (int h = 0; h < 2; h++) {
+            __m512 d[4];
+            for (int j = 0; j < 4; j++) {
+                d[j] = _mm512_loadu_ps(x + st[4 * h + j] + i);
+                if (sq) d[j] = _mm512_mul_ps(_mm512_sub_ps(d[j], cv), _mm512_sub_ps(d[j], cv));
+            }
+            const __m512 lo01 = _mm512_shuffle_f32x4(d[0], d[1], 0x44), hi01 = _mm512_shuffle_f32x4(d[0], d[1], 0xEE);
+            const __m512 lo23 = _mm512_shuffle_f32x4(d[2], d[3], 0x44), hi23 = _mm512_shuffle_f32x4(d[2], d[3], 0xEE);
+            acc[h] = _mm512_add_ps(acc[h], _mm512_shuffle_f32x4(lo01, lo23, 0x88)); /* block 0 of each run */
+            acc[h] = _mm512_add_ps(acc[h], _mm512_shuffle_f32x4(lo01, lo23, 0xDD)); /* block 1 */
+            acc[h] = _mm512_add_ps(acc[h], _mm512_shuffle_f32x4(hi01, hi23, 0x88)); /* block 2 */
+            acc[h] = _mm512_add_ps(acc[h], _mm512_shuffle_f32x4(hi01, hi23, 0xDD)); /* block 3 */
+        }
+    for (; i < len; i += 4) /* the last one to three blocks */
+        for (int h = 0; h < 2; h++) {
+            __m512 v = _mm512_castps128_ps512(_mm_loadu_ps(x + st[4 * h] + i));
+            v = _mm512_insertf32x4(v, _mm_loadu_ps(x + st[4 * h + 1] + i), 1);
+            v = _mm512_insertf32x4(v, _mm_loadu_ps(x + st[4 * h + 2] + i), 2);
+            v = _mm512_insertf32x4(v, _mm_loadu_ps(x + st[4 * h + 3] + i), 3);
+            if (sq) v = _mm512_mul_ps(_mm512_sub_ps(v, cv), _mm512_sub_ps(v, cv));
+            acc[h] = _mm512_add_ps(acc[h], v);
+        }
+    float a[32];
+    _mm512_storeu_ps(a, acc[0]);
+    _mm512_storeu_ps(a + 16, acc[1]);
+    for (int j = 0; j < 8; j++) sums[j] = (a[4 * j] + a[4 * j + 1]) + (a[4 * j + 2] + a[4 * j + 3]);
+}
+/* whether eight runs take ck_srun8_avx512 */
+static inline int ck_srun8_avx512_ok(const long *len) {
+    if (len[0] < 16 || len[0] % 4 != 0 || ck_isa_now() != CKERNELS_ISA_AVX512) return 0;
+    for (int j = 1; j < 8; j++)
+        if (len[j] != len[0]) return 0;
+    return 1;
+}
+#define CK_RUN8_AVX512(T, SQ, x, c, st, len, sums)                                                \
+    if (sizeof(T) == sizeof(float) && ck_srun8_avx512_ok(len)) {                                  \
+        float f_[8];                                                                              \
+        ck_srun8_avx512((const float *)(const void *)(x), (float)(c), st, len[0], SQ, f_);        \
+        for (int j_ = 0; j_ < 8; j_++) sums[j_] = (T)f_[j_];                                      \
+        return;                                                                                   \
+    }
+#else
+#define CK_RUN8_AVX512(T, SQ, x, c, st, len, sums)
+#endif
+
 /* Row sums in the pairwise order of the values x[i] (SQ 0) or of (x[i] - c)^2 (SQ 1: the sum
  * of squared deviations, the operations of cen = x - c, cen * cen), named ck_<P><NAME>. */
 #define CK_ROWSUM(P, T, NAME, SQ)                                                             \
@@ -153,6 +213,7 @@ static void ck_rs_plan_make(long n, ck_rs_plan *pl) {
     }                                                                                         \
     /* eight runs at once: their common whole vectors in eight chains, then each its rest */  \
     static void ck_##P##NAME##_run8(const T *x, T c, const long *st, const long *len, T *sums) { \
+        CK_RUN8_AVX512(T, SQ, x, c, st, len, sums)                                            \
         const T *p0 = x + st[0], *p1 = x + st[1], *p2 = x + st[2], *p3 = x + st[3];           \
         const T *p4 = x + st[4], *p5 = x + st[5], *p6 = x + st[6], *p7 = x + st[7];           \
         const ck_##P##v4 cv = {c, c, c, c};                                                   \

@@ -27,6 +27,8 @@ final class ReductionOpsTests: XCTestCase {
             ([9, 63], 1), ([9, 64], 1), ([9, 65], 1), ([4, 130], 1), ([5, 1000], 1), ([300, 301], 1),
             // runs of lengths not a multiple of 4, eight at a time and left over; rows past 4096
             ([6, 333], 1), ([3, 517], 1), ([3, 2047], 1), ([2, 4096], 1), ([2, 4097], 1), ([2, 9001], 1),
+            // eight equal runs of 56 and of 64 (AVX-512: four runs to a vector, a last block of 8)
+            ([6, 224], 1), ([5, 256], 1),
         ]
         for dtype in [DType.float32, .float64] {
             for (k, (shape, dim)) in cases.enumerated() {
