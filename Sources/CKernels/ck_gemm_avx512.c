@@ -452,18 +452,9 @@ ck_sconv_body(const int R, long k, const float *a, const long lda, const long *o
         _mm_prefetch((const char *)pf, _MM_HINT_T0);
         _mm_prefetch((const char *)(pf + 31), _MM_HINT_T0);
         __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 0, 0)
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 1, 0)
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 2, 0)
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 3, 0)
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 4, 0)
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 5, 0)
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 6, 0)
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 7, 0)
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 8, 0)
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 9, 0)
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 10, 0)
-        CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 11, 0)
+#define CK_CONV_STEP(r) CK_RA_STEP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, r, 0)
+        CK_R12(CK_CONV_STEP)
+#undef CK_CONV_STEP
         for (int i = 0; i < 4; i++) base[i]++;
     }
     const __mmask16 k0 = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1);
