@@ -266,15 +266,21 @@ CK_CONV_ENTRY(s, float)
 CK_CONV_ENTRY(d, double)
 
 /* ---- direct convolution (unit horizontal stride, float32, AVX-512) ---- */
-int ckernels_sconv2d_direct_applies(const ckernels_window *w) {
+/* Output columns per tile of the direct kernel on this CPU: 32 (AVX-512), 16 (AVX2), or 0. */
+static long ck_direct_tile_width(void) {
 #if CK_X86
-    /* tiles of 32 output columns, at least 7/8 of their lanes used */
-    return ck_window_ok(w) && ck_isa_now() == CKERNELS_ISA_AVX512 && w->stride_w == 1 &&
-           w->out_w > 0 && w->out_w * 8 >= (w->out_w + 31) / 32 * 32 * 7;
+    const int isa = ck_isa_now();
+    return isa == CKERNELS_ISA_AVX512 ? 32 : isa == CKERNELS_ISA_AVX2 ? 16 : 0;
 #else
-    (void)w;
     return 0;
 #endif
+}
+
+int ckernels_sconv2d_direct_applies(const ckernels_window *w) {
+    /* tiles of tw output columns, at least 7/8 of their lanes used */
+    const long tw = ck_direct_tile_width();
+    return tw > 0 && ck_window_ok(w) && w->stride_w == 1 && w->out_w > 0 &&
+           w->out_w * 8 >= (w->out_w + tw - 1) / tw * tw * 7;
 }
 
 int ckernels_sconv2d_direct(const ckernels_window *w, long out_channels, const float *weight,
@@ -294,8 +300,9 @@ int ckernels_sconv2d_direct(const ckernels_window *w, long out_channels, const f
         return CKERNELS_OK;
     }
     /* the band's input rows y0 .. y0 + rows - 1, each as wp columns from x' = -pad_w on: every
-     * tile's 32 lanes read inside a row, whatever columns it leaves unused */
-    const long tiles = (ow + 31) / 32, wp = tiles * 32 + (kw - 1) * dw;
+     * tile's tw lanes read inside a row, whatever columns it leaves unused */
+    const long tw = ck_direct_tile_width(), mr = tw == 32 ? 12 : 6;
+    const long tiles = (ow + tw - 1) / tw, wp = tiles * tw + (kw - 1) * dw;
     const long y0 = oy0 * w->stride_h - w->pad_h;
     const long rows = (oy1 - 1 - oy0) * w->stride_h + (kh - 1) * dh + 1, plane = rows * wp;
     const size_t floats = (size_t)(C * plane), offsets = (size_t)(K + 8);
@@ -324,15 +331,17 @@ int ckernels_sconv2d_direct(const ckernels_window *w, long out_channels, const f
         for (long i = 0; i < kh; i++)
             for (long j = 0; j < kw; j++) off[p++] = c * plane + i * dh * wp + j * dw;
     for (long p = K; p < K + 8; p++) off[p] = off[K - 1];
-    /* twelve output channels at a time (their weights stay in L1) over every tile of the band */
-    for (long o0 = 0; o0 < out_channels; o0 += 12) {
-        const int m = out_channels - o0 < 12 ? (int)(out_channels - o0) : 12;
+    /* mr output channels at a time (their weights stay in L1) over every tile of the band */
+    for (long o0 = 0; o0 < out_channels; o0 += mr) {
+        const int m = out_channels - o0 < mr ? (int)(out_channels - o0) : (int)mr;
         const float *a = weight + o0 * K, *b = bias ? bias + o0 : NULL;
         for (long oy = oy0; oy < oy1; oy++) {
             const float *row = padded + (oy - oy0) * w->stride_h * wp;
-            for (long ox0 = 0; ox0 < ow; ox0 += 32) {
-                const int n = ow - ox0 < 32 ? (int)(ow - ox0) : 32;
-                ck_sconv_tile_avx512(m, K, a, K, off, row + ox0, b, out + o0 * ldo + oy * ow + ox0, ldo, n);
+            for (long ox0 = 0; ox0 < ow; ox0 += tw) {
+                const int n = ow - ox0 < tw ? (int)(ow - ox0) : (int)tw;
+                float *dst = out + o0 * ldo + oy * ow + ox0;
+                if (tw == 32) ck_sconv_tile_avx512(m, K, a, K, off, row + ox0, b, dst, ldo, n);
+                else ck_sconv_tile_avx2(m, K, a, K, off, row + ox0, b, dst, ldo, n);
             }
         }
     }

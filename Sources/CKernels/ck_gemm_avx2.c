@@ -252,6 +252,71 @@ CK_TARGET_AVX2 static void ck_dpack_b_cm_avx2(long kb, const double *b, long csB
 }
 
 /* Blocks for a 32-48K L1 and 512K-2M L2: kc x 16 floats = 16K, mc x kc = 168K. */
+/* ---- direct convolution tiles for AVX2 (ck_conv.c's ckernels_sconv2d_direct) ----
+ * As ck_sconv_tile_avx512 with R <= 6 output channels (rows of A, stride lda) by 16 output
+ * columns: acc(r, t) is the sum over p < k, in order, of a[r*lda + p] * b[off[p] + t] by fused
+ * multiply-adds, then out[r*ldo + t] = acc(r, t) [+ bias[r]] for t < n. Twelve ymm accumulators,
+ * two B vectors and a broadcast: all sixteen registers but one. off holds 8 entries past k. */
+CK_TARGET_AVX2 static inline __attribute__((always_inline)) void
+ck_sconv_body_avx2(const int R, long k, const float *a, const long lda, const long *off, const float *b,
+                   const float *bias, float *out, long ldo, int n) {
+    __m256 acc[12];
+    for (int i = 0; i < 12; i++) acc[i] = _mm256_setzero_ps();
+    const float *a3 = a + 3 * lda; /* rows 3-5 as a3 + (r - 3) * lda: two pointers, not six */
+    for (long p = 0; p < k; p++, a++, a3++) {
+        const float *bp = b + off[p], *pf = b + off[p + 8];
+        _mm_prefetch((const char *)pf, _MM_HINT_T0);
+        _mm_prefetch((const char *)(pf + 15), _MM_HINT_T0);
+        const __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+#define STEP(r) if ((r) < R) { \
+            const __m256 ar = _mm256_broadcast_ss((r) < 3 ? a + (r) * lda : a3 + ((r) - 3) * lda); \
+            acc[2 * (r)] = _mm256_fmadd_ps(ar, b0, acc[2 * (r)]); \
+            acc[2 * (r) + 1] = _mm256_fmadd_ps(ar, b1, acc[2 * (r) + 1]); \
+        }
+        CK_R6(STEP)
+#undef STEP
+    }
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i k0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
+    const __m256i k1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), lane);
+#define ST(r) if ((r) < R) { \
+        __m256 v0 = acc[2 * (r)], v1 = acc[2 * (r) + 1]; \
+        if (bias != NULL) { \
+            const __m256 bv = _mm256_set1_ps(bias[r]); \
+            v0 = _mm256_add_ps(v0, bv); \
+            v1 = _mm256_add_ps(v1, bv); \
+        } \
+        if (n == 16) { \
+            _mm256_storeu_ps(out + (r) * ldo, v0); \
+            _mm256_storeu_ps(out + (r) * ldo + 8, v1); \
+        } else { \
+            _mm256_maskstore_ps(out + (r) * ldo, k0, v0); \
+            _mm256_maskstore_ps(out + (r) * ldo + 8, k1, v1); \
+        } \
+    }
+    CK_R6(ST)
+#undef ST
+}
+
+#define CK_SCONV_TILE_AVX2(R)                                                                      \
+    CK_TARGET_AVX2 __attribute__((noinline)) static void ck_sconv_avx2_tile##R(                    \
+        long k, const float *a, long lda, const long *off, const float *b, const float *bias,      \
+        float *out, long ldo, int n) {                                                             \
+        ck_sconv_body_avx2(R, k, a, lda, off, b, bias, out, ldo, n);                               \
+    }
+CK_SCONV_TILE_AVX2(1) CK_SCONV_TILE_AVX2(2) CK_SCONV_TILE_AVX2(3)
+CK_SCONV_TILE_AVX2(4) CK_SCONV_TILE_AVX2(5) CK_SCONV_TILE_AVX2(6)
+#undef CK_SCONV_TILE_AVX2
+
+void ck_sconv_tile_avx2(int m, long k, const float *a, long lda, const long *off, const float *b,
+                        const float *bias, float *out, long ldo, int n) {
+    typedef void (*tile_fn)(long, const float *, long, const long *, const float *, const float *,
+                            float *, long, int);
+    static const tile_fn tiles[6] = {ck_sconv_avx2_tile1, ck_sconv_avx2_tile2, ck_sconv_avx2_tile3,
+                                     ck_sconv_avx2_tile4, ck_sconv_avx2_tile5, ck_sconv_avx2_tile6};
+    tiles[m - 1](k, a, lda, off, b, bias, out, ldo, n);
+}
+
 static const ck_sgemm_desc ck_sdesc_avx2 = {6, 16, 256, 168, 4096, ck_sukr_avx2_6x16, 1, 0,
                                             ck_spack_a_rm_avx2, NULL, ck_spack_b_rm_avx2,
                                             ck_spack_b_cm_avx2, NULL, 0};

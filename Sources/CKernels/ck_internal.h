@@ -59,6 +59,10 @@ int ck_threads_available(void);
  *  readable for every p < k + 8 whatever n is. AVX-512 only. */
 void ck_sconv_tile_avx512(int m, long k, const float *a, long lda, const long *off, const float *b,
                           const float *bias, float *out, long ldo, int n);
+/** ck_sconv_tile_avx512 for AVX2: m <= 6 output channels by n <= 16 columns; the 16 values at
+ *  b + off[p] must be readable for every p < k + 8. */
+void ck_sconv_tile_avx2(int m, long k, const float *a, long lda, const long *off, const float *b,
+                        const float *bias, float *out, long ldo, int n);
 
 /** The calling thread's scratch buffer of at least `bytes` (4 KiB aligned; reused by the GEMM
  *  driver on the same thread, so not across a GEMM call), or NULL when it cannot grow. */

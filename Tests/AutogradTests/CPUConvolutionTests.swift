@@ -179,17 +179,38 @@ final class CPUConvolutionTests: XCTestCase {
     /// The direct kernel against im2col and the GEMM on the windows it takes (the same sums in
     /// another order), with and without bias, on contiguous, strided and broadcast input, and
     /// every height of edge tile (1 to 13 output channels); the same for the input gradient
-    /// where its adjoint window takes the kernel. It does not apply to the portable build, to a
-    /// stride along the row or to rows that leave more than 1/8 of a tile idle.
+    /// where its adjoint window takes the kernel. On AVX-512 and, capped there, on AVX2 (tiles
+    /// of 32 and of 16 columns). It does not apply to the portable build, to a stride along the
+    /// row or to rows that leave more than 1/8 of a tile idle.
     func testDirectKernelMatchesColumns() {
-        let avx512 = ckernels_isa() == CKERNELS_ISA_AVX512
+        let best = ckernels_isa()
+        let levels = [CKERNELS_ISA_AVX512, CKERNELS_ISA_AVX2].filter { best != CKERNELS_ISA_NEON && $0 <= best }
+        for level in levels { CPUConvolution.withKernels(capped: level) { checkDirectKernel() } }
+        if levels.isEmpty { checkDirectKernel() }
+        var cases = Self.directCases
+        cases.append(Case(n: 1, c: 2, h: 3, w: 29, o: 1, kh: 3, kw: 3, padding: (1, 2)))
+        for k in cases {
+            var window = ckernels_window(geometry: k.geometry, channels: k.c / k.groups)
+            CPUConvolution.withPortableKernels { XCTAssertEqual(ckernels_sconv2d_direct_applies(&window), 0) }
+        }
+        // a stride along the row; out_w 18 and 38 (more than 1/8 of their tiles idle at 16 or 32)
+        for k in [Case(n: 1, c: 2, h: 4, w: 64, o: 2, kh: 3, kw: 3, stride: (1, 2)),
+                  Case(n: 1, c: 2, h: 4, w: 20, o: 2, kh: 3, kw: 3), Case(n: 1, c: 2, h: 4, w: 40, o: 2, kh: 3, kw: 3)] {
+            var window = ckernels_window(geometry: k.geometry, channels: k.c)
+            XCTAssertEqual(ckernels_sconv2d_direct_applies(&window), 0)
+        }
+    }
+
+    /// `testDirectKernelMatchesColumns` at the kernel level in use (the direct kernel runs on
+    /// AVX-512 and AVX2 only).
+    func checkDirectKernel() {
+        let level = ckernels_isa(), simd = level == CKERNELS_ISA_AVX512 || level == CKERNELS_ISA_AVX2
         var cases = Self.directCases, transposedCases = 0
         for o in 1...13 { cases.append(Case(n: 1, c: 2, h: 3, w: 29, o: o, kh: 3, kw: 3, padding: (1, 2))) }
         for (index, k) in cases.enumerated() {
             let g = k.geometry, kg = (k.c / k.groups) * k.kh * k.kw
             var window = ckernels_window(geometry: g, channels: k.c / k.groups)
-            XCTAssertEqual(ckernels_sconv2d_direct_applies(&window), avx512 ? 1 : 0, "case \(index)")
-            CPUConvolution.withPortableKernels { XCTAssertEqual(ckernels_sconv2d_direct_applies(&window), 0) }
+            XCTAssertEqual(ckernels_sconv2d_direct_applies(&window), simd ? 1 : 0, "case \(index) level \(level)")
             let w = Tensor.randn([k.o, k.c / k.groups, k.kh, k.kw], seed: UInt64(800 + index))
             let b = Tensor.randn([k.o], seed: UInt64(900 + index))
             let inputs = [input(k, dtype: .float32, seed: UInt64(1000 + index), contiguous: true),
@@ -202,7 +223,7 @@ final class CPUConvolutionTests: XCTestCase {
                         return XCTFail("fused forward declined case \(index)")
                     }
                     assertClose(direct, columns, Tolerance.reduction(.float32, terms: kg),
-                                "case \(index) input \(which) bias=\(bias != nil)")
+                                "case \(index) level \(level) input \(which) bias=\(bias != nil)")
                 }
                 // the input gradient, where the adjoint window takes the direct kernel too
                 guard var adjoint = CPUConvolution.transposedWindow(g, channels: k.o / k.groups),
@@ -216,16 +237,10 @@ final class CPUConvolutionTests: XCTestCase {
                     return XCTFail("fused backward declined case \(index)")
                 }
                 assertClose(direct, columns, Tolerance.reduction(.float32, terms: (k.o / k.groups) * k.kh * k.kw),
-                            "input gradient, case \(index) input \(which)")
+                            "input gradient, case \(index) level \(level) input \(which)")
             }
         }
-        if avx512 { XCTAssertGreaterThanOrEqual(transposedCases, 15 * 3) }
-        // a stride along the row; out_w 18 and 38 (more than 1/8 of their tiles idle)
-        for k in [Case(n: 1, c: 2, h: 4, w: 64, o: 2, kh: 3, kw: 3, stride: (1, 2)),
-                  Case(n: 1, c: 2, h: 4, w: 20, o: 2, kh: 3, kw: 3), Case(n: 1, c: 2, h: 4, w: 40, o: 2, kh: 3, kw: 3)] {
-            var window = ckernels_window(geometry: k.geometry, channels: k.c)
-            XCTAssertEqual(ckernels_sconv2d_direct_applies(&window), 0)
-        }
+        if simd { XCTAssertGreaterThanOrEqual(transposedCases, 15 * 3, "level \(level)") }
     }
 
     func testFusedBackwardMatchesOpByOp() throws {

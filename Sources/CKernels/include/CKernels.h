@@ -723,10 +723,11 @@ int ckernels_dcol2im(const ckernels_window *w, const double *cols, long ldc, lon
                      double *image);
 
 /**
- * Whether `ckernels_sconv2d_direct` computes this window on this CPU: float32 with AVX-512, a
- * horizontal stride of 1, and output rows that fill at least 7/8 of their 32-column tiles
- * (out_w of 28 to 32, 56 to 64, 84 to 96, ...; narrower rows waste more lanes than the column
- * matrix costs). Returns 1 or 0.
+ * Whether `ckernels_sconv2d_direct` computes this window on this CPU: AVX-512 or AVX2 in use, a
+ * horizontal stride of 1, and output rows that fill at least 7/8 of their tiles of 32 columns
+ * (AVX-512: out_w of 28 to 32, 56 to 64, 84 to 96, ...) or 16 columns (AVX2: 14 to 16, 28 to
+ * 32, 42 to 48, ...); rows that leave more lanes idle cost more than the column matrix saves.
+ * Returns 1 or 0.
  */
 int ckernels_sconv2d_direct_applies(const ckernels_window *w);
 
@@ -740,8 +741,8 @@ int ckernels_sconv2d_direct_applies(const ckernels_window *w);
  * i*dilation_h, x' = ox - pad_w + j*dilation_w, and x(c, y, x') = x[c*sc + y*sh + x'*sw] inside
  * the image, 0 outside; the bias (NULL for none) is added to the finished sum. The band's input
  * rows are first copied with their zero padding into the calling thread's scratch; tiles of up
- * to 12 output channels by 32 output columns then read the weights in place. `out` must not
- * overlap the inputs. Runs on the calling thread.
+ * to 12 output channels by 32 output columns (AVX-512) or 6 by 16 (AVX2) then read the weights
+ * in place. `out` must not overlap the inputs. Runs on the calling thread.
  * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an invalid window or band, a window this path does
  *   not apply to, out_channels < 0, ldo < out_h * out_w or null pointers; CKERNELS_ENOMEM when
  *   the scratch cannot grow.

@@ -4,8 +4,9 @@ import CKernels
 /// buffer that stays in cache, then one GEMM per group straight into the output (or, going
 /// back, GEMMs out of the output gradient and col2im straight into the input gradient). No
 /// batch-sized column matrix is built, nothing is permuted or copied afterwards, and bands
-/// run in parallel over the CKernels pool. Where the direct kernel applies, the forward skips
-/// the columns: tiles of 12 output channels by 32 output columns read the band's zero-padded
+/// run in parallel over the CKernels pool. Where the direct kernel applies (float32, AVX-512
+/// or AVX2, unit stride along the row), the forward and, with unit strides, the input gradient
+/// skip the columns: tiles of output channels by output columns read the band's zero-padded
 /// input rows through a table of window offsets (`ckernels_sconv2d_direct`).
 ///
 /// It computes the same products as the op-by-op path in `convolution4D` and
@@ -19,12 +20,12 @@ enum CPUConvolution {
     /// the GEMM's packed panels); a band is at least one output row.
     static let bandBytes = 1 << 20
 
-    /// The forward `[N, C, H, W] ⊛ [O, C/G, kH, kW] (+ bias)` → `[N, O, outH, outW]` on the
-    /// CPU for float32/float64, or nil when this path does not cover the operands (another
-    /// device or dtype, or a packing buffer that could not be allocated). Where
-    /// `ckernels_sconv2d_direct_applies` (float32 on AVX-512, unit horizontal stride, output rows
-    /// that fill 32-column tiles), each band is computed from the image directly, bias included,
-    /// without columns; `direct: false` forces im2col and the GEMM (for tests comparing the two).
+    /// The forward `[N, C, H, W] ⊛ [O, C/G, kH, kW] (+ bias)` → `[N, O, outH, outW]` on the CPU for
+    /// float32/float64, or nil when this path does not cover the operands (another device or dtype,
+    /// or a packing buffer that could not be allocated). Where `ckernels_sconv2d_direct_applies`
+    /// (float32 on AVX-512 or AVX2, unit horizontal stride, output rows that fill the kernel's
+    /// column tiles), each band is computed from the image directly, bias included, without
+    /// columns; `direct: false` forces im2col and the GEMM (for tests comparing the two).
     /// `bandBytes` is for tests that want many bands.
     static func forward(_ x: Tensor, _ w: Tensor, _ b: Tensor?, geometry g: WindowGeometry, groups: Int,
                         bandBytes: Int = bandBytes, direct: Bool = true) -> Tensor? {
@@ -76,8 +77,15 @@ enum CPUConvolution {
     /// Runs `body` with CKernels capped at its portable C build, for tests of that path (not
     /// while kernels run on other threads: the level is process-wide).
     static func withPortableKernels<R>(_ body: () throws -> R) rethrows -> R {
+        try withKernels(capped: CKERNELS_ISA_SCALAR, body)
+    }
+
+    /// Runs `body` with CKernels capped at `level` (a `CKERNELS_ISA_*` value, lowered to what
+    /// this CPU has), for tests of the AVX2 and portable paths (not while kernels run on other
+    /// threads: the level is process-wide).
+    static func withKernels<R>(capped level: Int32, _ body: () throws -> R) rethrows -> R {
         let previous = ckernels_isa()
-        _ = ckernels_set_isa(CKERNELS_ISA_SCALAR)
+        _ = ckernels_set_isa(level)
         defer { _ = ckernels_set_isa(previous) }
         return try body()
     }
