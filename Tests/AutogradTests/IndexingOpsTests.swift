@@ -153,6 +153,19 @@ final class IndexingOpsTests: XCTestCase {
         }
     }
 
+    /// The split of row puts by target: balanced distinct rows split at the middle target; too
+    /// few rows, rows all on one target, one thread, or blocks that would overlap across the
+    /// split (101 elements at a stride of 100) do not.
+    func testRowPutSplitByTarget() {
+        let rows = (0..<64).map { (value: $0 * 100, target: ($0 * 37 % 64) * 100) }
+        guard let parts = RowPutParts.make(rows, length: 100, threads: 2) else { return XCTFail("balanced rows not split") }
+        for row in rows { XCTAssertEqual(parts.part(of: row.target), row.target < 3200 ? 0 : 1, "target \(row.target)") }
+        XCTAssertNil(RowPutParts.make(Array(rows.prefix(15)), length: 100, threads: 2))
+        XCTAssertNil(RowPutParts.make(rows.map { (value: $0.value, target: 500) }, length: 100, threads: 2))
+        XCTAssertNil(RowPutParts.make(rows, length: 100, threads: 1))
+        XCTAssertNil(RowPutParts.make(rows, length: 101, threads: 2))
+    }
+
     /// scatter and scatterAdd large enough to run in slabs on all threads, along the first,
     /// a middle and the last dim, with repeated targets: against the definition written out here
     /// (contributions to one element added in index order, the last write staying).

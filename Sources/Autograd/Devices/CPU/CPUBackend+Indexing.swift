@@ -213,7 +213,7 @@ extension CPUBackend {
                 }
             }
             let threads = Swift.max(1, Int(ckernels_num_threads()))
-            if let parts = Self.ownedParts(rows, threads: threads) {
+            if let parts = RowPutParts.make(rows, length: m, threads: threads) {
                 // Many rows: each thread takes the rows whose target lies in its range of the
                 // base, whole rows in index order ([4096 rows] into [1000, 1000]: 0.91-1.04 ->
                 // 0.68-0.83 ms against column blocks, whose half rows stream worse).
@@ -233,24 +233,6 @@ extension CPUBackend {
                 }
             }
             return true
-        }
-
-        /// The split of rows by target for `threads` threads: target offsets in
-        /// [low, high) cut into `threads` equal ranges, rows with the same target in the same
-        /// range. Nil for fewer than 8 rows per thread, or where one range would hold more than
-        /// 3/4 of the rows (targets bunched together: column blocks balance better).
-        struct OwnedParts {
-            let low: Int, span: Int, threads: Int
-            func part(of target: Int) -> Int { (target - low) * threads / span }
-        }
-
-        static func ownedParts(_ rows: [(value: Int, target: Int)], threads: Int) -> OwnedParts? {
-            guard threads > 1, rows.count >= 8 * threads, let low = rows.lazy.map(\.target).min(),
-                  let high = rows.lazy.map(\.target).max() else { return nil }
-            let parts = OwnedParts(low: low, span: high - low + 1, threads: threads)
-            var counts = [Int](repeating: 0, count: threads)
-            for row in rows { counts[parts.part(of: row.target)] += 1 }
-            return counts.max()! * 4 <= rows.count * 3 ? parts : nil
         }
     }
 
@@ -382,5 +364,41 @@ enum ElementArithmetic {
         case .float16, .bfloat16: return T(fromDouble: Double(Float(a.doubleValue) + Float(b.doubleValue)))
         default: return T(fromInt64: a.int64Value &+ b.int64Value)
         }
+    }
+}
+
+/// The split of many whole-row puts (`indexAdd` along dim 0, `indexPut` of rows) over `threads`
+/// threads by target: target offsets in [low, high] cut into `threads` equal ranges, rows with
+/// the same target in the same range, each range one thread's, so that no two threads write
+/// one element and each element still gets its rows in index order. `make` gives nil for fewer
+/// than 8 rows per thread, where one range would hold more than 3/4 of the rows (targets
+/// bunched together: column blocks balance better), or where a target's `length` elements
+/// would reach those of a target in the next range (blocks of a view that overlap).
+struct RowPutParts {
+    let low: Int, span: Int, threads: Int
+
+    /// The range (thread) that `target` belongs to.
+    func part(of target: Int) -> Int { (target - low) * threads / span }
+
+    /// The split for these rows ((values offset, target offset) pairs) of `length` elements.
+    static func make(_ rows: [(value: Int, target: Int)], length: Int, threads: Int) -> RowPutParts? {
+        guard threads > 1, rows.count >= 8 * threads, let low = rows.lazy.map(\.target).min(),
+              let high = rows.lazy.map(\.target).max() else { return nil }
+        let parts = RowPutParts(low: low, span: high - low + 1, threads: threads)
+        var counts = [Int](repeating: 0, count: threads)
+        var first = [Int](repeating: .max, count: threads), last = [Int](repeating: .min, count: threads)
+        for row in rows {
+            let p = parts.part(of: row.target)
+            counts[p] += 1
+            first[p] = Swift.min(first[p], row.target)
+            last[p] = Swift.max(last[p], row.target)
+        }
+        guard counts.max()! * 4 <= rows.count * 3 else { return nil }
+        var end = Int.min   // one past the last element the ranges so far write
+        for p in 0..<threads where counts[p] > 0 {
+            if first[p] < end { return nil }
+            end = last[p] + length
+        }
+        return parts
     }
 }
