@@ -10,6 +10,7 @@
  * bounds checks. */
 #include "ck_internal.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -265,7 +266,7 @@ CK_CONV_AVX512(d, double, __m512d, 8, __mmask8, _mm512_set1_pd, _mm512_mask_load
 CK_CONV_ENTRY(s, float)
 CK_CONV_ENTRY(d, double)
 
-/* ---- direct convolution (unit horizontal stride, float32, AVX-512) ---- */
+/* ---- direct convolution (unit horizontal stride, float32, AVX-512 or AVX2) ---- */
 /* Output columns per tile of the direct kernel on this CPU: 32 (AVX-512), 16 (AVX2), or 0. */
 static long ck_direct_tile_width(void) {
 #if CK_X86
@@ -276,40 +277,55 @@ static long ck_direct_tile_width(void) {
 #endif
 }
 
-int ckernels_sconv2d_direct_applies(const ckernels_window *w) {
-    /* tiles of tw output columns, at least 7/8 of their lanes used */
-    const long tw = ck_direct_tile_width();
-    return tw > 0 && ck_window_ok(w) && w->stride_w == 1 && w->out_w > 0 &&
+/* Whether tiles of tw columns take window w: unit horizontal stride, at least 7/8 of the tiles'
+ * lanes used (out_w bounded first, so that nothing below overflows). */
+static int ck_direct_applies(const ckernels_window *w, long tw) {
+    return tw > 0 && ck_window_ok(w) && w->stride_w == 1 && w->out_w > 0 && w->out_w < (1L << 40) &&
            w->out_w * 8 >= (w->out_w + tw - 1) / tw * tw * 7;
+}
+
+int ckernels_sconv2d_direct_applies(const ckernels_window *w) {
+    return ck_direct_applies(w, ck_direct_tile_width());
 }
 
 int ckernels_sconv2d_direct(const ckernels_window *w, long out_channels, const float *weight,
                             const float *bias, const float *x, long sc, long sh, long sw, long oy0,
                             long oy1, float *out, long ldo) {
-    if (!ckernels_sconv2d_direct_applies(w) || oy0 < 0 || oy1 > w->out_h || oy0 > oy1 ||
-        out_channels < 0 || ldo < w->out_h * w->out_w)
+    const long tw = ck_direct_tile_width(); /* read once: the level may change between calls */
+    if (!ck_direct_applies(w, tw) || oy0 < 0 || oy1 > w->out_h || oy0 > oy1 || out_channels < 0 ||
+        w->out_h > LONG_MAX / w->out_w || ldo < w->out_h * w->out_w)
         return CKERNELS_EINVAL;
     if (oy0 == oy1 || out_channels == 0) return CKERNELS_OK;
-    if (weight == NULL || out == NULL || (x == NULL && w->channels > 0)) return CKERNELS_EINVAL;
-#if CK_X86
-    const long C = w->channels, kh = w->kernel_h, kw = w->kernel_w, dh = w->dilation_h,
-               dw = w->dilation_w, ow = w->out_w, K = C * kh * kw;
+    if (out == NULL || (x == NULL && w->channels > 0)) return CKERNELS_EINVAL;
+    const long C = w->channels, kh = w->kernel_h, kw = w->kernel_w, ow = w->out_w;
+    long kk, K;
+    if (__builtin_mul_overflow(kh, kw, &kk) || __builtin_mul_overflow(C, kk, &K) || K > (1L << 40))
+        return CKERNELS_EINVAL;
     if (K == 0) { /* no terms: the bias alone */
         for (long o = 0; o < out_channels; o++)
             for (long q = oy0 * ow; q < oy1 * ow; q++) out[o * ldo + q] = bias ? 0.0f + bias[o] : 0.0f;
         return CKERNELS_OK;
     }
+    if (weight == NULL) return CKERNELS_EINVAL;
+#if CK_X86
     /* the band's input rows y0 .. y0 + rows - 1, each as wp columns from x' = -pad_w on: every
-     * tile's tw lanes read inside a row, whatever columns it leaves unused */
-    const long tw = ck_direct_tile_width(), mr = tw == 32 ? 12 : 6;
-    const long tiles = (ow + tw - 1) / tw, wp = tiles * tw + (kw - 1) * dw;
+     * tile's tw lanes read inside a row, whatever columns it leaves unused. Sizes whose bytes
+     * would overflow could not be allocated either. */
+    const long dh = w->dilation_h, dw = w->dilation_w, mr = tw == 32 ? 12 : 6, tiles = (ow + tw - 1) / tw;
+    long wp, rows, plane, floats, bytes, span_w, span_h;
+    if (__builtin_mul_overflow(kw - 1, dw, &span_w) || __builtin_add_overflow(tiles * tw, span_w, &wp) ||
+        __builtin_mul_overflow(oy1 - 1 - oy0, w->stride_h, &rows) ||
+        __builtin_mul_overflow(kh - 1, dh, &span_h) || __builtin_add_overflow(rows, span_h, &rows) ||
+        __builtin_add_overflow(rows, 1L, &rows) || __builtin_mul_overflow(rows, wp, &plane) ||
+        __builtin_mul_overflow(C, plane, &floats) || __builtin_add_overflow(floats, 2 * (K + 8) + CK_ALIGN, &bytes) ||
+        __builtin_mul_overflow(bytes, (long)sizeof(float), &bytes))
+        return CKERNELS_ENOMEM;
     const long y0 = oy0 * w->stride_h - w->pad_h;
-    const long rows = (oy1 - 1 - oy0) * w->stride_h + (kh - 1) * dh + 1, plane = rows * wp;
-    const size_t floats = (size_t)(C * plane), offsets = (size_t)(K + 8);
-    char *mem = (char *)ck_scratch(floats * sizeof(float) + offsets * sizeof(long) + CK_ALIGN);
+    const size_t offsets = (size_t)(K + 8);
+    char *mem = (char *)ck_scratch((size_t)floats * sizeof(float) + offsets * sizeof(long) + CK_ALIGN);
     if (mem == NULL) return CKERNELS_ENOMEM;
     float *padded = (float *)mem;
-    long *off = (long *)(mem + (floats * sizeof(float) + CK_ALIGN - 1) / CK_ALIGN * CK_ALIGN);
+    long *off = (long *)(mem + ((size_t)floats * sizeof(float) + CK_ALIGN - 1) / CK_ALIGN * CK_ALIGN);
     long lo, hi; /* padded columns [lo, hi) lie inside the image */
     lo = w->pad_w < wp ? w->pad_w : wp;
     hi = w->pad_w + w->width < wp ? w->pad_w + w->width : wp;
@@ -322,9 +338,11 @@ int ckernels_sconv2d_direct(const ckernels_window *w, long out_channels, const f
                 continue;
             }
             memset(dst, 0, (size_t)lo * sizeof(float));
-            const float *src = x + c * sc + y * sh + (lo - w->pad_w) * sw;
-            if (sw == 1) memcpy(dst + lo, src, (size_t)(hi - lo) * sizeof(float));
-            else for (long q = lo; q < hi; q++) dst[q] = src[(q - lo) * sw];
+            if (hi > lo) { /* then lo == pad_w: padded column q is input column q - pad_w */
+                const float *src = x + c * sc + y * sh;
+                if (sw == 1) memcpy(dst + lo, src, (size_t)(hi - lo) * sizeof(float));
+                else for (long q = lo; q < hi; q++) dst[q] = src[(q - lo) * sw];
+            }
             memset(dst + hi, 0, (size_t)(wp - hi) * sizeof(float));
         }
     for (long c = 0, p = 0; c < C; c++)
@@ -347,7 +365,7 @@ int ckernels_sconv2d_direct(const ckernels_window *w, long out_channels, const f
     }
     return CKERNELS_OK;
 #else
-    (void)bias; (void)sc; (void)sh; (void)sw;
+    (void)sc; (void)sh; (void)sw;
     return CKERNELS_EINVAL;
 #endif
 }

@@ -251,7 +251,6 @@ CK_TARGET_AVX2 static void ck_dpack_b_cm_avx2(long kb, const double *b, long csB
         for (int c = 0; c < 8; c++) dst[p * 8 + c] = c < cols ? b[c * csB + p] : 0.0;
 }
 
-/* Blocks for a 32-48K L1 and 512K-2M L2: kc x 16 floats = 16K, mc x kc = 168K. */
 /* ---- direct convolution tiles for AVX2 (ck_conv.c's ckernels_sconv2d_direct) ----
  * As ck_sconv_tile_avx512 with R <= 6 output channels (rows of A, stride lda) by 16 output
  * columns: acc(r, t) is the sum over p < k, in order, of a[r*lda + p] * b[off[p] + t] by fused
@@ -317,6 +316,7 @@ void ck_sconv_tile_avx2(int m, long k, const float *a, long lda, const long *off
     tiles[m - 1](k, a, lda, off, b, bias, out, ldo, n);
 }
 
+/* Blocks for a 32-48K L1 and 512K-2M L2: kc x 16 floats = 16K, mc x kc = 168K. */
 static const ck_sgemm_desc ck_sdesc_avx2 = {6, 16, 256, 168, 4096, ck_sukr_avx2_6x16, 1, 0,
                                             ck_spack_a_rm_avx2, NULL, ck_spack_b_rm_avx2,
                                             ck_spack_b_cm_avx2, NULL, 0};

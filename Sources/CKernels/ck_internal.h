@@ -52,7 +52,7 @@ void ck_parallel_chunks(long n, long chunk, ckernels_range_fn fn, void *ctx);
 /** Threads a parallel region could use right now from this thread (1 when nested). */
 int ck_threads_available(void);
 
-/* ---- direct convolution (ck_gemm_avx512.c, for ck_conv.c) ---- */
+/* ---- direct convolution tiles (ck_gemm_avx512.c, ck_gemm_avx2.c; for ck_conv.c) ---- */
 /** One tile of ckernels_sconv2d_direct: m <= 12 output channels (rows of a, stride lda) by n <=
  *  32 columns, out[r*ldo + t] = sum over p < k of a[r*lda + p] * b[off[p] + t], in order, by
  *  fused multiply-adds [+ bias[r]]. off has k + 8 entries; the 32 values at b + off[p] must be

@@ -52,6 +52,7 @@ final class CPUConvolutionTests: XCTestCase {
         Case(n: 1, c: 5, h: 4, w: 96, o: 3, kh: 1, kw: 3),                                    // out_w 94
         Case(n: 1, c: 3, h: 6, w: 33, o: 5, kh: 3, kw: 3, padding: (2, 0), dilation: (1, 2)), // out_w 29
         Case(n: 1, c: 2, h: 2, w: 32, o: 3, kh: 5, kw: 3, padding: (2, 1)),
+        Case(n: 2, c: 4, h: 5, w: 30, o: 6, kh: 3, kw: 3, padding: (1, 1), groups: 2),        // groups, adjoint too
     ]
 
     /// Input for a case: contiguous, or a non-contiguous view with the same values

@@ -743,9 +743,10 @@ int ckernels_sconv2d_direct_applies(const ckernels_window *w);
  * rows are first copied with their zero padding into the calling thread's scratch; tiles of up
  * to 12 output channels by 32 output columns (AVX-512) or 6 by 16 (AVX2) then read the weights
  * in place. `out` must not overlap the inputs. Runs on the calling thread.
- * - Returns: CKERNELS_OK; CKERNELS_EINVAL for an invalid window or band, a window this path does
- *   not apply to, out_channels < 0, ldo < out_h * out_w or null pointers; CKERNELS_ENOMEM when
- *   the scratch cannot grow.
+ * - Returns: CKERNELS_OK (at once for an empty band or no output channels); CKERNELS_EINVAL for
+ *   an invalid window or band, a window this path does not apply to, out_channels < 0, ldo <
+ *   out_h * out_w, a null out, a null x with channels > 0 or a null weight with terms to add;
+ *   CKERNELS_ENOMEM when the scratch cannot grow (or its size would overflow).
  */
 int ckernels_sconv2d_direct(const ckernels_window *w, long out_channels, const float *weight,
                             const float *bias, const float *x, long sc, long sh, long sw, long oy0,

@@ -212,7 +212,10 @@ extension CPUBackend {
                     dst.update(from: src, count: n)
                 }
             }
-            let threads = Swift.max(1, Int(ckernels_num_threads()))
+            // Targets that differ by other than whole rows could share elements (rows of an
+            // overlapping view): then one thread does every row, in order.
+            let disjoint = rows.allSatisfy { ($0.target - rows[0].target) % m == 0 }
+            let threads = disjoint ? Swift.max(1, Int(ckernels_num_threads())) : 1
             if let parts = RowPutParts.make(rows, length: m, threads: threads) {
                 // Many rows: each thread takes the rows whose target lies in its range of the
                 // base, whole rows in index order ([4096 rows] into [1000, 1000]: 0.91-1.04 ->
@@ -228,7 +231,7 @@ extension CPUBackend {
             }
             // one column block per thread: each sweeps the rows once, in long runs
             rows.withUnsafeBufferPointer { rows in
-                CKernelPaths.parallelFor(m, grain: Swift.max(256, (m + threads - 1) / threads)) { begin, end in
+                CKernelPaths.parallelFor(m, grain: threads == 1 ? m : Swift.max(256, (m + threads - 1) / threads)) { begin, end in
                     for row in rows { put(pv + row.value + begin, px + row.target + begin, end - begin) }
                 }
             }

@@ -175,6 +175,14 @@ enum CPUConvolution {
                                dilation_h: g.dilationH, dilation_w: g.dilationW, out_h: g.height, out_w: g.width)
     }
 
+    /// Input rows per call of the direct kernel for the input gradient: as many as keep the
+    /// output gradient's zero-padded rows that they read (`channels` per group, each a little
+    /// wider than a row) within `bandBytes` of scratch, at least one.
+    static func adjointBandRows<T>(_ g: WindowGeometry, channels: Int, bandBytes: Int, _: T.Type) -> Int {
+        let rowBytes = channels * (g.width + 32 + (g.kernelW - 1) * g.dilationW) * MemoryLayout<T>.stride
+        return Swift.max(1, bandBytes / Swift.max(1, rowBytes) - (g.kernelH - 1) * g.dilationH)
+    }
+
     /// The weights `[O, C/G, kH, kW]` (contiguous) as G blocks of `[C/G, O/G, kH, kW]`, each
     /// window turned by 180°: block g, [c, o, i, j] = w[g * O/G + o, c, kH - 1 - i, kW - 1 - j].
     /// The caller deallocates.
@@ -219,6 +227,7 @@ enum CPUConvolution {
         }()
         let flipped = directInput ? flippedWeights(w, groups: groups, T.self) : nil
         defer { flipped?.deallocate() }
+        let inputRows = adjointBandRows(g, channels: og, bandBytes: bandBytes, T.self)
 
         // Zeroed image by image inside the parallel loop, just before col2im adds into it.
         let gradInput = needs.input ? Tensor(uninitializedShape: g.imageShape, dtype: x.dtype) : nil
@@ -250,10 +259,14 @@ enum CPUConvolution {
                     for img in (slot * n / slotCount)..<((slot + 1) * n / slotCount) {
                         let dy = py + img * o * l, image = px + img * sn
                         if let pgi, let flipped, var t = transposed {
-                            for gi in 0..<groups {
-                                let s = T.convDirect(&t, cg, flipped + gi * cg * og * g.kernelH * g.kernelW, nil, dy + gi * og * l,
-                                                     l, g.outW, 1, 0, g.height, pgi + (img * g.channels + gi * cg) * hw, hw)
-                                if s != CKERNELS_OK { status[slot] = s }
+                            for y0 in stride(from: 0, to: g.height, by: inputRows) {
+                                let y1 = Swift.min(g.height, y0 + inputRows)
+                                for gi in 0..<groups {
+                                    let s = T.convDirect(&t, cg, flipped + gi * cg * og * g.kernelH * g.kernelW, nil,
+                                                         dy + gi * og * l, l, g.outW, 1, y0, y1,
+                                                         pgi + (img * g.channels + gi * cg) * hw, hw)
+                                    if s != CKERNELS_OK { status[slot] = s }
+                                }
                             }
                         } else if let pgi, !pointwise {
                             (pgi + img * g.channels * hw).initialize(repeating: 0, count: g.channels * hw)
