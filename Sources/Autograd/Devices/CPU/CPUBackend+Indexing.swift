@@ -183,8 +183,8 @@ extension CPUBackend {
         /// Float rows: each indexed position a contiguous row of `base`, each values row
         /// contiguous (indexAdd along dim 0, embedding gradients, `x[i] += rows`). The rows go in
         /// index order, as in the loop above (repeated positions accumulate in that order, or the
-        /// last write stays), with the columns split over the threads: no two threads touch one
-        /// element. False for other layouts.
+        /// last write stays), split over the threads by target (`RowPutParts`) or else by
+        /// columns: no two threads touch one element. False for other layouts.
         func putRows<T: FloatElement>(_: T.Type) -> Bool {
             let b = offsets.rank, m = base.count, count = offsets.count
             guard base.isContiguous, m >= 16, count > 0, Array(values.shape.dropFirst(b)) == base.shape,
@@ -212,10 +212,7 @@ extension CPUBackend {
                     dst.update(from: src, count: n)
                 }
             }
-            // Targets that differ by other than whole rows could share elements (rows of an
-            // overlapping view): then one thread does every row, in order.
-            let disjoint = rows.allSatisfy { ($0.target - rows[0].target) % m == 0 }
-            let threads = disjoint ? Swift.max(1, Int(ckernels_num_threads())) : 1
+            let threads = Swift.max(1, Int(ckernels_num_threads()))
             if let parts = RowPutParts.make(rows, length: m, threads: threads) {
                 // Many rows: each thread takes the rows whose target lies in its range of the
                 // base, whole rows in index order ([4096 rows] into [1000, 1000]: 0.91-1.04 ->
@@ -229,9 +226,11 @@ extension CPUBackend {
                 }
                 return true
             }
-            // one column block per thread: each sweeps the rows once, in long runs
+            // one column block per thread: each sweeps the rows once, in long runs (one thread
+            // for rows that could share elements: then columns do not keep threads apart)
+            let columnThreads = RowPutParts.disjoint(rows, length: m) ? threads : 1
             rows.withUnsafeBufferPointer { rows in
-                CKernelPaths.parallelFor(m, grain: threads == 1 ? m : Swift.max(256, (m + threads - 1) / threads)) { begin, end in
+                CKernelPaths.parallelFor(m, grain: columnThreads == 1 ? m : Swift.max(256, (m + columnThreads - 1) / columnThreads)) { begin, end in
                     for row in rows { put(pv + row.value + begin, px + row.target + begin, end - begin) }
                 }
             }
@@ -375,8 +374,7 @@ enum ElementArithmetic {
 /// the same target in the same range, each range one thread's, so that no two threads write
 /// one element and each element still gets its rows in index order. `make` gives nil for fewer
 /// than 8 rows per thread, where one range would hold more than 3/4 of the rows (targets
-/// bunched together: column blocks balance better), or where a target's `length` elements
-/// would reach those of a target in the next range (blocks of a view that overlap).
+/// bunched together: column blocks balance better), or where rows are not `disjoint`.
 struct RowPutParts {
     let low: Int, span: Int, threads: Int
 
@@ -389,19 +387,14 @@ struct RowPutParts {
               let high = rows.lazy.map(\.target).max() else { return nil }
         let parts = RowPutParts(low: low, span: high - low + 1, threads: threads)
         var counts = [Int](repeating: 0, count: threads)
-        var first = [Int](repeating: .max, count: threads), last = [Int](repeating: .min, count: threads)
-        for row in rows {
-            let p = parts.part(of: row.target)
-            counts[p] += 1
-            first[p] = Swift.min(first[p], row.target)
-            last[p] = Swift.max(last[p], row.target)
-        }
-        guard counts.max()! * 4 <= rows.count * 3 else { return nil }
-        var end = Int.min   // one past the last element the ranges so far write
-        for p in 0..<threads where counts[p] > 0 {
-            if first[p] < end { return nil }
-            end = last[p] + length
-        }
-        return parts
+        for row in rows { counts[parts.part(of: row.target)] += 1 }
+        return counts.max()! * 4 <= rows.count * 3 && disjoint(rows, length: length) ? parts : nil
+    }
+
+    /// Whether rows of `length` elements at these targets are the same or share no element:
+    /// targets that differ only by whole rows (rows of an overlapping view would not).
+    static func disjoint(_ rows: [(value: Int, target: Int)], length: Int) -> Bool {
+        guard let first = rows.first?.target else { return true }
+        return rows.allSatisfy { ($0.target - first) % length == 0 }
     }
 }
