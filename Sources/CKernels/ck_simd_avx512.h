@@ -50,6 +50,10 @@ CK_VT vfi vfi_sub(vfi a, vfi b) { return _mm512_sub_epi32(a, b); }
 CK_VT vfi vfi_and(vfi a, vfi b) { return _mm512_and_si512(a, b); }
 #define vfi_srai(a, n) _mm512_srai_epi32((a), (n))
 #define vfi_slli(a, n) _mm512_slli_epi32((a), (n))
+/* t[i & 31] in each lane (t: 32 floats): both halves in registers, one two-source permute. */
+CK_VT vf vf_lut32(const float *t, vfi i) {
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(t), i, _mm512_loadu_ps(t + 16));
+}
 
 CK_VT vd vd_load(const double *p) { return _mm512_loadu_pd(p); }
 CK_VT void vd_store(double *p, vd v) { _mm512_storeu_pd(p, v); }

@@ -50,6 +50,16 @@ CK_VT vfi vfi_sub(vfi a, vfi b) { return vsubq_s32(a, b); }
 CK_VT vfi vfi_and(vfi a, vfi b) { return vandq_s32(a, b); }
 #define vfi_srai(a, n) vshrq_n_s32((a), (n))
 #define vfi_slli(a, n) vshlq_n_s32((a), (n))
+/* t[i & 31] in each lane (t: 32 floats): byte indices 4 (i & 31) + 0..3, looked up in the
+ * first 64 bytes (tbl gives 0 beyond them) and then in the last 64 (tbx keeps the lanes whose
+ * index, less 64, wrapped out of range). */
+CK_VT vf vf_lut32(const float *t, vfi i) {
+    uint32x4_t k = vandq_u32(vreinterpretq_u32_s32(i), vdupq_n_u32(31));
+    uint8x16_t b = vreinterpretq_u8_u32(vmlaq_n_u32(vdupq_n_u32(0x03020100u), k, 0x04040404u));
+    uint8x16_t r = vqtbl4q_u8(vld1q_u8_x4((const uint8_t *)t), b);
+    r = vqtbx4q_u8(r, vld1q_u8_x4((const uint8_t *)(t + 16)), vsubq_u8(b, vdupq_n_u8(64)));
+    return vreinterpretq_f32_u8(r);
+}
 
 CK_VT vd vd_load(const double *p) { return vld1q_f64(p); }
 CK_VT void vd_store(double *p, vd v) { vst1q_f64(p, v); }

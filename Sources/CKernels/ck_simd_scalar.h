@@ -53,6 +53,7 @@ CK_VT vfi vfi_and(vfi a, vfi b) { return a & b; }
 CK_VT vfi ck_srai32(vfi a, int n) { return a >= 0 ? a >> n : ~(~a >> n); }
 #define vfi_srai(a, n) ck_srai32((a), (n))
 #define vfi_slli(a, n) ((vfi)((uint32_t)(a) << (n)))
+CK_VT vf vf_lut32(const float *t, vfi i) { return t[i & 31]; } /* t: 32 floats */
 
 CK_VT vd vd_load(const double *p) { return *p; }
 CK_VT void vd_store(double *p, vd v) { *p = v; }

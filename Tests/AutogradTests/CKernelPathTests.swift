@@ -241,6 +241,43 @@ final class CKernelPathTests: XCTestCase {
         }
     }
 
+    /// float32 tanh and erf are tables of 32 polynomials picked by the bits of |x| + 1: every
+    /// float within 48 ulps of each interval edge (where the rounding of |x| + 1 can pick the
+    /// neighbouring interval), of the clamps and of where the result starts rounding to 1, both
+    /// signs, on every ISA level, within 0.75 ulp of the double-precision function (the sweep of
+    /// all 2^32 inputs in Benchmarks/ckernels_ulp.c finds at most 0.73).
+    func testTableFunctionsNearIntervalEdges() {
+        var edges: [Float] = [0x1p-126, 0x1p-20, 9.011, 9.5, 3.8325, 3.9375, 15]
+        for octave in 0..<4 {
+            for k in 0...8 { edges.append(Float(1 << octave) * (1 + Float(k) / 8) - 1) }
+        }
+        var xs: [Float] = [0, .leastNonzeroMagnitude]
+        for e in edges {
+            var v = e
+            for _ in 0..<48 { v = v.nextDown }
+            for _ in 0..<97 { if v > 0 { xs.append(v); xs.append(-v) }; v = v.nextUp }
+        }
+        let previous = ckernels_isa()
+        defer { _ = ckernels_set_isa(previous) }
+        for isa in [CKERNELS_ISA_SCALAR, CKERNELS_ISA_AVX2, CKERNELS_ISA_AVX512] {
+            let used = ckernels_set_isa(isa)
+            for (op, name, exact) in [(CKERNELS_TANH, "tanh", { (x: Double) in Foundation.tanh(x) }),
+                                      (CKERNELS_ERF, "erf", { (x: Double) in Foundation.erf(x) })] {
+                var out = [Float](repeating: .nan, count: xs.count)
+                XCTAssertEqual(ckernels_sunary(op, xs.count, xs, &out), 0)
+                var worst = 0.0, at: Float = 0
+                for (x, y) in zip(xs, out) {
+                    let want = exact(Double(x))
+                    // the ulp of float32 results near `want` (denormal spacing below 2^-126)
+                    let ulp = Double(sign: .plus, exponent: Swift.max(want.exponent, -126) - 23, significand: 1)
+                    let err = Swift.abs(Double(y) - want) / ulp
+                    if !(err <= worst) { worst = err; at = x }
+                }
+                XCTAssertLessThanOrEqual(worst, 0.75, "\(name) at ISA \(used): \(worst) ulp at x = \(at)")
+            }
+        }
+    }
+
     /// Large dense unary ops without a C kernel run the Swift loop on slices on all threads:
     /// the same bits as the loop over a strided view of the same values, for each such op.
     func testThreadedSwiftUnaryOpsMatchTheLoop() {

@@ -366,12 +366,13 @@ int ckernels_drelu_backward(long n, const double *y, const double *g, double *ou
  * out[i] = f(x[i]) for contiguous x and out (which may be the same array), i in [0, n).
  *
  * exp, log, tanh and sigmoid are polynomial approximations (exp: Cody-Waite reduction and a
- * degree-6 polynomial for float, degree-13 for double; log: the fdlibm atanh series; tanh and
- * sigmoid: exp plus an error-compensated quotient); float erf is x + x Q(x^2) below 0.921875
- * and 1 - 2^R(|x| - 1) above (Benchmarks/fit_erff.py fits Q and R), double erf is libm's.
- * Accuracy, in ulps of the exact result (Benchmarks/ckernels_ulp.c: all 2^32 float inputs
- * against double, 16M sampled doubles against long double): float32 exp 0.99, log 0.84, tanh
- * 0.86, sigmoid 1.48, erf 1.00; float64 exp 1.0, log 0.80, tanh 0.86, sigmoid 1.46, erf 1.06 (libm) --
+ * degree-6 polynomial for float, degree-13 for double; log: the fdlibm atanh series; sigmoid,
+ * and double tanh: exp plus an error-compensated quotient); float tanh and erf are degree-5
+ * polynomials on 32 intervals of |x|, looked up from registers (Benchmarks/fit_tables.py),
+ * double erf is libm's. Accuracy, in ulps of the exact result (Benchmarks/ckernels_ulp.c: all
+ * 2^32 float inputs against double, 16M sampled doubles against long double): float32 exp 0.99,
+ * log 0.84, tanh 0.73, sigmoid 1.48, erf 0.73; float64 exp 1.0, log 0.80, tanh 0.86, sigmoid
+ * 1.46, erf 1.06 (libm) --
  * denormal inputs and results, +-0, +-inf, overflow to
  * inf and underflow to 0 included. Every ISA level (AVX-512, AVX2, NEON, portable C) computes
  * the same algorithm and returns identical bits. Special values follow C99 Annex F

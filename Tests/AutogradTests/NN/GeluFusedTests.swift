@@ -18,12 +18,12 @@ final class GeluFusedTests: XCTestCase {
         withNoGrad { Tensor.geluBackwardComposed(x, g, approximate: approximate) }
     }
 
-    /// n values over [-12, 12] (both erf branches, the region where erf rounds to ±1, and the
-    /// tail where gelu underflows), with special values at the front when n allows.
+    /// n values over [-12, 12] (every interval of the erf table, the region where erf rounds to
+    /// ±1, and the tail where gelu underflows), with special values at the front when n allows.
     func inputs(_ n: Int, _ dtype: DType, seed: UInt64) -> Tensor {
         var v = (Tensor.rand([n], dtype: .float64, seed: seed) * 24 - 12).scalars(as: Double.self)
-        let specials: [Double] = [0, -0.0, .nan, .infinity, -.infinity, 1e-30, -1e-30, 0.921875 * 2.0.squareRoot(),
-                                  4 * 2.0.squareRoot(), -5.6, 0.5, -0.5]
+        let specials: [Double] = [0, -0.0, .nan, .infinity, -.infinity, 1e-30, -1e-30, 0.125 * 2.0.squareRoot(),
+                                  3.9375 * 2.0.squareRoot(), -5.6, 0.5, -0.5]
         for (i, s) in specials.enumerated() where i < n { v[i] = s }
         return Tensor(shape: [n], scalars: v, dtype: dtype)
     }
