@@ -54,8 +54,9 @@ CK_VT vfi vfi_and(vfi a, vfi b) { return _mm256_and_si256(a, b); }
 /* Table lookups (ck_vec_impl.inc's ck_lut32_rows, which other ISAs build from a vf_lut32):
  * c[j] = t[i & 31][j] lane by lane (t: 32 rows of 8 floats). Each lane's row is loaded as two
  * halves, lane p's into the low 128 bits and lane p + 4's into the high, and the halves are
- * transposed 4 by 4: on this Xeon tanh is 1.03 ns per float this way, 1.45 with a gather per
- * column, 1.64 with four permutes and three blends per column. */
+ * transposed 4 by 4; the row offsets leave the vector two lanes at a time. On this Xeon tanh
+ * takes 0.97 ns per float this way, 1.05 with the indices stored and reloaded, 1.45 with a
+ * gather per column, 1.64 with four permutes and three blends per column. */
 #define CK_HAVE_LUT32_ROWS 1
 CK_VT void ck_transpose4x2(__m256 a0, __m256 a1, __m256 a2, __m256 a3, vf *c) {
     __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1);
@@ -66,11 +67,15 @@ CK_VT void ck_transpose4x2(__m256 a0, __m256 a1, __m256 a2, __m256 a3, vf *c) {
     c[3] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
 }
 CK_VT void ck_lut32_rows(const float (*t)[8], vfi i, vf c[8]) {
-    int k[8] __attribute__((aligned(32)));
-    _mm256_store_si256((__m256i *)k, _mm256_and_si256(i, _mm256_set1_epi32(31)));
+    const __m256i o = _mm256_slli_epi32(_mm256_and_si256(i, _mm256_set1_epi32(31)), 5); /* bytes */
+    const __m128i o0 = _mm256_castsi256_si128(o), o1 = _mm256_extracti128_si256(o, 1);
+    const unsigned long long q[4] = {(unsigned long long)_mm_cvtsi128_si64(o0), (unsigned long long)_mm_extract_epi64(o0, 1),
+                                     (unsigned long long)_mm_cvtsi128_si64(o1), (unsigned long long)_mm_extract_epi64(o1, 1)};
+    const char *base = (const char *)t;
     __m256 lo[4], hi[4];
     for (int p = 0; p < 4; p++) {
-        const float *r = t[k[p]], *r4 = t[k[p + 4]];
+        const float *r = (const float *)(base + (unsigned)(q[p / 2] >> (32 * (p % 2))));
+        const float *r4 = (const float *)(base + (unsigned)(q[2 + p / 2] >> (32 * (p % 2))));
         lo[p] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(r)), _mm_loadu_ps(r4), 1);
         hi[p] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(r + 4)), _mm_loadu_ps(r4 + 4), 1);
     }
